@@ -1,0 +1,268 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from casework.cases.models import Case
+from casework.incidents.models import Incident
+
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
+
+
+class MediaKind(models.TextChoices):
+    PHOTO = "photo", _("Photo")
+    VIDEO = "video", _("Video")
+    AUDIO = "audio", _("Audio")
+    DOCUMENT = "document", _("Document")
+
+
+class MediaSource(models.TextChoices):
+    WITNESS = "witness", _("From a witness")
+    ACTIVIST_MESSAGE = "activist_message", _("Activist message")
+    SOCIAL_MEDIA = "social_media", _("Social media")
+    FIELD_CAPTURE = "field_capture", _("Field capture")
+    OTHER = "other", _("Other")
+
+
+class ProcessingState(models.TextChoices):
+    PENDING = "pending", _("Waiting for processing")
+    PROCESSING = "processing", _("Processing")
+    DONE = "done", _("Processed")
+    FAILED = "failed", _("Failed")
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", _("Not reviewed")
+    SUBMITTED = "submitted", _("Submitted for review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+def original_upload_path(instance: "MediaItem", filename: str) -> str:
+    # Named by content hash, never by the sender's file name: names can identify people.
+    return f"originals/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+class MediaItemQuerySet(models.QuerySet):
+    def for_list(self) -> "MediaItemQuerySet":
+        return self.select_related("case", "acquired_by")
+
+
+class MediaItem(models.Model):
+    """An evidence file. The original is written once and never changed; derived files live beside it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="media_items")
+    incidents = models.ManyToManyField(Incident, blank=True, related_name="media_items", verbose_name=_("incidents"))
+    testimony = models.ForeignKey(
+        "witnesses.Testimony",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="media_items",
+        verbose_name=_("testimony"),
+    )
+    original = models.FileField(_("original file"), upload_to=original_upload_path, max_length=300)
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
+    mime_type = models.CharField(_("MIME type (sniffed)"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=10, choices=MediaKind.choices)
+    original_filename = models.CharField(_("original file name"), max_length=300, blank=True)
+    source = models.CharField(_("source"), max_length=20, choices=MediaSource.choices)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
+    acquired_at = models.DateTimeField(_("acquired at"))
+    acquired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("acquired by")
+    )
+    description = models.TextField(_("description"), blank=True)
+    is_graphic = models.BooleanField(_("graphic content"), default=False)
+
+    processing_state = models.CharField(
+        _("processing state"), max_length=20, choices=ProcessingState.choices, default=ProcessingState.PENDING
+    )
+    processing_error = models.TextField(_("processing error"), blank=True)
+    processing_attempts = models.PositiveSmallIntegerField(_("processing attempts"), default=0)
+    processing_started_at = models.DateTimeField(_("processing started at"), null=True, blank=True)
+    processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
+
+    # Extracted metadata: the full raw output, and the key fields as filterable columns.
+    metadata = models.JSONField(_("extracted metadata"), default=dict, blank=True)
+    capture_time = models.DateTimeField(_("capture time"), null=True, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    device_make = models.CharField(_("device make"), max_length=120, blank=True)
+    device_model = models.CharField(_("device model"), max_length=120, blank=True)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True)
+    duration_seconds = models.FloatField(_("duration (s)"), null=True, blank=True)
+    container = models.CharField(_("container"), max_length=60, blank=True)
+    video_codec = models.CharField(_("video codec"), max_length=60, blank=True)
+    audio_codec = models.CharField(_("audio codec"), max_length=60, blank=True)
+    frame_rate = models.FloatField(_("frame rate"), null=True, blank=True)
+    thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
+    keyframes = models.JSONField(_("keyframe files"), default=list, blank=True)
+    perceptual_hashes = models.JSONField(
+        _("perceptual hashes"), default=list, blank=True, help_text=_("One per image; one per keyframe of a video.")
+    )
+
+    verification_status = models.CharField(
+        _("verification"), max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    verified_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    verification_notes = models.TextField(_("review notes"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["metadata"])
+    objects = MediaItemQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-acquired_at", "id"]
+        verbose_name = _("media item")
+        verbose_name_plural = _("media items")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "sha256"], name="media_sha256_unique_per_case"),
+            models.CheckConstraint(condition=Q(sha256__regex=SHA256_HEX_PATTERN), name="media_sha256_format"),
+            models.CheckConstraint(condition=Q(size_bytes__gt=0), name="media_not_empty"),
+            models.CheckConstraint(condition=Q(kind__in=MediaKind.values), name="media_kind_valid"),
+            models.CheckConstraint(condition=Q(source__in=MediaSource.values), name="media_source_valid"),
+            models.CheckConstraint(
+                condition=Q(processing_state__in=ProcessingState.values), name="media_processing_state_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(verification_status__in=VerificationStatus.values), name="media_verification_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="media_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="media_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
+                name="media_duration_not_negative",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["processing_state"], name="media_processing_state_idx"),
+            models.Index(fields=["capture_time"], name="media_capture_time_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sha256[:12]}"
+
+
+class DuplicateStatus(models.TextChoices):
+    POSSIBLE = "possible", _("Possible duplicate")
+    CONFIRMED = "confirmed", _("Confirmed duplicate")
+    DISMISSED = "dismissed", _("Not a duplicate")
+
+
+class NearDuplicate(models.Model):
+    """Two items of a case whose perceptual hashes are close: a reviewer confirms or dismisses."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    first = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="+")
+    distance = models.PositiveSmallIntegerField(_("hash distance"))
+    status = models.CharField(
+        _("status"), max_length=20, choices=DuplicateStatus.choices, default=DuplicateStatus.POSSIBLE
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    found_at = models.DateTimeField(_("found at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["distance", "id"]
+        verbose_name = _("possible duplicate")
+        verbose_name_plural = _("possible duplicates")
+        constraints = [
+            # Each pair once, smaller id first.
+            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="near_duplicate_ordered_pair"),
+            models.UniqueConstraint(fields=["first", "second"], name="near_duplicate_pair_unique"),
+            models.CheckConstraint(condition=Q(status__in=DuplicateStatus.values), name="near_duplicate_status_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.first} ~ {self.second} ({self.distance})"
+
+
+class CustodyAction(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    DUPLICATE_RECEIVED = "duplicate_received", _("Same file received again")
+    METADATA_EXTRACTED = "metadata_extracted", _("Metadata extracted")
+    PROCESSING_FAILED = "processing_failed", _("Processing failed")
+    VIEWED = "viewed", _("Original viewed")
+    DOWNLOADED = "downloaded", _("Original downloaded")
+    LINKED = "linked", _("Linked")
+    UNLINKED = "unlinked", _("Unlinked")
+    SUBMITTED = "submitted", _("Submitted for review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+    EXPORTED = "exported", _("Exported in a bundle")
+    BUNDLE_DOWNLOADED = "bundle_downloaded", _("Bundle downloaded")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Custody events are append-only.")
+
+    def delete(self):
+        raise PermissionError("Custody events are append-only.")
+
+
+class CustodyEvent(models.Model):
+    """One entry of the append-only, hash-chained custody log.
+
+    `event_hash` is the SHA-256 of the event's canonical form, which includes `previous_hash`, so editing
+    or deleting any event breaks every later link. Written only by evidence.custody.custody_record.
+    """
+
+    sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
+    occurred_at = models.DateTimeField(_("when"), editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    actor_label = models.CharField(_("who"), max_length=150, editable=False)
+    action = models.CharField(_("what"), max_length=30, choices=CustodyAction.choices, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, null=True, related_name="+", editable=False)
+    # Plain references, not foreign keys: a cascade must never delete or rewrite custody history.
+    object_type = models.CharField(_("object type"), max_length=60, editable=False)
+    object_id = models.CharField(_("object id"), max_length=60, editable=False)
+    details = models.JSONField(_("details"), default=dict, editable=False)
+    previous_hash = models.CharField(_("previous event hash"), max_length=64, editable=False)
+    event_hash = models.CharField(_("event hash"), max_length=64, unique=True, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["sequence"]
+        verbose_name = _("custody event")
+        verbose_name_plural = _("custody events")
+        constraints = [
+            models.CheckConstraint(condition=Q(action__in=CustodyAction.values), name="custody_action_valid"),
+            models.CheckConstraint(condition=Q(event_hash__regex=SHA256_HEX_PATTERN), name="custody_hash_format"),
+            models.CheckConstraint(
+                condition=Q(previous_hash__regex=SHA256_HEX_PATTERN), name="custody_previous_hash_format"
+            ),
+        ]
+        indexes = [models.Index(fields=["object_type", "object_id"], name="custody_object_idx")]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise PermissionError("Custody events are append-only.")
+        kwargs["force_insert"] = True
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Custody events are append-only.")

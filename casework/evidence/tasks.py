@@ -1,0 +1,31 @@
+from datetime import timedelta
+
+from celery import shared_task
+from django.utils import timezone
+
+from casework.evidence import services
+from casework.evidence.models import MediaItem, ProcessingState
+
+
+@shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
+def media_process_task(item_id: int) -> None:
+    """Takes an id only; the claim inside the service makes a second delivery a no-op."""
+    services.media_process(item_id=item_id)
+
+
+# Items still pending this long after intake lost their message (e.g. a crash between commit and publish).
+SWEEP_GRACE = timedelta(minutes=5)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def media_sweep_unprocessed_task() -> int:
+    cutoff = timezone.now() - SWEEP_GRACE
+    stale_claim = timezone.now() - services.PROCESSING_LEASE
+    pending = MediaItem.objects.filter(processing_state=ProcessingState.PENDING, created_at__lt=cutoff)
+    abandoned = MediaItem.objects.filter(
+        processing_state=ProcessingState.PROCESSING, processing_started_at__lt=stale_claim
+    )
+    item_ids = list(pending.values_list("pk", flat=True)) + list(abandoned.values_list("pk", flat=True))
+    for item_id in item_ids:
+        media_process_task.delay(item_id)
+    return len(item_ids)

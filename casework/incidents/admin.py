@@ -1,0 +1,82 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from casework.incidents import services
+from casework.incidents.models import (
+    Attribution,
+    FacilityType,
+    Governorate,
+    Incident,
+    IncidentType,
+    Occupation,
+    Party,
+    Victim,
+    WeaponType,
+)
+
+
+class VocabularyAdmin(admin.ModelAdmin):
+    list_display = ["name", "name_ar", "code", "case", "is_active"]
+    list_filter = ["is_active", ("case", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "name_ar", "code"]
+    prepopulated_fields = {"code": ["name"]}
+
+
+for vocabulary_model in (Governorate, IncidentType, WeaponType, FacilityType, Occupation, Party):
+    admin.site.register(vocabulary_model, VocabularyAdmin)
+
+
+class AttributionInline(admin.StackedInline):
+    model = Attribution
+    extra = 0
+
+
+class VictimInline(admin.TabularInline):
+    model = Victim
+    extra = 0
+    fields = ["name", "sex", "age", "age_band", "combatant_status", "status", "occupation"]
+
+
+TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "injured", "is_massacre"]
+
+
+@admin.register(Incident)
+class IncidentAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "case", "start_time", "governorate", "incident_type", *TOLL_FIELDS]
+    list_filter = ["case", "governorate", "incident_type", "weapons", "facilities_hit", "date_precision"]
+    search_fields = ["reference", "title", "description", "locality"]
+    date_hierarchy = "start_time"
+    filter_horizontal = ["weapons", "facilities_hit"]
+    readonly_fields = [*TOLL_FIELDS, "tolls_computed_at", "created_by", "created_at", "updated_at"]
+    inlines = [AttributionInline, VictimInline]
+    list_select_related = ["case", "governorate", "incident_type"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        services.incident_schedule_toll_refresh(incident_id=form.instance.pk)
+
+
+@admin.register(Attribution)
+class AttributionAdmin(SimpleHistoryAdmin):
+    list_display = ["incident", "party", "confidence"]
+    list_filter = ["confidence", "party"]
+    search_fields = ["incident__reference", "basis"]
+    autocomplete_fields = ["incident"]
+
+
+@admin.register(Victim)
+class VictimAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "incident", "sex", "age", "age_band", "combatant_status", "status", "occupation"]
+    list_filter = ["status", "sex", "age_band", "combatant_status", "occupation", "incident__case"]
+    search_fields = ["name", "incident__reference"]
+    autocomplete_fields = ["incident", "duplicate_of"]
+    list_select_related = ["incident", "occupation"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.incident_schedule_toll_refresh(incident_id=obj.incident_id)

@@ -1,0 +1,345 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from casework.cases.models import Case
+
+
+class VocabularyQuerySet(models.QuerySet):
+    def available_for(self, case: Case | None) -> "VocabularyQuerySet":
+        """Shared terms plus the ones a case admin added to this case."""
+        return self.filter(Q(case__isnull=True) | Q(case=case), is_active=True)
+
+
+class VocabularyTerm(models.Model):
+    """A controlled-vocabulary entry. Shared terms are seeded; a case admin can add terms to a case."""
+
+    case = models.ForeignKey(
+        Case,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty for terms shared by every case."),
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    name = models.CharField(_("name (English)"), max_length=200)
+    name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = VocabularyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        if get_language() == "ar" and self.name_ar:
+            return self.name_ar
+        return self.name
+
+    @classmethod
+    def vocabulary_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
+        return [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(case__isnull=True), name=f"{prefix}_shared_code_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "code"], condition=Q(case__isnull=False), name=f"{prefix}_case_code_unique"
+            ),
+        ]
+
+
+class Governorate(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("governorate")
+        verbose_name_plural = _("governorates")
+        constraints = VocabularyTerm.vocabulary_constraints("governorate")
+
+
+class IncidentType(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("incident type")
+        verbose_name_plural = _("incident types")
+        constraints = VocabularyTerm.vocabulary_constraints("incidenttype")
+
+
+class WeaponType(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("weapon type")
+        verbose_name_plural = _("weapon types")
+        constraints = VocabularyTerm.vocabulary_constraints("weapontype")
+
+
+class FacilityType(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("facility type")
+        verbose_name_plural = _("facility types")
+        constraints = VocabularyTerm.vocabulary_constraints("facilitytype")
+
+
+class Occupation(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("occupation category")
+        verbose_name_plural = _("occupation categories")
+        constraints = VocabularyTerm.vocabulary_constraints("occupation")
+
+
+class Party(VocabularyTerm):
+    class Meta(VocabularyTerm.Meta):
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
+        constraints = VocabularyTerm.vocabulary_constraints("party")
+
+
+class DatePrecision(models.TextChoices):
+    """HURIDOCS Events Standard Formats: date type."""
+
+    EXACT = "exact", _("Exact")
+    ESTIMATE = "estimate", _("Estimate")
+    UNKNOWN_DAY = "unknown_day", _("Day unknown")
+    UNKNOWN_MONTH_DAY = "unknown_month_day", _("Month and day unknown")
+
+
+class IncidentQuerySet(models.QuerySet):
+    def for_list(self) -> "IncidentQuerySet":
+        return self.select_related("case", "governorate", "incident_type").prefetch_related("weapons")
+
+
+class Incident(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
+    reference = models.CharField(_("reference"), max_length=40)
+    title = models.CharField(_("title"), max_length=300)
+    description = models.TextField(_("description"), blank=True)
+    start_time = models.DateTimeField(_("start"))
+    end_time = models.DateTimeField(_("end"), null=True, blank=True)
+    date_precision = models.CharField(
+        _("date precision"), max_length=20, choices=DatePrecision.choices, default=DatePrecision.EXACT
+    )
+    governorate = models.ForeignKey(
+        Governorate, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("governorate")
+    )
+    district = models.CharField(_("district"), max_length=200, blank=True)
+    locality = models.CharField(_("locality"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    incident_type = models.ForeignKey(
+        IncidentType, on_delete=models.PROTECT, related_name="incidents", verbose_name=_("incident type")
+    )
+    weapons = models.ManyToManyField(WeaponType, blank=True, related_name="incidents", verbose_name=_("weapons"))
+    facilities_hit = models.ManyToManyField(
+        FacilityType, blank=True, related_name="incidents", verbose_name=_("facilities hit")
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    # Tolls derived from the victims by a worker task (incident_refresh_tolls); a cache, never typed in.
+    civilians_killed = models.PositiveIntegerField(_("civilians killed"), default=0, editable=False)
+    children_killed = models.PositiveIntegerField(_("children killed"), default=0, editable=False)
+    adult_women_killed = models.PositiveIntegerField(_("adult women killed"), default=0, editable=False)
+    injured = models.PositiveIntegerField(_("injured"), default=0, editable=False)
+    is_massacre = models.BooleanField(_("massacre"), default=False, editable=False)
+    tolls_computed_at = models.DateTimeField(_("tolls computed at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["tolls_computed_at", "updated_at"])
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_time"]
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "reference"], name="incident_reference_unique_per_case"),
+            models.CheckConstraint(
+                condition=Q(date_precision__in=DatePrecision.values), name="incident_date_precision_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_time__isnull=True) | Q(end_time__gte=F("start_time")),
+                name="incident_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
+                name="incident_latitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
+                name="incident_longitude_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="incident_lat_lon_together",
+            ),
+            models.CheckConstraint(
+                condition=Q(children_killed__lte=F("civilians_killed"))
+                & Q(adult_women_killed__lte=F("civilians_killed")),
+                name="incident_toll_parts_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+
+class AttributionConfidence(models.TextChoices):
+    """HURIDOCS Events Standard Formats: degree of involvement certainty."""
+
+    CONFIRMED = "confirmed", _("Confirmed")
+    LIKELY = "likely", _("Likely")
+    POSSIBLE = "possible", _("Possible")
+    UNLIKELY = "unlikely", _("Unlikely")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Attribution(models.Model):
+    """Who is held responsible for an incident, how sure the team is, and on what basis."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
+    party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("party"))
+    confidence = models.CharField(_("confidence"), max_length=20, choices=AttributionConfidence.choices)
+    basis = models.TextField(
+        _("basis"), help_text=_("What the attribution rests on, e.g. the aircraft was tracked from the airbase.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["incident", "id"]
+        verbose_name = _("attribution")
+        verbose_name_plural = _("attributions")
+        constraints = [
+            models.UniqueConstraint(fields=["incident", "party"], name="one_attribution_per_party"),
+            models.CheckConstraint(
+                condition=Q(confidence__in=AttributionConfidence.values), name="attribution_confidence_valid"
+            ),
+            models.CheckConstraint(condition=~Q(basis=""), name="attribution_basis_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} ({self.get_confidence_display()})"
+
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("Female")
+    MALE = "male", _("Male")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class AgeBand(models.TextChoices):
+    """Used when the exact age is not known."""
+
+    CHILD = "child", _("Child (under 18)")
+    ADULT = "adult", _("Adult (18 or over)")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class CombatantStatus(models.TextChoices):
+    CIVILIAN = "civilian", _("Civilian")
+    NON_CIVILIAN = "non_civilian", _("Non-civilian")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class VictimStatus(models.TextChoices):
+    KILLED = "killed", _("Killed")
+    INJURED = "injured", _("Injured")
+    MISSING = "missing", _("Missing")
+    DETAINED = "detained", _("Detained")
+
+
+ADULT_AGE = 18
+
+
+class VictimQuerySet(models.QuerySet):
+    """The toll rules in one place: a child is under 18, an adult woman is female and 18 or over."""
+
+    def civilians(self) -> "VictimQuerySet":
+        return self.filter(combatant_status=CombatantStatus.CIVILIAN)
+
+    def killed(self) -> "VictimQuerySet":
+        return self.filter(status=VictimStatus.KILLED)
+
+    @staticmethod
+    def child_q() -> Q:
+        return Q(age__lt=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.CHILD)
+
+    @staticmethod
+    def adult_woman_q() -> Q:
+        return Q(sex=Sex.FEMALE) & (Q(age__gte=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.ADULT))
+
+    def counted(self) -> "VictimQuerySet":
+        """Each person once: a record a reviewer linked as a duplicate of another is left out."""
+        return self.filter(duplicate_of__isnull=True)
+
+
+class Victim(models.Model):
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    age_band = models.CharField(_("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN)
+    combatant_status = models.CharField(
+        _("civilian status"), max_length=20, choices=CombatantStatus.choices, default=CombatantStatus.CIVILIAN
+    )
+    status = models.CharField(_("status"), max_length=10, choices=VictimStatus.choices)
+    occupation = models.ForeignKey(
+        Occupation,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="victims",
+        verbose_name=_("occupation category"),
+    )
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("same person as"),
+        help_text=_("Set by a reviewer when two sources recorded the same person; counted once."),
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    history = HistoricalRecords()
+    objects = VictimQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["incident", "id"]
+        verbose_name = _("victim")
+        verbose_name_plural = _("victims")
+        constraints = [
+            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="victim_sex_valid"),
+            models.CheckConstraint(condition=Q(age_band__in=AgeBand.values), name="victim_age_band_valid"),
+            models.CheckConstraint(
+                condition=Q(combatant_status__in=CombatantStatus.values), name="victim_combatant_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=VictimStatus.values), name="victim_status_valid"),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__lte=130), name="victim_age_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True)
+                | Q(age_band=AgeBand.UNKNOWN)
+                | Q(age__lt=ADULT_AGE, age_band=AgeBand.CHILD)
+                | Q(age__gte=ADULT_AGE, age_band=AgeBand.ADULT),
+                name="victim_age_matches_band",
+            ),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=F("id")), name="victim_not_duplicate_of_itself"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or _("Unnamed victim #%(id)s") % {"id": self.pk}
+
+    @property
+    def is_child(self) -> bool:
+        if self.age is not None:
+            return self.age < ADULT_AGE
+        return self.age_band == AgeBand.CHILD

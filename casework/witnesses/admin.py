@@ -1,0 +1,61 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
+
+
+class ConsentInline(admin.TabularInline):
+    model = Consent
+    extra = 0
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+@admin.register(Witness)
+class WitnessAdmin(SimpleHistoryAdmin):
+    list_display = ["pseudonym", "case", "relationship", "risk_level", "reliability", "connection"]
+    list_filter = ["case", "relationship", "risk_level", "reliability", "connection"]
+    # Only the pseudonym is searchable: identities are encrypted and never indexed.
+    search_fields = ["pseudonym"]
+    # Identities are never shown in admin pages; revealing one is a separate, audited action.
+    exclude = list(IDENTITY_FIELDS)
+    readonly_fields = ["created_by", "created_at"]
+    inlines = [ConsentInline]
+
+
+@admin.register(Consent)
+class ConsentAdmin(SimpleHistoryAdmin):
+    list_display = ["witness", "scope", "allows_name", "given_on", "withdrawn_on", "method"]
+    list_filter = ["scope", "method", "allows_name", "witness__case"]
+    search_fields = ["witness__pseudonym"]
+    autocomplete_fields = ["witness"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+class TestimonyTranslationInline(admin.StackedInline):
+    model = TestimonyTranslation
+    extra = 0
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Testimony)
+class TestimonyAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "case", "witness", "interview_date", "method", "language", "status"]
+    list_filter = ["status", "method", "language", "case"]
+    search_fields = ["witness__pseudonym", "original_text"]
+    autocomplete_fields = ["witness", "incidents", "recording"]
+    readonly_fields = ["created_by", "created_at", "updated_at", "reviewed_by", "reviewed_at"]
+    inlines = [TestimonyTranslationInline]
+    list_select_related = ["case", "witness"]
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(TestimonyTranslation)
+class TestimonyTranslationAdmin(SimpleHistoryAdmin):
+    list_display = ["testimony", "language", "translator", "created_at"]
+    list_filter = ["language"]
+    search_fields = ["text"]
+    autocomplete_fields = ["testimony"]

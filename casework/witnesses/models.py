@@ -1,0 +1,256 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from casework.cases.models import Case
+from casework.incidents.models import Incident
+from casework.witnesses.crypto import EncryptedTextField
+
+IDENTITY_FIELDS = ("real_name", "contact_details", "address", "phone", "messaging_handles")
+
+
+class WitnessRelationship(models.TextChoices):
+    EYEWITNESS = "eyewitness", _("Eyewitness")
+    SURVIVOR = "survivor", _("Survivor")
+    RELATIVE = "relative", _("Relative of a victim")
+    FIRST_RESPONDER = "first_responder", _("First responder")
+    MEDIC = "medic", _("Medic")
+    JOURNALIST = "journalist", _("Journalist")
+    OTHER = "other", _("Other")
+
+
+class RiskLevel(models.TextChoices):
+    LOW = "low", _("Low")
+    MEDIUM = "medium", _("Medium")
+    HIGH = "high", _("High")
+    CRITICAL = "critical", _("Critical")
+
+
+class SourceReliability(models.TextChoices):
+    """HURIDOCS Events Standard Formats: reliability of the source."""
+
+    HIGHLY_RELIABLE = "highly_reliable", _("Highly reliable")
+    RELIABLE = "reliable", _("Reliable")
+    SOMEWHAT_RELIABLE = "somewhat_reliable", _("Somewhat reliable")
+    UNRELIABLE = "unreliable", _("Unreliable")
+    HIGHLY_UNRELIABLE = "highly_unreliable", _("Highly unreliable")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class SourceConnection(models.TextChoices):
+    """HURIDOCS Events Standard Formats: the source's connection to the information."""
+
+    INVOLVED = "involved", _("Involved")
+    RELATED_TO_PARTICIPANTS = "related", _("Related to participants")
+    THIRD_PARTY = "third_party", _("Third party")
+    PROVIDED_SERVICE = "provided_service", _("Provided a service")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Witness(models.Model):
+    """A source person. The identity fields are encrypted at rest; everything else shows the pseudonym."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="witnesses")
+    pseudonym = models.CharField(_("pseudonym"), max_length=60, help_text=_("Code shown instead of the name."))
+    real_name = EncryptedTextField(_("real name"), blank=True)
+    contact_details = EncryptedTextField(_("contact details"), blank=True)
+    address = EncryptedTextField(_("exact address"), blank=True)
+    phone = EncryptedTextField(_("phone"), blank=True)
+    messaging_handles = EncryptedTextField(_("messaging handles"), blank=True)
+    relationship = models.CharField(_("relationship to the incident"), max_length=20, choices=WitnessRelationship.choices)
+    risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.HIGH)
+    reliability = models.CharField(
+        _("reliability"), max_length=20, choices=SourceReliability.choices, default=SourceReliability.UNKNOWN
+    )
+    connection = models.CharField(
+        _("connection to the information"),
+        max_length=20,
+        choices=SourceConnection.choices,
+        default=SourceConnection.UNKNOWN,
+    )
+    notes = models.TextField(_("notes (no identifying details)"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    # The history keeps who changed what, never the identity itself (even encrypted copies multiply exposure).
+    history = HistoricalRecords(excluded_fields=list(IDENTITY_FIELDS))
+
+    class Meta:
+        ordering = ["case", "pseudonym"]
+        verbose_name = _("witness")
+        verbose_name_plural = _("witnesses")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "pseudonym"], name="witness_pseudonym_unique_per_case"),
+            models.CheckConstraint(condition=~Q(pseudonym=""), name="witness_pseudonym_required"),
+            models.CheckConstraint(
+                condition=Q(relationship__in=WitnessRelationship.values), name="witness_relationship_valid"
+            ),
+            models.CheckConstraint(condition=Q(risk_level__in=RiskLevel.values), name="witness_risk_level_valid"),
+            models.CheckConstraint(
+                condition=Q(reliability__in=SourceReliability.values), name="witness_reliability_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(connection__in=SourceConnection.values), name="witness_connection_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.pseudonym
+
+
+class ConsentScope(models.TextChoices):
+    INTERNAL = "internal", _("Internal use")
+    UN_MECHANISMS = "un_mechanisms", _("UN mechanisms")
+    COURTS = "courts", _("Courts / ICC")
+    MEDIA_PUBLIC = "media_public", _("Media / public")
+
+
+class ConsentMethod(models.TextChoices):
+    WRITTEN = "written", _("Written, signed")
+    ORAL_RECORDED = "oral_recorded", _("Oral, recorded")
+    ORAL_NOTED = "oral_noted", _("Oral, noted by interviewer")
+    ELECTRONIC = "electronic", _("Electronic message")
+
+
+class ConsentQuerySet(models.QuerySet):
+    def in_force(self, on=None) -> "ConsentQuerySet":
+        from django.utils import timezone
+
+        day = on or timezone.localdate()
+        return self.filter(given_on__lte=day).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+
+
+class Consent(models.Model):
+    witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="consents")
+    scope = models.CharField(_("scope"), max_length=20, choices=ConsentScope.choices)
+    allows_name = models.BooleanField(
+        _("name may be shared"), default=False, help_text=_("Otherwise only the pseudonym is shared in this scope.")
+    )
+    given_on = models.DateField(_("given on"))
+    method = models.CharField(_("how given"), max_length=20, choices=ConsentMethod.choices)
+    withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = ConsentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["witness", "scope", "-given_on"]
+        verbose_name = _("consent")
+        verbose_name_plural = _("consents")
+        constraints = [
+            models.CheckConstraint(condition=Q(scope__in=ConsentScope.values), name="consent_scope_valid"),
+            models.CheckConstraint(condition=Q(method__in=ConsentMethod.values), name="consent_method_valid"),
+            models.CheckConstraint(
+                condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
+                name="consent_withdrawn_after_given",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.witness} — {self.get_scope_display()}"
+
+
+class InterviewMethod(models.TextChoices):
+    IN_PERSON = "in_person", _("In person")
+    PHONE = "phone", _("Phone")
+    MESSAGING_APP = "messaging_app", _("Messaging app")
+    VIDEO_CALL = "video_call", _("Video call")
+
+
+class ReviewStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted for review")
+    VERIFIED = "verified", _("Verified")
+    REJECTED = "rejected", _("Rejected")
+
+
+class Testimony(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="testimonies")
+    witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="testimonies")
+    incidents = models.ManyToManyField(Incident, related_name="testimonies", verbose_name=_("incidents"))
+    interview_date = models.DateField(_("interview date"))
+    interviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("interviewer")
+    )
+    method = models.CharField(_("interview method"), max_length=20, choices=InterviewMethod.choices)
+    language = models.CharField(_("language"), max_length=10, help_text=_("Language code, e.g. ar or en."))
+    original_text = models.TextField(_("original text"))
+    recording = models.ForeignKey(
+        "evidence.MediaItem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="recorded_testimonies",
+        verbose_name=_("audio or video recording"),
+    )
+    status = models.CharField(_("status"), max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_reason = models.TextField(_("review reason"), blank=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        ordering = ["-interview_date", "id"]
+        verbose_name = _("testimony")
+        verbose_name_plural = _("testimonies")
+        constraints = [
+            models.CheckConstraint(condition=Q(method__in=InterviewMethod.values), name="testimony_method_valid"),
+            models.CheckConstraint(condition=Q(status__in=ReviewStatus.values), name="testimony_status_valid"),
+            models.CheckConstraint(condition=~Q(original_text=""), name="testimony_text_required"),
+            # Two-person rule: nobody verifies or rejects their own testimony.
+            models.CheckConstraint(
+                condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("created_by")),
+                name="testimony_reviewer_is_not_author",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ReviewStatus.REJECTED) | ~Q(review_reason=""),
+                name="testimony_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=[ReviewStatus.VERIFIED, ReviewStatus.REJECTED])
+                | Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
+                name="testimony_decision_has_reviewer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Testimony of %(witness)s, %(date)s") % {"witness": self.witness, "date": self.interview_date}
+
+
+class TestimonyTranslation(models.Model):
+    testimony = models.ForeignKey(Testimony, on_delete=models.CASCADE, related_name="translations")
+    language = models.CharField(_("language"), max_length=10)
+    text = models.TextField(_("text"))
+    translator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["testimony", "language"]
+        verbose_name = _("translation")
+        verbose_name_plural = _("translations")
+        constraints = [
+            models.UniqueConstraint(fields=["testimony", "language"], name="one_translation_per_language"),
+            models.CheckConstraint(condition=~Q(text=""), name="translation_text_required"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.testimony_id} [{self.language}]"

@@ -1,0 +1,142 @@
+"""Shared fixtures: named personas and a real Celery worker process."""
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from casework.celery import app as celery_app
+from tests.factories import CaseFactory, MembershipFactory, UserFactory
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+WORKER_START_TIMEOUT = 60
+
+
+@pytest.fixture(scope="session", autouse=True)
+def isolated_media_root(tmp_path_factory):
+    """Uploads of the whole session go to a temporary folder, shared with the worker process."""
+    media_root = tmp_path_factory.mktemp("media")
+    original = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = str(media_root)
+    yield media_root
+    settings.MEDIA_ROOT = original
+
+
+@pytest.fixture
+def case(db):
+    return CaseFactory(reference="CW-0042", title="Airstrikes on Idlib, September 2017")
+
+
+@pytest.fixture
+def other_case(db):
+    return CaseFactory(reference="CW-0099", title="Shelling of Daraa")
+
+
+def _member(case, username: str, role: str):
+    user = UserFactory(username=username)
+    MembershipFactory(case=case, user=user, role=role)
+    return user
+
+
+@pytest.fixture
+def intake_worker(case):
+    return _member(case, "intake_worker", "intake")
+
+
+@pytest.fixture
+def reviewer(case):
+    return _member(case, "reviewer", "reviewer")
+
+
+@pytest.fixture
+def analyst(case):
+    return _member(case, "analyst", "analyst")
+
+
+@pytest.fixture
+def case_admin(case):
+    return _member(case, "case_admin", "case_admin")
+
+
+@pytest.fixture
+def outsider(other_case):
+    """A colleague on another case: must learn nothing about `case`."""
+    return _member(other_case, "outsider", "case_admin")
+
+
+@pytest.fixture
+def superuser(db):
+    user = UserFactory(username="root_admin")
+    user.is_staff = user.is_superuser = True
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+def _test_database_url() -> str:
+    """A URL for the database the tests run against, for a worker process to open the same one."""
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{Path(db['NAME']).resolve()}"
+    credentials = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
+    return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, isolated_media_root, tmp_path_factory):
+    """A real `celery worker` on the session's broker and test database, on a queue of its own."""
+    queue = f"casework-test-{uuid.uuid4().hex[:10]}"
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "MEDIA_ROOT": str(isolated_media_root),
+    }
+    with open(log_path, "wb") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable, "-m", "celery", "-A", "casework", "worker",
+                "--queues", queue, "--concurrency", "1", "--loglevel", "INFO",
+                "--without-gossip", "--without-mingle", "--without-heartbeat",
+                "--hostname", f"{queue}@%h",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    previous_queue = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = queue
+    deadline = time.monotonic() + WORKER_START_TIMEOUT
+    while b" ready." not in log_path.read_bytes():
+        if worker.poll() is not None or time.monotonic() > deadline:
+            worker.kill()
+            pytest.fail(f"The Celery worker did not start:\n{log_path.read_text(errors='replace')}")
+        time.sleep(0.2)
+    worker.log_path = log_path
+    yield worker
+    celery_app.conf.task_default_queue = previous_queue
+    worker.terminate()
+    try:
+        worker.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+
+
+def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = "the condition"):
+    """Poll until `predicate()` is truthy; fail with `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = predicate()
+        if result:
+            return result
+        time.sleep(interval)
+    pytest.fail(f"Timed out after {timeout}s waiting for {what}")

@@ -1,0 +1,90 @@
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from casework.cases.models import Case, CaseMembership
+from casework.incidents.models import Governorate, Incident, IncidentType, Victim
+from casework.witnesses.models import Testimony, Witness
+
+TEST_PASSWORD = "correct horse battery staple 42"
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"person{n}")
+    password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
+
+    @factory.post_generation
+    def persist_password(obj, create, extracted, **kwargs):
+        if create:
+            obj.save(update_fields=["password"])
+
+
+class CaseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Case
+
+    reference = factory.Sequence(lambda n: f"CW-{n + 1:04d}")
+    title = factory.Sequence(lambda n: f"Airstrikes, line of investigation {n}")
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CaseMembership
+
+    case = factory.SubFactory(CaseFactory)
+    user = factory.SubFactory(UserFactory)
+    role = "intake"
+
+
+class IncidentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Incident
+
+    case = factory.SubFactory(CaseFactory)
+    reference = factory.Sequence(lambda n: f"INC-{n + 1:05d}")
+    title = factory.Sequence(lambda n: f"Airstrike on a market, {n}")
+    start_time = factory.LazyFunction(lambda: timezone.now() - dt.timedelta(days=30))
+    governorate = factory.LazyFunction(lambda: Governorate.objects.get(code="idlib", case=None))
+    incident_type = factory.LazyFunction(lambda: IncidentType.objects.get(code="airstrike", case=None))
+
+
+class VictimFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Victim
+
+    incident = factory.SubFactory(IncidentFactory)
+    sex = "male"
+    age = 35
+    age_band = "adult"
+    combatant_status = "civilian"
+    status = "killed"
+
+
+class WitnessFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Witness
+
+    case = factory.SubFactory(CaseFactory)
+    pseudonym = factory.Sequence(lambda n: f"W-{n + 1:03d}")
+    relationship = "eyewitness"
+
+
+class TestimonyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Testimony
+
+    case = factory.SubFactory(CaseFactory)
+    witness = factory.SubFactory(WitnessFactory, case=factory.SelfAttribute("..case"))
+    interview_date = factory.LazyFunction(lambda: timezone.localdate())
+    interviewer = factory.SubFactory(UserFactory)
+    created_by = factory.SelfAttribute("interviewer")
+    method = "phone"
+    language = "ar"
+    original_text = "رأيت الطائرة تقصف السوق."

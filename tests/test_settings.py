@@ -1,0 +1,86 @@
+"""Settings come from the environment; production settings pass Django's deployment checks."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from django.conf import settings
+from django.db import connection
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=REPO_ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120,
+    )
+
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "k" * 10 + "production-secret-key-with-enough-entropy-5f1c9a0e7b3d2-" + "x" * 10,
+    "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "ALLOWED_HOSTS": "casework.example.org",
+    "DATABASE_URL": "sqlite:////tmp/casework-deploy-check.sqlite3",
+}
+
+
+def test_deploy_check_is_clean_with_production_settings(tmp_path):
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env={**PRODUCTION_ENV, "HOME": str(tmp_path)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    env = {key: value for key, value in PRODUCTION_ENV.items() if key != "SECRET_KEY"}
+    result = run_manage("check", env={**env, "HOME": str(tmp_path), "SECRET_KEY": ""})
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_database_and_broker_come_from_the_environment(tmp_path):
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings'); django.setup();"
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE']);"
+        "print(s.DATABASES['default']['NAME']); print(s.CELERY_BROKER_URL)"
+    )
+    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://someone@db.internal:5433/evidence",
+           "CELERY_BROKER_URL": "redis://cache.internal:6380/2"}
+    base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME")}
+    output = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**base, **env},
+                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    assert output == ["django.db.backends.postgresql", "evidence", "redis://cache.internal:6380/2"]
+
+
+def test_without_servers_the_defaults_need_none():
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings'); django.setup();"
+        "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE']); print(s.CELERY_BROKER_URL)"
+    )
+    env = {"DEBUG": "true", "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
+           "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
+    output = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                            timeout=60, check=True).stdout.split()
+    assert output == ["django.db.backends.sqlite3", "filesystem://"]
+
+
+def test_celery_reliability_settings():
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_TASK_REJECT_ON_WORKER_LOST is True
+    assert settings.CELERY_TASK_SERIALIZER == "json"
+    assert settings.CELERY_ACCEPT_CONTENT == ["json"]
+    assert 0 < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+@pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI runs on PostgreSQL and Redis; local runs need neither")
+def test_ci_runs_on_real_postgresql_and_redis():
+    import redis
+
+    assert connection.vendor == "postgresql"
+    assert settings.CELERY_BROKER_URL.startswith("redis://")
+    assert redis.Redis.from_url(settings.CELERY_BROKER_URL).ping() is True
