@@ -194,3 +194,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("CASEWORK_MEDIA_SWEEP_SECONDS", default=300),
     },
 }
+
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "casework.cases.access.CaseRoleBackend",
+]

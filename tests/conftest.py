@@ -1,6 +1,7 @@
 """Shared fixtures: named personas and a real Celery worker process."""
 
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -8,8 +9,8 @@ import uuid
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 
 from casework.celery import app as celery_app
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
@@ -22,10 +23,19 @@ WORKER_START_TIMEOUT = 60
 def isolated_media_root(tmp_path_factory):
     """Uploads of the whole session go to a temporary folder, shared with the worker process."""
     media_root = tmp_path_factory.mktemp("media")
-    original = settings.MEDIA_ROOT
-    settings.MEDIA_ROOT = str(media_root)
-    yield media_root
-    settings.MEDIA_ROOT = original
+    with override_settings(MEDIA_ROOT=str(media_root), FILE_UPLOAD_TEMP_DIR=str(media_root / "incoming")):
+        yield media_root
+
+
+@pytest.fixture(autouse=True)
+def empty_media_root(isolated_media_root):
+    """Each test starts with no stored files, as its database starts with no rows."""
+    yield
+    for child in isolated_media_root.iterdir():
+        if child.is_dir():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
 
 
 @pytest.fixture

@@ -95,3 +95,15 @@ def write_video(path: Path, *, seconds: float = 2.0, size: str = "320x240", rate
         command += ["-metadata", f"creation_time={creation_time}"]
     subprocess.run([*command, str(path)], check=True, timeout=120)
     return path
+
+
+def reencode_video(source: Path, destination: Path, *, size: str = "240x180", rate: int = 15, crf: int = 32) -> Path:
+    """The same clip re-encoded smaller, as a messaging app or a re-post would."""
+    width, height = size.split("x")
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-vf", f"scale={width}:{height}",
+         "-r", str(rate), "-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "48k",
+         str(destination)],
+        check=True, timeout=120,
+    )
+    return destination

@@ -373,3 +373,7 @@ def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
         )
         found.append(pair)
     return found
+
+
+def media_record_download(*, item: MediaItem, actor) -> None:
+    custody_record(action=CustodyAction.DOWNLOADED, target=item, actor=actor)

@@ -77,6 +77,7 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
     """
 
     def new_file(self, *args, **kwargs):
+        incoming_dir()
         super().new_file(*args, **kwargs)
         self.digest = hashlib.sha256()
         self.received_bytes = 0

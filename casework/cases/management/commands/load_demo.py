@@ -24,6 +24,7 @@ from casework.incidents.models import (
     WeaponType,
 )
 from casework.incidents.services import incident_refresh_tolls
+from casework.incidents.vocabularies import vocabularies_seed
 from casework.witnesses.models import Consent, Testimony, TestimonyTranslation, Witness
 
 DEMO_CASE_REFERENCE = "CW-0042"
@@ -130,6 +131,7 @@ class Command(BaseCommand):
     help = "Load a fictional demo case (English and Arabic) with incidents, victims, witnesses, testimonies, media."
 
     def handle(self, *args, **options):
+        vocabularies_seed()
         users = self._users()
         if Case.objects.filter(reference=DEMO_CASE_REFERENCE).exists():
             self.stdout.write(f"Demo case {DEMO_CASE_REFERENCE} is already loaded.")

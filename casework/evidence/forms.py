@@ -1,0 +1,44 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casework.evidence.models import MediaSource
+from casework.incidents.models import Incident
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files from one input (the pattern from Django's file-upload documentation)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_file_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_file_clean(item, initial) for item in data]
+        return [single_file_clean(data, initial)]
+
+
+class MediaUploadForm(forms.Form):
+    files = MultipleFileField(label=_("Files"), help_text=_("Photos, videos, audio or documents; several at once."))
+    source = forms.ChoiceField(label=_("Source"), choices=MediaSource.choices)
+    source_url = forms.URLField(label=_("Source URL"), required=False, assume_scheme="https")
+    incidents = forms.ModelMultipleChoiceField(
+        label=_("Incidents"), queryset=Incident.objects.none(), required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("source") == MediaSource.SOCIAL_MEDIA and not cleaned.get("source_url"):
+            self.add_error("source_url", _("Give the address of the post for social-media material."))
+        return cleaned

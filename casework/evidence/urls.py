@@ -1,0 +1,13 @@
+from django.urls import path
+
+from casework.evidence import views
+
+app_name = "evidence"
+urlpatterns = [
+    path("cases/<str:reference>/media/", views.media_list, name="media_list"),
+    path("media/<int:item_id>/", views.media_detail, name="media_detail"),
+    path("media/<int:item_id>/state/", views.media_state, name="media_state"),
+    path("media/<int:item_id>/original/", views.media_original, name="media_original"),
+    path("media/<int:item_id>/thumbnail/", views.media_thumbnail, name="media_thumbnail"),
+    path("media/<int:item_id>/keyframes/<int:keyframe>/", views.media_thumbnail, name="media_keyframe"),
+]

@@ -1,0 +1,135 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET
+
+from casework.cases import access
+from casework.cases.selectors import case_get_for_user
+from casework.evidence import selectors, services
+from casework.evidence.forms import MediaUploadForm
+from casework.evidence.models import MediaItem
+from casework.evidence.uploads import IntakeRejected
+
+
+def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
+    item = get_object_or_404(MediaItem.objects.select_related("case", "acquired_by"), pk=item_id)
+    if not request.user.has_perm(access.VIEW_CASE, item.case):
+        raise Http404("No such media item.")
+    if not request.user.has_perm(permission, item.case):
+        raise PermissionDenied
+    return item
+
+
+@login_required
+def media_list(request: HttpRequest, reference: str) -> HttpResponse:
+    case = case_get_for_user(reference=reference, user=request.user)
+    can_upload = request.user.has_perm(access.UPLOAD_MEDIA, case)
+    form = MediaUploadForm(case=case)
+    if request.method == "POST":
+        if not can_upload:
+            raise PermissionDenied
+        form = MediaUploadForm(request.POST, request.FILES, case=case)
+        if form.is_valid():
+            outcomes = []
+            for uploaded in form.cleaned_data["files"]:
+                try:
+                    result = services.media_ingest_upload(
+                        uploaded=uploaded,
+                        case=case,
+                        source=form.cleaned_data["source"],
+                        source_url=form.cleaned_data["source_url"],
+                        description=form.cleaned_data["description"],
+                        incidents=form.cleaned_data["incidents"],
+                        acquired_by=request.user,
+                    )
+                except IntakeRejected as error:
+                    messages.error(request, f"{uploaded.name}: {error}")
+                    outcomes.append(False)
+                    continue
+                level = messages.SUCCESS if result.created else messages.WARNING
+                messages.add_message(request, level, f"{uploaded.name}: {result.message}")
+                outcomes.append(True)
+            if all(outcomes):
+                return redirect("evidence:media_list", reference=case.reference)
+    items = selectors.media_for_case(case=case)
+    return render(
+        request,
+        "evidence/media_list.html",
+        {"case": case, "items": items, "form": form, "can_upload": can_upload},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id)
+    return render(
+        request,
+        "evidence/media_detail.html",
+        {
+            "item": item,
+            "case": item.case,
+            "incidents": item.incidents.all(),
+            "near_duplicates": selectors.media_near_duplicates(item=item),
+            "custody_events": selectors.custody_history(target=item).select_related("actor"),
+        },
+    )
+
+
+@login_required
+@require_GET
+def media_state(request: HttpRequest, item_id: int) -> JsonResponse:
+    item = _media_for(request, item_id)
+    return JsonResponse(
+        {"state": item.processing_state, "label": str(item.get_processing_state_display()),
+         "error": item.processing_error}
+    )
+
+
+def _attachment(file, *, content_type: str, filename: str, as_attachment: bool) -> FileResponse:
+    response = FileResponse(file, content_type=content_type, as_attachment=as_attachment, filename=filename)
+    # A polyglot file must never run as a page of this site.
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_GET
+def media_original(request: HttpRequest, item_id: int) -> FileResponse:
+    item = _media_for(request, item_id)
+    services.media_record_download(item=item, actor=request.user)
+    filename = f"{item.case.reference}-{item.pk}-{item.sha256[:12]}"
+    return _attachment(
+        default_storage.open(item.original.name, "rb"),
+        content_type="application/octet-stream",
+        filename=filename + _extension(item),
+        as_attachment=True,
+    )
+
+
+@login_required
+@require_GET
+def media_thumbnail(request: HttpRequest, item_id: int, keyframe: int | None = None) -> FileResponse:
+    item = _media_for(request, item_id)
+    name = item.thumbnail.name if keyframe is None else (item.keyframes[keyframe] if keyframe < len(item.keyframes) else "")
+    if not name:
+        raise Http404("No thumbnail.")
+    return _attachment(default_storage.open(name, "rb"), content_type="image/jpeg", filename="thumbnail.jpg",
+                       as_attachment=False)
+
+
+EXTENSIONS = {
+    "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic", "image/tiff": ".tif",
+    "video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv",
+    "video/3gpp": ".3gp", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/ogg": ".ogg", "audio/x-wav": ".wav",
+    "audio/wav": ".wav", "application/pdf": ".pdf",
+}
+
+
+def _extension(item: MediaItem) -> str:
+    return EXTENSIONS.get(item.mime_type, ".bin")
