@@ -16,7 +16,9 @@ def compose_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(COMPOSE_BINARY), "-f", str(REPO_ROOT / "docker-compose.yml"), *args],
         env={"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"), **env},
-        capture_output=True, text=True, timeout=60,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 

@@ -17,7 +17,11 @@ def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME", "LANG")}
     return subprocess.run(
         [sys.executable, "manage.py", *args],
-        cwd=REPO_ROOT, env={**base, **env}, capture_output=True, text=True, timeout=120,
+        cwd=REPO_ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -49,11 +53,21 @@ def test_database_and_broker_come_from_the_environment(tmp_path):
         "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE']);"
         "print(s.DATABASES['default']['NAME']); print(s.CELERY_BROKER_URL)"
     )
-    env = {**PRODUCTION_ENV, "DATABASE_URL": "postgres://someone@db.internal:5433/evidence",
-           "CELERY_BROKER_URL": "redis://cache.internal:6380/2"}
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": "postgres://someone@db.internal:5433/evidence",
+        "CELERY_BROKER_URL": "redis://cache.internal:6380/2",
+    }
     base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME")}
-    output = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env={**base, **env},
-                            capture_output=True, text=True, timeout=60, check=True).stdout.split()
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
     assert output == ["django.db.backends.postgresql", "evidence", "redis://cache.internal:6380/2"]
 
 
@@ -62,10 +76,21 @@ def test_without_servers_the_defaults_need_none():
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings'); django.setup();"
         "from django.conf import settings as s; print(s.DATABASES['default']['ENGINE']); print(s.CELERY_BROKER_URL)"
     )
-    env = {"DEBUG": "true", "PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/tmp"),
-           "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode()}
-    output = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                            timeout=60, check=True).stdout.split()
+    env = {
+        "DEBUG": "true",
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    output = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout.split()
     assert output == ["django.db.backends.sqlite3", "filesystem://"]
 
 

@@ -5,11 +5,30 @@ from casework.bundles.models import EvidenceBundle
 
 @admin.register(EvidenceBundle)
 class EvidenceBundleAdmin(admin.ModelAdmin):
-    list_display = ["pk", "case", "recipient", "profile", "scope", "status", "progress_percent", "requested_at"]
+    list_display = [
+        "pk",
+        "case",
+        "recipient",
+        "profile",
+        "scope",
+        "status",
+        "progress_percent",
+        "requested_at",
+    ]
     list_filter = ["status", "profile", "scope", "case"]
     search_fields = ["recipient", "manifest_sha256"]
     filter_horizontal = ["incidents"]
     readonly_fields = [
-        "status", "progress_percent", "progress_message", "failure_reason", "requested_by", "requested_at",
-        "started_at", "finished_at", "attempts", "archive", "size_bytes", "manifest_sha256",
+        "status",
+        "progress_percent",
+        "progress_message",
+        "failure_reason",
+        "requested_by",
+        "requested_at",
+        "started_at",
+        "finished_at",
+        "attempts",
+        "archive",
+        "size_bytes",
+        "manifest_sha256",
     ]

@@ -24,8 +24,17 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     CaseRole.REVIEWER: frozenset({VIEW_CASE, VIEW_MEDIA, REVIEW}),
     CaseRole.ANALYST: frozenset({VIEW_CASE, VIEW_MEDIA, VIEW_STATISTICS, REQUEST_BUNDLE}),
     CaseRole.CASE_ADMIN: frozenset(
-        {VIEW_CASE, EDIT_RECORDS, UPLOAD_MEDIA, VIEW_MEDIA, REVIEW, VIEW_STATISTICS, REQUEST_BUNDLE,
-         REVEAL_IDENTITY, MANAGE_TEAM}
+        {
+            VIEW_CASE,
+            EDIT_RECORDS,
+            UPLOAD_MEDIA,
+            VIEW_MEDIA,
+            REVIEW,
+            VIEW_STATISTICS,
+            REQUEST_BUNDLE,
+            REVEAL_IDENTITY,
+            MANAGE_TEAM,
+        }
     ),
 }
 CASE_PERMISSIONS = frozenset().union(*ROLE_PERMISSIONS.values())
@@ -48,9 +57,7 @@ def role_on(user, case: Case) -> str | None:
     if cache is None:
         cache = user._case_roles = {}
     if case.pk not in cache:
-        cache[case.pk] = (
-            CaseMembership.objects.filter(case=case, user=user).values_list("role", flat=True).first()
-        )
+        cache[case.pk] = CaseMembership.objects.filter(case=case, user=user).values_list("role", flat=True).first()
     return cache[case.pk]
 
 

@@ -4,19 +4,53 @@ from simple_history.admin import SimpleHistoryAdmin
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 
 DERIVED_MEDIA_FIELDS = [
-    "sha256", "size_bytes", "mime_type", "kind", "original", "original_filename",
-    "processing_state", "processing_error", "processing_attempts", "processing_started_at", "processed_at",
-    "metadata", "capture_time", "latitude", "longitude", "device_make", "device_model",
-    "width", "height", "duration_seconds", "container", "video_codec", "audio_codec", "frame_rate",
-    "thumbnail", "keyframes", "perceptual_hashes", "verified_by", "verified_at", "created_at",
+    "sha256",
+    "size_bytes",
+    "mime_type",
+    "kind",
+    "original",
+    "original_filename",
+    "processing_state",
+    "processing_error",
+    "processing_attempts",
+    "processing_started_at",
+    "processed_at",
+    "metadata",
+    "capture_time",
+    "latitude",
+    "longitude",
+    "device_make",
+    "device_model",
+    "width",
+    "height",
+    "duration_seconds",
+    "container",
+    "video_codec",
+    "audio_codec",
+    "frame_rate",
+    "thumbnail",
+    "keyframes",
+    "perceptual_hashes",
+    "verified_by",
+    "verified_at",
+    "created_at",
 ]
 
 
 @admin.register(MediaItem)
 class MediaItemAdmin(SimpleHistoryAdmin):
     list_display = [
-        "__str__", "case", "kind", "mime_type", "size_bytes", "source", "acquired_at",
-        "capture_time", "processing_state", "verification_status", "is_graphic",
+        "__str__",
+        "case",
+        "kind",
+        "mime_type",
+        "size_bytes",
+        "source",
+        "acquired_at",
+        "capture_time",
+        "processing_state",
+        "verification_status",
+        "is_graphic",
     ]
     list_filter = ["case", "kind", "source", "processing_state", "verification_status", "is_graphic"]
     search_fields = ["sha256", "original_filename", "description", "device_model"]

@@ -28,7 +28,9 @@ class MediaUploadForm(forms.Form):
     source = forms.ChoiceField(label=_("Source"), choices=MediaSource.choices)
     source_url = forms.URLField(label=_("Source URL"), required=False, assume_scheme="https")
     incidents = forms.ModelMultipleChoiceField(
-        label=_("Incidents"), queryset=Incident.objects.none(), required=False,
+        label=_("Incidents"),
+        queryset=Incident.objects.none(),
+        required=False,
         widget=forms.CheckboxSelectMultiple,
     )
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

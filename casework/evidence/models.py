@@ -103,11 +103,17 @@ class MediaItem(models.Model):
     thumbnail = models.FileField(_("thumbnail"), max_length=300, blank=True)
     keyframes = models.JSONField(_("keyframe files"), default=list, blank=True)
     perceptual_hashes = models.JSONField(
-        _("perceptual hashes"), default=list, blank=True, help_text=_("One per image; one per keyframe of a video.")
+        _("perceptual hashes"),
+        default=list,
+        blank=True,
+        help_text=_("One per image; one per keyframe of a video."),
     )
 
     verification_status = models.CharField(
-        _("verification"), max_length=20, choices=VerificationStatus.choices, default=VerificationStatus.UNVERIFIED
+        _("verification"),
+        max_length=20,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.UNVERIFIED,
     )
     verified_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -133,7 +139,8 @@ class MediaItem(models.Model):
                 condition=Q(processing_state__in=ProcessingState.values), name="media_processing_state_valid"
             ),
             models.CheckConstraint(
-                condition=Q(verification_status__in=VerificationStatus.values), name="media_verification_valid"
+                condition=Q(verification_status__in=VerificationStatus.values),
+                name="media_verification_valid",
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
@@ -146,6 +153,15 @@ class MediaItem(models.Model):
             models.CheckConstraint(
                 condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
                 name="media_duration_not_negative",
+            ),
+            # Two-person rule: whoever acquired an item does not review it.
+            models.CheckConstraint(
+                condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("acquired_by")),
+                name="media_reviewer_is_not_acquirer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(verification_status__in=["verified", "rejected"]) | Q(verified_by__isnull=False),
+                name="media_decision_has_reviewer",
             ),
         ]
         indexes = [
@@ -228,7 +244,12 @@ class CustodyEvent(models.Model):
     sequence = models.PositiveBigIntegerField(_("sequence"), unique=True, editable=False)
     occurred_at = models.DateTimeField(_("when"), editable=False)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
     actor_label = models.CharField(_("who"), max_length=150, editable=False)
     action = models.CharField(_("what"), max_length=30, choices=CustodyAction.choices, editable=False)

@@ -79,17 +79,41 @@ def jpeg_bytes(
     return buffer.getvalue()
 
 
-def write_video(path: Path, *, seconds: float = 2.0, size: str = "320x240", rate: int = 25, pattern: str = "testsrc2",
-                creation_time: str | None = None, codec: str = "libx264") -> Path:
+def write_video(
+    path: Path,
+    *,
+    seconds: float = 2.0,
+    size: str = "320x240",
+    rate: int = 25,
+    pattern: str = "testsrc2",
+    creation_time: str | None = None,
+    codec: str = "libx264",
+) -> Path:
     """A short H.264 MP4 made by ffmpeg's test sources (Debian `ffmpeg`, installed by bin/setup)."""
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise RuntimeError("ffmpeg is not installed (bin/setup installs it)")
     command = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "lavfi", "-i", f"{pattern}=size={size}:rate={rate}:duration={seconds}",
-        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}",
-        "-c:v", codec, "-pix_fmt", "yuv420p", "-c:a", "aac", "-shortest",
+        ffmpeg,
+        "-hide_banner",
+        "-loglevel",
+        "error",
+        "-y",
+        "-f",
+        "lavfi",
+        "-i",
+        f"{pattern}=size={size}:rate={rate}:duration={seconds}",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency=440:duration={seconds}",
+        "-c:v",
+        codec,
+        "-pix_fmt",
+        "yuv420p",
+        "-c:a",
+        "aac",
+        "-shortest",
     ]
     if creation_time:
         command += ["-metadata", f"creation_time={creation_time}"]
@@ -101,9 +125,31 @@ def reencode_video(source: Path, destination: Path, *, size: str = "240x180", ra
     """The same clip re-encoded smaller, as a messaging app or a re-post would."""
     width, height = size.split("x")
     subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-i", str(source), "-vf", f"scale={width}:{height}",
-         "-r", str(rate), "-c:v", "libx264", "-crf", str(crf), "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "48k",
-         str(destination)],
-        check=True, timeout=120,
+        [
+            "ffmpeg",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(source),
+            "-vf",
+            f"scale={width}:{height}",
+            "-r",
+            str(rate),
+            "-c:v",
+            "libx264",
+            "-crf",
+            str(crf),
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "48k",
+            str(destination),
+        ],
+        check=True,
+        timeout=120,
     )
     return destination

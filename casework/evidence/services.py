@@ -23,10 +23,12 @@ from casework.cases.models import Case
 from casework.evidence.custody import custody_record
 from casework.evidence.models import (
     CustodyAction,
+    DuplicateStatus,
     MediaItem,
     MediaSource,
     NearDuplicate,
     ProcessingState,
+    VerificationStatus,
     original_upload_path,
 )
 from casework.evidence.processing import (
@@ -37,7 +39,13 @@ from casework.evidence.processing import (
     phash_distance,
     probe_media,
 )
-from casework.evidence.uploads import IntakeRejected, ReceivedFile, receive_path, receive_stream, receive_upload
+from casework.evidence.uploads import (
+    IntakeRejected,
+    ReceivedFile,
+    receive_path,
+    receive_stream,
+    receive_upload,
+)
 from casework.incidents.models import Incident
 
 logger = logging.getLogger(__name__)
@@ -163,7 +171,10 @@ def _store_or_link(*, case, received, mime_type, kind, acquired_by, incidents, *
 
 def _link_duplicate(existing: MediaItem, *, acquired_by, incidents, source) -> None:
     custody_record(
-        action=CustodyAction.DUPLICATE_RECEIVED, target=existing, actor=acquired_by, details={"source": str(source)}
+        action=CustodyAction.DUPLICATE_RECEIVED,
+        target=existing,
+        actor=acquired_by,
+        details={"source": str(source)},
     )
     _link_incidents(existing, incidents, actor=acquired_by)
 
@@ -174,9 +185,7 @@ def _link_incidents(item: MediaItem, incidents: Iterable[Incident], *, actor) ->
         if incident.pk in already:
             continue
         item.incidents.add(incident)
-        custody_record(
-            action=CustodyAction.LINKED, target=item, actor=actor, details={"incident": incident.reference}
-        )
+        custody_record(action=CustodyAction.LINKED, target=item, actor=actor, details={"incident": incident.reference})
 
 
 def media_ingest_stream(*, stream: BinaryIO, **kwargs) -> IngestResult:
@@ -215,13 +224,10 @@ def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
     claimable = Q(processing_state=ProcessingState.PENDING) | Q(
         processing_state=ProcessingState.PROCESSING, processing_started_at__lt=now - PROCESSING_LEASE
     )
-    claimed = (
-        MediaItem.objects.filter(claimable, pk=item_id)
-        .update(
-            processing_state=ProcessingState.PROCESSING,
-            processing_started_at=now,
-            processing_attempts=F("processing_attempts") + 1,
-        )
+    claimed = MediaItem.objects.filter(claimable, pk=item_id).update(
+        processing_state=ProcessingState.PROCESSING,
+        processing_started_at=now,
+        processing_attempts=F("processing_attempts") + 1,
     )
     if not claimed:
         return None
@@ -274,7 +280,10 @@ def _local_copy(item: MediaItem):
         return
     except NotImplementedError:
         pass
-    with tempfile.NamedTemporaryFile(prefix="original-") as copy, default_storage.open(item.original.name) as source:
+    with (
+        tempfile.NamedTemporaryFile(prefix="original-") as copy,
+        default_storage.open(item.original.name) as source,
+    ):
         shutil.copyfileobj(source, copy, 1024 * 1024)
         copy.flush()
         yield Path(copy.name)
@@ -377,3 +386,60 @@ def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
 
 def media_record_download(*, item: MediaItem, actor) -> None:
     custody_record(action=CustodyAction.DOWNLOADED, target=item, actor=actor)
+
+
+class ReviewRefused(ValueError):
+    """A review decision that the rules do not allow; the message is shown to the person."""
+
+
+def media_record_view(*, item: MediaItem, actor) -> None:
+    custody_record(action=CustodyAction.VIEWED, target=item, actor=actor)
+
+
+def media_link_incident(*, item: MediaItem, incident: Incident, actor) -> None:
+    if incident.case_id != item.case_id:
+        raise IntakeRejected(_("Incident %(ref)s belongs to another case.") % {"ref": incident.reference})
+    with transaction.atomic():
+        _link_incidents(item, [incident], actor=actor)
+
+
+def media_unlink_incident(*, item: MediaItem, incident: Incident, actor) -> None:
+    with transaction.atomic():
+        if not item.incidents.filter(pk=incident.pk).exists():
+            return
+        item.incidents.remove(incident)
+        custody_record(
+            action=CustodyAction.UNLINKED, target=item, actor=actor, details={"incident": incident.reference}
+        )
+
+
+def media_review(*, item: MediaItem, reviewer, verified: bool, notes: str) -> MediaItem:
+    """Verify or reject an item. Two-person rule: whoever acquired it cannot review it."""
+    if reviewer.pk == item.acquired_by_id:
+        raise ReviewRefused(_("You added this item, so someone else must review it."))
+    notes = notes.strip()
+    if not verified and not notes:
+        raise ReviewRefused(_("Say why the item is rejected."))
+    status = VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
+    with transaction.atomic():
+        item = MediaItem.objects.select_for_update().get(pk=item.pk)
+        item.verification_status = status
+        item.verified_by = reviewer
+        item.verified_at = timezone.now()
+        item.verification_notes = notes
+        item.save(update_fields=["verification_status", "verified_by", "verified_at", "verification_notes"])
+        custody_record(
+            action=CustodyAction.VERIFIED if verified else CustodyAction.REJECTED,
+            target=item,
+            actor=reviewer,
+            details={"notes": notes},
+        )
+    return item
+
+
+def near_duplicate_review(*, pair: NearDuplicate, reviewer, confirmed: bool) -> NearDuplicate:
+    pair.status = DuplicateStatus.CONFIRMED if confirmed else DuplicateStatus.DISMISSED
+    pair.reviewed_by = reviewer
+    pair.reviewed_at = timezone.now()
+    pair.save(update_fields=["status", "reviewed_by", "reviewed_at"])
+    return pair

@@ -10,4 +10,12 @@ urlpatterns = [
     path("media/<int:item_id>/original/", views.media_original, name="media_original"),
     path("media/<int:item_id>/thumbnail/", views.media_thumbnail, name="media_thumbnail"),
     path("media/<int:item_id>/keyframes/<int:keyframe>/", views.media_thumbnail, name="media_keyframe"),
+    path("media/<int:item_id>/view/", views.media_view_original, name="media_view_original"),
+    path("media/<int:item_id>/links/", views.media_links, name="media_links"),
+    path("media/<int:item_id>/review/", views.media_review, name="media_review"),
+    path(
+        "media/<int:item_id>/duplicates/<int:pair_id>/",
+        views.near_duplicate_decide,
+        name="near_duplicate_decide",
+    ),
 ]

@@ -2,16 +2,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.evidence import selectors, services
 from casework.evidence.forms import MediaUploadForm
-from casework.evidence.models import MediaItem
+from casework.evidence.models import MediaItem, NearDuplicate
 from casework.evidence.uploads import IntakeRejected
+from casework.incidents.models import Incident
 
 
 def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
@@ -73,6 +75,9 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "item": item,
             "case": item.case,
             "incidents": item.incidents.all(),
+            "other_incidents": Incident.objects.filter(case=item.case).exclude(media_items=item),
+            "can_edit": request.user.has_perm(access.EDIT_RECORDS, item.case),
+            "can_review": request.user.has_perm(access.REVIEW, item.case) and request.user.pk != item.acquired_by_id,
             "near_duplicates": selectors.media_near_duplicates(item=item),
             "custody_events": selectors.custody_history(target=item).select_related("actor"),
         },
@@ -84,8 +89,11 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
 def media_state(request: HttpRequest, item_id: int) -> JsonResponse:
     item = _media_for(request, item_id)
     return JsonResponse(
-        {"state": item.processing_state, "label": str(item.get_processing_state_display()),
-         "error": item.processing_error}
+        {
+            "state": item.processing_state,
+            "label": str(item.get_processing_state_display()),
+            "error": item.processing_error,
+        }
     )
 
 
@@ -116,20 +124,95 @@ def media_original(request: HttpRequest, item_id: int) -> FileResponse:
 @require_GET
 def media_thumbnail(request: HttpRequest, item_id: int, keyframe: int | None = None) -> FileResponse:
     item = _media_for(request, item_id)
-    name = item.thumbnail.name if keyframe is None else (item.keyframes[keyframe] if keyframe < len(item.keyframes) else "")
+    name = (
+        item.thumbnail.name
+        if keyframe is None
+        else (item.keyframes[keyframe] if keyframe < len(item.keyframes) else "")
+    )
     if not name:
         raise Http404("No thumbnail.")
-    return _attachment(default_storage.open(name, "rb"), content_type="image/jpeg", filename="thumbnail.jpg",
-                       as_attachment=False)
+    return _attachment(
+        default_storage.open(name, "rb"),
+        content_type="image/jpeg",
+        filename="thumbnail.jpg",
+        as_attachment=False,
+    )
 
 
 EXTENSIONS = {
-    "image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/heic": ".heic", "image/tiff": ".tif",
-    "video/mp4": ".mp4", "video/quicktime": ".mov", "video/webm": ".webm", "video/x-matroska": ".mkv",
-    "video/3gpp": ".3gp", "audio/mpeg": ".mp3", "audio/mp4": ".m4a", "audio/ogg": ".ogg", "audio/x-wav": ".wav",
-    "audio/wav": ".wav", "application/pdf": ".pdf",
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+    "image/tiff": ".tif",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/x-matroska": ".mkv",
+    "video/3gpp": ".3gp",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/ogg": ".ogg",
+    "audio/x-wav": ".wav",
+    "audio/wav": ".wav",
+    "application/pdf": ".pdf",
 }
 
 
 def _extension(item: MediaItem) -> str:
     return EXTENSIONS.get(item.mime_type, ".bin")
+
+
+@login_required
+@require_GET
+def media_view_original(request: HttpRequest, item_id: int) -> FileResponse:
+    """Shows a photo's original in the browser (sandboxed); every view is a custody event."""
+    item = _media_for(request, item_id)
+    if item.kind != "photo" or item.processing_state != "done":
+        raise Http404("Only processed photos are shown inline; download other originals.")
+    services.media_record_view(item=item, actor=request.user)
+    return _attachment(
+        default_storage.open(item.original.name, "rb"),
+        content_type=item.mime_type,
+        filename=f"{item.case.reference}-{item.pk}{_extension(item)}",
+        as_attachment=False,
+    )
+
+
+@login_required
+@require_POST
+def media_links(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.EDIT_RECORDS)
+    incident = get_object_or_404(Incident, pk=request.POST.get("incident"), case=item.case)
+    if request.POST.get("action") == "unlink":
+        services.media_unlink_incident(item=item, incident=incident, actor=request.user)
+    else:
+        services.media_link_incident(item=item, incident=incident, actor=request.user)
+    return redirect("evidence:media_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def media_review(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.REVIEW)
+    try:
+        services.media_review(
+            item=item,
+            reviewer=request.user,
+            verified=request.POST.get("decision") == "verify",
+            notes=request.POST.get("notes", ""),
+        )
+    except services.ReviewRefused as refusal:
+        messages.error(request, str(refusal))
+    return redirect("evidence:media_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def near_duplicate_decide(request: HttpRequest, item_id: int, pair_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.REVIEW)
+    pair = get_object_or_404(NearDuplicate, Q(first=item) | Q(second=item), pk=pair_id)
+    services.near_duplicate_review(
+        pair=pair, reviewer=request.user, confirmed=request.POST.get("decision") == "confirm"
+    )
+    return redirect("evidence:media_detail", item_id=item.pk)

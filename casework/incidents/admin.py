@@ -71,7 +71,16 @@ class AttributionAdmin(SimpleHistoryAdmin):
 
 @admin.register(Victim)
 class VictimAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "incident", "sex", "age", "age_band", "combatant_status", "status", "occupation"]
+    list_display = [
+        "__str__",
+        "incident",
+        "sex",
+        "age",
+        "age_band",
+        "combatant_status",
+        "status",
+        "occupation",
+    ]
     list_filter = ["status", "sex", "age_band", "combatant_status", "occupation", "incident__case"]
     search_fields = ["name", "incident__reference"]
     autocomplete_fields = ["incident", "duplicate_of"]

@@ -204,7 +204,8 @@ class Attribution(models.Model):
     party = models.ForeignKey(Party, on_delete=models.PROTECT, related_name="attributions", verbose_name=_("party"))
     confidence = models.CharField(_("confidence"), max_length=20, choices=AttributionConfidence.choices)
     basis = models.TextField(
-        _("basis"), help_text=_("What the attribution rests on, e.g. the aircraft was tracked from the airbase.")
+        _("basis"),
+        help_text=_("What the attribution rests on, e.g. the aircraft was tracked from the airbase."),
     )
 
     history = HistoricalRecords()
@@ -320,9 +321,7 @@ class Victim(models.Model):
                 condition=Q(combatant_status__in=CombatantStatus.values), name="victim_combatant_status_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=VictimStatus.values), name="victim_status_valid"),
-            models.CheckConstraint(
-                condition=Q(age__isnull=True) | Q(age__lte=130), name="victim_age_plausible"
-            ),
+            models.CheckConstraint(condition=Q(age__isnull=True) | Q(age__lte=130), name="victim_age_plausible"),
             models.CheckConstraint(
                 condition=Q(age__isnull=True)
                 | Q(age_band=AgeBand.UNKNOWN)
@@ -330,9 +329,7 @@ class Victim(models.Model):
                 | Q(age__gte=ADULT_AGE, age_band=AgeBand.ADULT),
                 name="victim_age_matches_band",
             ),
-            models.CheckConstraint(
-                condition=~Q(duplicate_of=F("id")), name="victim_not_duplicate_of_itself"
-            ),
+            models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="victim_not_duplicate_of_itself"),
         ]
 
     def __str__(self) -> str:

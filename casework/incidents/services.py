@@ -8,11 +8,15 @@ from casework.incidents.models import Incident, Victim, VictimQuerySet, VictimSt
 def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
     """The incident's tolls, computed by the database from its victims (each person counted once)."""
     killed_civilians = Q(status=VictimStatus.KILLED, combatant_status="civilian")
-    counts = Victim.objects.filter(incident_id=incident_id).counted().aggregate(
-        civilians_killed=Count("id", filter=killed_civilians),
-        children_killed=Count("id", filter=killed_civilians & VictimQuerySet.child_q()),
-        adult_women_killed=Count("id", filter=killed_civilians & VictimQuerySet.adult_woman_q()),
-        injured=Count("id", filter=Q(status=VictimStatus.INJURED)),
+    counts = (
+        Victim.objects.filter(incident_id=incident_id)
+        .counted()
+        .aggregate(
+            civilians_killed=Count("id", filter=killed_civilians),
+            children_killed=Count("id", filter=killed_civilians & VictimQuerySet.child_q()),
+            adult_women_killed=Count("id", filter=killed_civilians & VictimQuerySet.adult_woman_q()),
+            injured=Count("id", filter=Q(status=VictimStatus.INJURED)),
+        )
     )
     counts["is_massacre"] = counts["civilians_killed"] >= settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED
     return counts

@@ -83,7 +83,6 @@ SEEDS = {
 }
 
 
-
 def vocabularies_seed(*, apps=None) -> None:
     """Create the shared terms that are missing. Idempotent; `apps` is given when run from a migration."""
     for model_name, rows in SEEDS.items():

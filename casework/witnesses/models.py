@@ -59,7 +59,9 @@ class Witness(models.Model):
     address = EncryptedTextField(_("exact address"), blank=True)
     phone = EncryptedTextField(_("phone"), blank=True)
     messaging_handles = EncryptedTextField(_("messaging handles"), blank=True)
-    relationship = models.CharField(_("relationship to the incident"), max_length=20, choices=WitnessRelationship.choices)
+    relationship = models.CharField(
+        _("relationship to the incident"), max_length=20, choices=WitnessRelationship.choices
+    )
     risk_level = models.CharField(_("risk level"), max_length=10, choices=RiskLevel.choices, default=RiskLevel.HIGH)
     reliability = models.CharField(
         _("reliability"), max_length=20, choices=SourceReliability.choices, default=SourceReliability.UNKNOWN
@@ -128,7 +130,9 @@ class Consent(models.Model):
     witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="consents")
     scope = models.CharField(_("scope"), max_length=20, choices=ConsentScope.choices)
     allows_name = models.BooleanField(
-        _("name may be shared"), default=False, help_text=_("Otherwise only the pseudonym is shared in this scope.")
+        _("name may be shared"),
+        default=False,
+        help_text=_("Otherwise only the pseudonym is shared in this scope."),
     )
     given_on = models.DateField(_("given on"))
     method = models.CharField(_("how given"), max_length=20, choices=ConsentMethod.choices)
@@ -229,7 +233,10 @@ class Testimony(models.Model):
         ]
 
     def __str__(self) -> str:
-        return _("Testimony of %(witness)s, %(date)s") % {"witness": self.witness, "date": self.interview_date}
+        return _("Testimony of %(witness)s, %(date)s") % {
+            "witness": self.witness,
+            "date": self.interview_date,
+        }
 
 
 class TestimonyTranslation(models.Model):

@@ -43,7 +43,10 @@ def test_deleted_event_is_detected(three_events):
     deleted = three_events[1]
     raw_sql("DELETE FROM evidence_custodyevent WHERE id = %s", [deleted.pk])
     problems = [(b.sequence, b.problem) for b in custody_chain_breaks()]
-    assert (three_events[2].sequence, f"events #{deleted.sequence} to #{deleted.sequence} are missing (deleted)") in problems
+    assert (
+        three_events[2].sequence,
+        f"events #{deleted.sequence} to #{deleted.sequence} are missing (deleted)",
+    ) in problems
     assert (three_events[2].sequence, "does not link to the event before it") in problems
 
 
@@ -57,7 +60,14 @@ def test_deleting_the_newest_event_is_detected_against_a_remembered_head(three_e
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_postgresql_itself_refuses_to_update_or_delete_custody_events(three_events):
-    for statement in ("UPDATE evidence_custodyevent SET action = 'viewed'", "DELETE FROM evidence_custodyevent"):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    for statement in (
+        "UPDATE evidence_custodyevent SET action = 'viewed'",
+        "DELETE FROM evidence_custodyevent",
+    ):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
             cursor.execute(statement)
     assert CustodyEvent.objects.count() == 3

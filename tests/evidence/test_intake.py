@@ -84,9 +84,16 @@ def test_duplicate_upload_links_existing_item_and_says_so(client, intake_worker,
     ("name", "content", "expected_error"),
     [
         ("empty.jpg", b"", "The submitted file is empty."),
-        ("page.jpg", b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>", "are not accepted"),
-        ("vector.jpg", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
-         "are not accepted"),
+        (
+            "page.jpg",
+            b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>",
+            "are not accepted",
+        ),
+        (
+            "vector.jpg",
+            b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+            "are not accepted",
+        ),
         ("archive.jpg", b"PK\x03\x04" + b"\x00" * 200, "are not accepted"),
     ],
 )
@@ -121,8 +128,11 @@ def test_social_media_source_needs_its_url_and_keeps_the_typed_fields(client, in
     client.force_login(intake_worker)
     response = client.post(
         reverse("evidence:media_list", args=[case.reference]),
-        {"source": "social_media", "description": "posted by a local activist",
-         "files": [SimpleUploadedFile("x.jpg", photo_bytes)]},
+        {
+            "source": "social_media",
+            "description": "posted by a local activist",
+            "files": [SimpleUploadedFile("x.jpg", photo_bytes)],
+        },
     )
     assert response.status_code == 400
     body = response.content.decode()
@@ -144,8 +154,15 @@ def test_ingest_command_takes_a_folder(tmp_path, intake_worker, case, photo_byte
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "two.jpg").write_bytes(jpeg_bytes(seed=77))
     out = io.StringIO()
-    call_command("ingest", str(tmp_path), case=case.reference, incident=["INC-9"], source="activist_message",
-                 user=intake_worker.username, stdout=out)
+    call_command(
+        "ingest",
+        str(tmp_path),
+        case=case.reference,
+        incident=["INC-9"],
+        source="activist_message",
+        user=intake_worker.username,
+        stdout=out,
+    )
     assert "2 stored, 0 already present, 0 rejected." in out.getvalue()
     for item in MediaItem.objects.all():
         assert list(item.incidents.all()) == [incident]
@@ -156,8 +173,15 @@ def test_ingest_command_takes_a_folder(tmp_path, intake_worker, case, photo_byte
 def test_ingest_command_reports_rejected_files_and_fails(tmp_path, intake_worker, case):
     (tmp_path / "notes.jpg").write_text("<html>not a photo</html>")
     with pytest.raises(CommandError, match="1 file"):
-        call_command("ingest", str(tmp_path), case=case.reference, source="witness", user=intake_worker.username,
-                     stdout=io.StringIO(), stderr=io.StringIO())
+        call_command(
+            "ingest",
+            str(tmp_path),
+            case=case.reference,
+            source="witness",
+            user=intake_worker.username,
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
     assert MediaItem.objects.count() == 0
 
 
@@ -197,8 +221,13 @@ def test_jpeg_with_a_zip_appended_is_received_but_then_quarantined_by_processing
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as bundle:
         bundle.writestr("payload.txt", "hidden")
-    result = media_ingest_stream(stream=io.BytesIO(photo_bytes + archive.getvalue()), case=case,
-                                 original_filename="x.jpg", source="witness", acquired_by=intake_worker)
+    result = media_ingest_stream(
+        stream=io.BytesIO(photo_bytes + archive.getvalue()),
+        case=case,
+        original_filename="x.jpg",
+        source="witness",
+        acquired_by=intake_worker,
+    )
     media_process(item_id=result.item.pk)
     result.item.refresh_from_db()
     assert result.item.processing_state == "quarantined"

@@ -24,8 +24,13 @@ CAPTURE = datetime(2017, 9, 19, 10, 41, 7)
 
 
 def ingest_bytes(case, user, content: bytes, name: str = "file.jpg") -> MediaItem:
-    return media_ingest_stream(stream=io.BytesIO(content), case=case, original_filename=name,
-                               source="activist_message", acquired_by=user).item
+    return media_ingest_stream(
+        stream=io.BytesIO(content),
+        case=case,
+        original_filename=name,
+        source="activist_message",
+        acquired_by=user,
+    ).item
 
 
 def processed(item: MediaItem, timeout: float = 90) -> MediaItem:
@@ -47,8 +52,15 @@ def worker_case(db):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_worker_extracts_capture_time_gps_and_device_from_a_jpeg(celery_worker_process, worker_case):
     case, user = worker_case
-    content = jpeg_bytes(seed=5, capture_time=CAPTURE, utc_offset="+03:00", latitude=35.930600,
-                         longitude=-36.633900, make="Samsung", model="SM-J500F")
+    content = jpeg_bytes(
+        seed=5,
+        capture_time=CAPTURE,
+        utc_offset="+03:00",
+        latitude=35.930600,
+        longitude=-36.633900,
+        make="Samsung",
+        model="SM-J500F",
+    )
     with transaction.atomic():
         item = ingest_bytes(case, user, content)
     item = processed(item)
@@ -97,8 +109,10 @@ def test_reencoded_video_is_a_possible_duplicate(case, intake_worker, tmp_path):
     first = write_video(tmp_path / "a.mp4", seconds=2, size="320x240")
     reposted = reencode_video(first, tmp_path / "b.mp4", size="240x180", rate=15)
     unrelated = write_video(tmp_path / "c.mp4", seconds=2, size="320x240", pattern="smptebars")
-    items = [media_ingest_path(path=path, case=case, source="social_media", acquired_by=intake_worker).item
-             for path in (first, reposted, unrelated)]
+    items = [
+        media_ingest_path(path=path, case=case, source="social_media", acquired_by=intake_worker).item
+        for path in (first, reposted, unrelated)
+    ]
     for item in items:
         media_process(item_id=item.pk)
     pairs = {(pair.first_id, pair.second_id) for pair in NearDuplicate.objects.all()}
@@ -151,7 +165,8 @@ def test_item_that_keeps_killing_its_worker_is_given_up_after_a_few_attempts(cas
     item = ingest_bytes(case, intake_worker, jpeg_bytes(seed=9))
     # As if three workers had claimed it and died: the claim is stale and the attempts are used up.
     MediaItem.objects.filter(pk=item.pk).update(
-        processing_state="processing", processing_attempts=services.MAX_PROCESSING_ATTEMPTS,
+        processing_state="processing",
+        processing_attempts=services.MAX_PROCESSING_ATTEMPTS,
         processing_started_at=datetime(2020, 1, 1, tzinfo=UTC),
     )
     media_process(item_id=item.pk)
@@ -161,7 +176,9 @@ def test_item_that_keeps_killing_its_worker_is_given_up_after_a_few_attempts(cas
 
 
 @pytest.mark.django_db
-def test_sweep_re_enqueues_items_whose_message_was_lost(case, intake_worker, settings, django_capture_on_commit_callbacks):
+def test_sweep_re_enqueues_items_whose_message_was_lost(
+    case, intake_worker, settings, django_capture_on_commit_callbacks
+):
     from casework.evidence.tasks import media_sweep_unprocessed_task
 
     settings.CELERY_TASK_ALWAYS_EAGER = True

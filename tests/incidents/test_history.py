@@ -12,7 +12,10 @@ def test_editing_an_incident_keeps_the_earlier_version_readable_in_admin(client,
     incident = IncidentFactory(case=case, title="First draft title")
     incident.title = "Corrected title"
     incident.save()
-    assert [h.title for h in incident.history.order_by("history_date")] == ["First draft title", "Corrected title"]
+    assert [h.title for h in incident.history.order_by("history_date")] == [
+        "First draft title",
+        "Corrected title",
+    ]
     client.force_login(superuser)
     response = client.get(reverse("admin:incidents_incident_history", args=[incident.pk]))
     assert response.status_code == 200

@@ -94,8 +94,10 @@ def as_float(value) -> float | None:
 def check_not_polyglot(path: str) -> None:
     # A file that an archive tool would also open could smuggle content past a reviewer.
     if zipfile.is_zipfile(path):
-        raise Refused("The file is also a ZIP archive (data hidden after the media); it was quarantined.",
-                      quarantine=True)
+        raise Refused(
+            "The file is also a ZIP archive (data hidden after the media); it was quarantined.",
+            quarantine=True,
+        )
 
 
 def probe_image(path: str, mime: str, derived: Path, result: dict) -> None:
@@ -118,11 +120,13 @@ def probe_image(path: str, mime: str, derived: Path, result: dict) -> None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise Refused(f"The image is a decompression bomb ({error}); it was quarantined.", quarantine=True) from None
     except UnidentifiedImageError:
-        raise Refused(f"The file claims to be {mime} but cannot be decoded as one; it was quarantined.",
-                      quarantine=True) from None
+        raise Refused(
+            f"The file claims to be {mime} but cannot be decoded as one; it was quarantined.", quarantine=True
+        ) from None
     except MemoryError:
-        raise Refused("Decoding the image needed more memory than allowed; it was quarantined.",
-                      quarantine=True) from None
+        raise Refused(
+            "Decoding the image needed more memory than allowed; it was quarantined.", quarantine=True
+        ) from None
     except (OSError, SyntaxError, ValueError) as error:
         raise Refused(f"The image is truncated or corrupt ({error}).") from None
 
@@ -154,7 +158,7 @@ def probe_audio_video(path: str, kind: str, derived: Path, result: dict) -> None
     video = next((s for s in streams if s.get("codec_type") == "video"), None)
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None and audio is None:
-        raise Refused(f"The file holds no readable audio or video stream.")
+        raise Refused("The file holds no readable audio or video stream.")
     result["duration_seconds"] = as_float(container.get("duration"))
     result["container"] = container.get("format_name", "")
     result["audio_codec"] = (audio or {}).get("codec_name", "")
@@ -169,11 +173,29 @@ def probe_audio_video(path: str, kind: str, derived: Path, result: dict) -> None
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
-    extract = run_tool([
-        "ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", "-i", path, "-map", "0:v:0",
-        "-vf", "scale=480:-2", "-fps_mode", "vfr", "-frames:v", str(MAX_KEYFRAMES), "-q:v", "4",
-        str(derived / "keyframe-%02d.jpg"),
-    ])
+    extract = run_tool(
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-skip_frame",
+            "nokey",
+            "-i",
+            path,
+            "-map",
+            "0:v:0",
+            "-vf",
+            "scale=480:-2",
+            "-fps_mode",
+            "vfr",
+            "-frames:v",
+            str(MAX_KEYFRAMES),
+            "-q:v",
+            "4",
+            str(derived / "keyframe-%02d.jpg"),
+        ]
+    )
     keyframes = sorted(derived.glob("keyframe-*.jpg"))
     if extract.returncode != 0 and not keyframes:
         message = extract.stderr.decode(errors="replace").strip().splitlines()
@@ -237,8 +259,11 @@ def handle(request: dict) -> dict:
     except Refused as refusal:
         return {"ok": False, "reason": refusal.reason, "quarantine": refusal.quarantine}
     except MemoryError:
-        return {"ok": False, "reason": "Processing needed more memory than allowed; the file was quarantined.",
-                "quarantine": True}
+        return {
+            "ok": False,
+            "reason": "Processing needed more memory than allowed; the file was quarantined.",
+            "quarantine": True,
+        }
     except Exception as error:  # an unexpected parser error is this file's failure, not the child's
         return {"ok": False, "reason": f"Processing failed: {type(error).__name__}: {str(error)[:300]}"}
 

@@ -38,18 +38,78 @@ DEMO_USERS = [
 
 # (reference, title, governorate, type, weapons, facilities, days before 2017-10-01, lat, lon, locality)
 INCIDENTS = [
-    ("INC-001", "Airstrike on the vegetable market in Ariha / غارة على سوق الخضار في أريحا", "idlib", "airstrike",
-     ["cluster-munition"], ["market"], 12, 35.8130, 36.6090, "Ariha"),
-    ("INC-002", "Barrel bombs on a school in Kafr Nabl / براميل متفجرة على مدرسة في كفرنبل", "idlib", "airstrike",
-     ["barrel-bomb"], ["school"], 20, 35.6133, 36.5619, "Kafr Nabl"),
-    ("INC-003", "Incendiary strike near Al-Bab hospital / غارة بأسلحة حارقة قرب مشفى الباب", "aleppo", "airstrike",
-     ["incendiary"], ["medical-facility", "civil-defence-centre"], 25, 36.3711, 37.5158, "Al-Bab"),
-    ("INC-004", "Shelling of a mosque in Kafr Zita / قصف مسجد في كفرزيتا", "hama", "shelling",
-     ["artillery"], ["mosque"], 30, 35.3740, 36.6010, "Kafr Zita"),
-    ("INC-005", "Missile strike on a bakery in Mayadin / ضربة صاروخية على فرن في الميادين", "deir-ez-zor",
-     "missile-attack", ["guided-missile"], ["bakery"], 40, 35.0196, 40.4516, "Mayadin"),
-    ("INC-006", "Cluster munitions on farmland in Daraa al-Balad / ذخائر عنقودية على أراض زراعية في درعا البلد",
-     "daraa", "airstrike", ["cluster-munition"], [], 50, 32.6125, 36.1025, "Daraa al-Balad"),
+    (
+        "INC-001",
+        "Airstrike on the vegetable market in Ariha / غارة على سوق الخضار في أريحا",
+        "idlib",
+        "airstrike",
+        ["cluster-munition"],
+        ["market"],
+        12,
+        35.8130,
+        36.6090,
+        "Ariha",
+    ),
+    (
+        "INC-002",
+        "Barrel bombs on a school in Kafr Nabl / براميل متفجرة على مدرسة في كفرنبل",
+        "idlib",
+        "airstrike",
+        ["barrel-bomb"],
+        ["school"],
+        20,
+        35.6133,
+        36.5619,
+        "Kafr Nabl",
+    ),
+    (
+        "INC-003",
+        "Incendiary strike near Al-Bab hospital / غارة بأسلحة حارقة قرب مشفى الباب",
+        "aleppo",
+        "airstrike",
+        ["incendiary"],
+        ["medical-facility", "civil-defence-centre"],
+        25,
+        36.3711,
+        37.5158,
+        "Al-Bab",
+    ),
+    (
+        "INC-004",
+        "Shelling of a mosque in Kafr Zita / قصف مسجد في كفرزيتا",
+        "hama",
+        "shelling",
+        ["artillery"],
+        ["mosque"],
+        30,
+        35.3740,
+        36.6010,
+        "Kafr Zita",
+    ),
+    (
+        "INC-005",
+        "Missile strike on a bakery in Mayadin / ضربة صاروخية على فرن في الميادين",
+        "deir-ez-zor",
+        "missile-attack",
+        ["guided-missile"],
+        ["bakery"],
+        40,
+        35.0196,
+        40.4516,
+        "Mayadin",
+    ),
+    (
+        "INC-006",
+        "Cluster munitions on farmland in Daraa al-Balad / ذخائر عنقودية على أراض زراعية في درعا البلد",
+        "daraa",
+        "airstrike",
+        ["cluster-munition"],
+        [],
+        50,
+        32.6125,
+        36.1025,
+        "Daraa al-Balad",
+    ),
 ]
 
 # Per incident: (sex, age, age band, civilian status, victim status, occupation code, name)
@@ -92,15 +152,32 @@ VICTIMS = {
 }
 
 ATTRIBUTIONS = {
-    "INC-001": ("russian-forces", "likely", "Observatory network tracked the aircraft taking off from Hmeimim airbase "
-                "minutes before the strike; remnants match cluster munitions used by that air force."),
-    "INC-002": ("syrian-government-forces", "confirmed", "Helicopter seen by three eyewitnesses; barrel bombs are "
-                "dropped only by government helicopters in this area."),
-    "INC-003": ("syrian-government-forces", "possible", "Official media claimed strikes on 'terrorist positions' "
-                "in Al-Bab on the same day."),
-    "INC-004": ("syrian-government-forces", "likely", "Artillery fire from the Mhardeh positions reported by "
-                "local monitors."),
-    "INC-005": ("international-coalition", "possible", "Coalition strike report lists Mayadin for that date."),
+    "INC-001": (
+        "russian-forces",
+        "likely",
+        "Observatory network tracked the aircraft taking off from Hmeimim airbase "
+        "minutes before the strike; remnants match cluster munitions used by that air force.",
+    ),
+    "INC-002": (
+        "syrian-government-forces",
+        "confirmed",
+        "Helicopter seen by three eyewitnesses; barrel bombs are dropped only by government helicopters in this area.",
+    ),
+    "INC-003": (
+        "syrian-government-forces",
+        "possible",
+        "Official media claimed strikes on 'terrorist positions' in Al-Bab on the same day.",
+    ),
+    "INC-004": (
+        "syrian-government-forces",
+        "likely",
+        "Artillery fire from the Mhardeh positions reported by local monitors.",
+    ),
+    "INC-005": (
+        "international-coalition",
+        "possible",
+        "Coalition strike report lists Mayadin for that date.",
+    ),
     "INC-006": ("unidentified", "unknown", "No aircraft tracked; investigation ongoing."),
 }
 
@@ -111,17 +188,26 @@ WITNESSES = [
 ]
 
 TESTIMONIES = {
-    "W-001": ("ar", "كنت في السوق عندما سمعت صوت الطائرة. بعد دقائق سقطت القنابل الصغيرة على البسطات وامتلأ المكان "
-              "بالدخان. رأيت أطفالاً مصابين ونقلنا الجرحى إلى النقطة الطبية.",
-              "I was in the market when I heard the aircraft. Minutes later small bomblets fell on the stalls and "
-              "the place filled with smoke. I saw injured children and we carried the wounded to the medical point."),
-    "W-002": ("ar", "وصلنا بعد الغارة الثانية. كانت النيران مشتعلة في مدخل المشفى، والمادة الحارقة تلتصق بالجدران. "
-              "استشهد زميلنا أثناء إخلاء المرضى.",
-              "We arrived after the second strike. Fire was burning at the hospital entrance and the incendiary "
-              "material stuck to the walls. Our colleague was killed while evacuating patients."),
-    "W-003": ("en", "My daughter was in class when the first barrel fell on the courtyard. The teachers tried to "
-              "move the children to the basement.",
-              "كانت ابنتي في الصف عندما سقط البرميل الأول على باحة المدرسة. حاولت المعلمات نقل الأطفال إلى القبو."),
+    "W-001": (
+        "ar",
+        "كنت في السوق عندما سمعت صوت الطائرة. بعد دقائق سقطت القنابل الصغيرة على البسطات وامتلأ المكان "
+        "بالدخان. رأيت أطفالاً مصابين ونقلنا الجرحى إلى النقطة الطبية.",
+        "I was in the market when I heard the aircraft. Minutes later small bomblets fell on the stalls and "
+        "the place filled with smoke. I saw injured children and we carried the wounded to the medical point.",
+    ),
+    "W-002": (
+        "ar",
+        "وصلنا بعد الغارة الثانية. كانت النيران مشتعلة في مدخل المشفى، والمادة الحارقة تلتصق بالجدران. "
+        "استشهد زميلنا أثناء إخلاء المرضى.",
+        "We arrived after the second strike. Fire was burning at the hospital entrance and the incendiary "
+        "material stuck to the walls. Our colleague was killed while evacuating patients.",
+    ),
+    "W-003": (
+        "en",
+        "My daughter was in class when the first barrel fell on the courtyard. The teachers tried to "
+        "move the children to the basement.",
+        "كانت ابنتي في الصف عندما سقط البرميل الأول على باحة المدرسة. حاولت المعلمات نقل الأطفال إلى القبو.",
+    ),
 }
 
 BASE_DATE = datetime(2017, 10, 1, 9, 30, tzinfo=UTC)
@@ -184,7 +270,10 @@ class Command(BaseCommand):
             incident.facilities_hit.set(FacilityType.objects.filter(case=None, code__in=facilities))
             party, confidence, basis = ATTRIBUTIONS[ref]
             Attribution.objects.create(
-                incident=incident, party=Party.objects.get(case=None, code=party), confidence=confidence, basis=basis
+                incident=incident,
+                party=Party.objects.get(case=None, code=party),
+                confidence=confidence,
+                basis=basis,
             )
             for sex, age, band, civilian, status, occupation, name in VICTIMS[ref]:
                 Victim.objects.create(
@@ -213,11 +302,17 @@ class Command(BaseCommand):
                 created_by=users["demo-intake"],
             )
             Consent.objects.create(
-                witness=witness, scope="internal", given_on=date(2017, 10, 3), method="oral_recorded",
+                witness=witness,
+                scope="internal",
+                given_on=date(2017, 10, 3),
+                method="oral_recorded",
                 recorded_by=users["demo-intake"],
             )
             Consent.objects.create(
-                witness=witness, scope="un_mechanisms", given_on=date(2017, 10, 3), method="oral_recorded",
+                witness=witness,
+                scope="un_mechanisms",
+                given_on=date(2017, 10, 3),
+                method="oral_recorded",
                 recorded_by=users["demo-intake"],
             )
             witnesses[pseudonym] = (witness, incidents[ref])
@@ -237,7 +332,9 @@ class Command(BaseCommand):
             )
             testimony.incidents.add(incident)
             TestimonyTranslation.objects.create(
-                testimony=testimony, language="en" if language == "ar" else "ar", text=translation,
+                testimony=testimony,
+                language="en" if language == "ar" else "ar",
+                text=translation,
                 translator=users["demo-intake"],
             )
 
@@ -265,14 +362,22 @@ class Command(BaseCommand):
                 model=model,
             )
             media_ingest_stream(
-                stream=io.BytesIO(content), case=case, original_filename=f"IMG_{seed:04d}.jpg",
-                source="activist_message", acquired_by=intake_user, incidents=[incident],
+                stream=io.BytesIO(content),
+                case=case,
+                original_filename=f"IMG_{seed:04d}.jpg",
+                source="activist_message",
+                acquired_by=intake_user,
+                incidents=[incident],
             )
         # The INC-001 photo again, resized and re-compressed as a messaging app would: a near-duplicate.
         resized = scene_image(11).resize((640, 480))
         media_ingest_stream(
-            stream=io.BytesIO(jpeg_bytes(image=resized)), case=case, original_filename="forwarded.jpg",
-            source="social_media", source_url="https://example.org/post/123", acquired_by=intake_user,
+            stream=io.BytesIO(jpeg_bytes(image=resized)),
+            case=case,
+            original_filename="forwarded.jpg",
+            source="social_media",
+            source_url="https://example.org/post/123",
+            acquired_by=intake_user,
             incidents=[incidents["INC-001"]],
         )
         with tempfile.TemporaryDirectory() as folder:
@@ -282,5 +387,9 @@ class Command(BaseCommand):
                 self.stderr.write(f"Skipped the demo video: {error}")
                 return
             media_ingest_path(
-                path=video, case=case, source="witness", acquired_by=intake_user, incidents=[incidents["INC-003"]]
+                path=video,
+                case=case,
+                source="witness",
+                acquired_by=intake_user,
+                incidents=[incidents["INC-003"]],
             )

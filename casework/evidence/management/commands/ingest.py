@@ -52,7 +52,11 @@ class Command(BaseCommand):
         for path in files:
             try:
                 result = media_ingest_path(
-                    path=path, case=case_obj, source=source, source_url=source_url, acquired_by=acquired_by,
+                    path=path,
+                    case=case_obj,
+                    source=source,
+                    source_url=source_url,
+                    acquired_by=acquired_by,
                     incidents=incidents,
                 )
             except IntakeRejected as error:

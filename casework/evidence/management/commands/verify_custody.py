@@ -15,7 +15,9 @@ class Command(BaseCommand):
         for problem in problems:
             self.stderr.write(f"FILE PROBLEM: {problem}")
         if breaks or problems:
-            raise CommandError(f"Custody verification FAILED: {len(breaks)} chain break(s), {len(problems)} file problem(s).")
+            raise CommandError(
+                f"Custody verification FAILED: {len(breaks)} chain break(s), {len(problems)} file problem(s)."
+            )
         self.stdout.write(
             self.style.SUCCESS(
                 f"Custody verified: {CustodyEvent.objects.count()} events chained, "
