@@ -6,14 +6,30 @@ import subprocess
 import sys
 import time
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import override_settings
+from django.utils import timezone
 
+from casework.bundles.models import EvidenceBundle
+from casework.cases.models import CaseMembership
 from casework.celery import app as celery_app
-from tests.factories import CaseFactory, MembershipFactory, UserFactory
+from casework.evidence.custody import custody_record
+from casework.evidence.models import MediaItem, NearDuplicate
+from casework.incidents.models import Attribution, Party
+from casework.witnesses.models import Consent, TestimonyTranslation
+from tests.factories import (
+    CaseFactory,
+    IncidentFactory,
+    MembershipFactory,
+    TestimonyFactory,
+    UserFactory,
+    VictimFactory,
+    WitnessFactory,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 WORKER_START_TIMEOUT = 60
@@ -23,7 +39,12 @@ WORKER_START_TIMEOUT = 60
 def isolated_media_root(tmp_path_factory):
     """Uploads of the whole session go to a temporary folder, shared with the worker process."""
     media_root = tmp_path_factory.mktemp("media")
-    with override_settings(MEDIA_ROOT=str(media_root), FILE_UPLOAD_TEMP_DIR=str(media_root / "incoming")):
+    with override_settings(
+        MEDIA_ROOT=str(media_root),
+        FILE_UPLOAD_TEMP_DIR=str(media_root / "incoming"),
+        # Personas sign in with passwords; a slow hasher would make each test pay for it.
+        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+    ):
         yield media_root
 
 
@@ -86,6 +107,49 @@ def superuser(db):
     user.is_staff = user.is_superuser = True
     user.save(update_fields=["is_staff", "is_superuser"])
     return user
+
+
+@pytest.fixture
+def one_of_everything(case, intake_worker, reviewer):
+    """One valid row of every model, to be spoiled one field at a time."""
+    incident = IncidentFactory(case=case, latitude=35.9, longitude=36.6)
+    witness = WitnessFactory(case=case)
+    testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+    media = [
+        MediaItem.objects.create(
+            case=case,
+            original=f"originals/{n}",
+            sha256=f"{n:064x}",
+            size_bytes=10,
+            mime_type="image/jpeg",
+            kind="photo",
+            source="witness",
+            acquired_at=timezone.now(),
+            acquired_by=intake_worker,
+        )
+        for n in (1, 2)
+    ]
+    return {
+        "case": case,
+        "membership": CaseMembership.objects.get(user=intake_worker),
+        "incident": incident,
+        "attribution": Attribution.objects.create(
+            incident=incident, party=Party.objects.get(code="unidentified"), confidence="possible", basis="claimed"
+        ),
+        "victim": VictimFactory(incident=incident, age=30, age_band="adult"),
+        "witness": witness,
+        "consent": Consent.objects.create(
+            witness=witness, scope="internal", given_on=date(2020, 1, 1), method="written"
+        ),
+        "testimony": testimony,
+        "translation": TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it."),
+        "media": media[0],
+        "near_duplicate": NearDuplicate.objects.create(case=case, first=media[0], second=media[1], distance=3),
+        "custody_event": custody_record(action="received", target=media[0], actor=intake_worker),
+        "bundle": EvidenceBundle.objects.create(
+            case=case, scope="case", recipient="UN IIIM", profile="court", requested_by=reviewer
+        ),
+    }
 
 
 def _test_database_url() -> str:
