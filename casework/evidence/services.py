@@ -261,14 +261,21 @@ def media_process(*, item_id: int) -> None:
     item = media_claim_for_processing(item_id=item_id)
     if item is None:
         return
-    with tempfile.TemporaryDirectory(prefix="derived-") as derived_dir, _local_copy(item) as original_path:
-        try:
-            result = probe_media(str(original_path), kind=item.kind, mime=item.mime_type, derived_dir=derived_dir)
-        except ProbeFailed as failure:
-            media_record_processing_failure(item=item, reason=failure.reason, quarantine=failure.quarantine)
-            return
-        derived_names = _store_derived_files(item, Path(derived_dir), result)
-    _save_probe_result(item, result, derived_names)
+    try:
+        with tempfile.TemporaryDirectory(prefix="derived-") as derived_dir, _local_copy(item) as original_path:
+            try:
+                result = probe_media(str(original_path), kind=item.kind, mime=item.mime_type, derived_dir=derived_dir)
+            except ProbeFailed as failure:
+                media_record_processing_failure(item=item, reason=failure.reason, quarantine=failure.quarantine)
+                return
+            derived_names = _store_derived_files(item, Path(derived_dir), result)
+        _save_probe_result(item, result, derived_names)
+    except Exception:
+        # Let a retry claim it at once; the attempt stays counted, so a persistent failure still ends.
+        MediaItem.objects.filter(pk=item.pk, processing_state=ProcessingState.PROCESSING).update(
+            processing_state=ProcessingState.PENDING
+        )
+        raise
     media_find_near_duplicates(item=item)
 
 

@@ -1,13 +1,26 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from casework.evidence import services
 from casework.evidence.models import MediaItem, ProcessingState
 
+# Errors worth retrying: the database or the storage was briefly unreachable.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
 
-@shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
+
+@shared_task(
+    acks_late=True,
+    soft_time_limit=5 * 60,
+    time_limit=6 * 60,
+    autoretry_for=TRANSIENT_ERRORS,
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
 def media_process_task(item_id: int) -> None:
     """Takes an id only; the claim inside the service makes a second delivery a no-op."""
     services.media_process(item_id=item_id)

@@ -220,3 +220,28 @@ def test_verify_custody_names_an_edited_or_deleted_event(case, intake_worker, ca
     errors = capsys.readouterr().err
     assert f"#{deleted.sequence} are missing (deleted)" in errors
     assert f"media item {later.pk} " in errors and "no 'received' custody event" in errors
+
+
+@pytest.mark.django_db
+def test_transient_error_releases_the_claim_so_the_retry_processes_it(case, intake_worker, monkeypatch):
+    from django.db import OperationalError
+
+    from casework.evidence.tasks import TRANSIENT_ERRORS, media_process_task
+
+    item = ingest_bytes(case, intake_worker, jpeg_bytes(seed=16, capture_time=CAPTURE))
+    real_save = services._save_probe_result
+
+    def database_gone(*args, **kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(services, "_save_probe_result", database_gone)
+    with pytest.raises(OperationalError):
+        media_process(item_id=item.pk)
+    item.refresh_from_db()
+    assert (item.processing_state, item.processing_attempts) == ("pending", 1)
+    assert OperationalError in TRANSIENT_ERRORS and media_process_task.max_retries == 5
+
+    monkeypatch.setattr(services, "_save_probe_result", real_save)
+    media_process(item_id=item.pk)
+    item.refresh_from_db()
+    assert (item.processing_state, item.processing_attempts) == ("done", 2)
