@@ -31,6 +31,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "simple_history",
+    "django_filters",
     "casework.cases",
     "casework.incidents",
     "casework.witnesses",

@@ -9,5 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api_urls")),
     path("", include("casework.evidence.urls")),
+    path("", include("casework.incidents.urls")),
+    path("", include("casework.witnesses.urls")),
     path("", include("casework.web.urls")),
 ]

@@ -138,6 +138,8 @@ class Incident(models.Model):
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Raised by every edit through a service; an edit made from an older version is refused (no lost update).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     # Tolls derived from the victims by a worker task (incident_refresh_tolls); a cache, never typed in.
     civilians_killed = models.PositiveIntegerField(_("civilians killed"), default=0, editable=False)

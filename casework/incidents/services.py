@@ -1,7 +1,9 @@
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from casework.cases.versioning import version_claim
 from casework.incidents.models import Incident, Victim, VictimQuerySet, VictimStatus
 
 
@@ -38,3 +40,24 @@ def incident_schedule_toll_refresh(*, incident_id: int) -> None:
     from casework.incidents.tasks import incident_refresh_tolls_task
 
     incident_refresh_tolls_task.delay_on_commit(incident_id)
+
+
+def incident_save(*, form, attributions, victims, actor, expected_version: int | None) -> Incident:
+    """Save an incident with its attribution and victim rows in one transaction.
+
+    For an existing incident, `expected_version` is the version the person started editing from; if
+    someone saved in between, EditConflict is raised and nothing is written.
+    """
+    with transaction.atomic():
+        incident = form.instance
+        if incident.pk is not None:
+            version_claim(incident, expected_version=expected_version or 0)
+        else:
+            incident.created_by = actor
+        incident = form.save()
+        attributions.instance = incident
+        victims.instance = incident
+        attributions.save()
+        victims.save()
+        incident_schedule_toll_refresh(incident_id=incident.pk)
+    return incident

@@ -1,9 +1,11 @@
 from django.urls import path
 
+from casework.incidents.views import incident_list
 from casework.web import views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
-    path("cases/<str:reference>/", views.case_detail, name="case_detail"),
+    path("cases/<str:reference>/", incident_list, name="case_detail"),
+    path("cases/<str:reference>/review/", views.review_queue, name="review_queue"),
 ]

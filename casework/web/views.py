@@ -3,7 +3,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from casework.cases.selectors import case_get_for_user, cases_visible_to
-from casework.incidents.models import Incident
+from casework.evidence.models import MediaItem
+from casework.witnesses.models import ReviewStatus, Testimony
 
 
 @login_required
@@ -12,7 +13,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+def review_queue(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    incidents = Incident.objects.filter(case=case).for_list()
-    return render(request, "web/case_detail.html", {"case": case, "incidents": incidents})
+    testimonies = Testimony.objects.filter(case=case).select_related("witness")
+    return render(
+        request,
+        "web/review_queue.html",
+        {
+            "case": case,
+            "testimonies": testimonies.filter(status=ReviewStatus.SUBMITTED).order_by("interview_date"),
+            "rejected": testimonies.filter(status=ReviewStatus.REJECTED).order_by("-reviewed_at")[:20],
+            "media_items": MediaItem.objects.filter(case=case, verification_status="unverified").order_by(
+                "acquired_at"
+            ),
+        },
+    )

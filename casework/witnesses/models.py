@@ -77,6 +77,8 @@ class Witness(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Raised by every edit through a service; an edit made from an older version is refused (no lost update).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
     # The history keeps who changed what, never the identity itself (even encrypted copies multiply exposure).
     history = HistoricalRecords(excluded_fields=list(IDENTITY_FIELDS))
@@ -200,6 +202,8 @@ class Testimony(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Raised by every edit through a service; an edit made from an older version is refused (no lost update).
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -1,0 +1,23 @@
+"""Optimistic locking: an edit names the version it started from and is refused if someone saved since."""
+
+from django.db.models import F, Model
+from django.utils.translation import gettext as _
+
+
+class EditConflict(Exception):
+    def __init__(self):
+        super().__init__(
+            _(
+                "Someone else saved this record while you were editing it. Your changes were not saved; reload it, "
+                "then apply them again."
+            )
+        )
+
+
+def version_claim(instance: Model, *, expected_version: int) -> None:
+    """Within the caller's transaction, move `instance` from `expected_version` to the next, or raise."""
+    model = type(instance)
+    updated = model.objects.filter(pk=instance.pk, version=expected_version).update(version=F("version") + 1)
+    if not updated:
+        raise EditConflict()
+    instance.version = expected_version + 1

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from casework.incidents import views
+
+app_name = "incidents"
+urlpatterns = [
+    path("cases/<str:reference>/incidents/", views.incident_list, name="incident_list"),
+    path("cases/<str:reference>/incidents/new/", views.incident_edit, name="incident_create"),
+    path("cases/<str:reference>/incidents/<int:incident_id>/", views.incident_detail, name="incident_detail"),
+    path("cases/<str:reference>/incidents/<int:incident_id>/edit/", views.incident_edit, name="incident_edit"),
+    path("cases/<str:reference>/victims/", views.victim_list, name="victim_list"),
+]

@@ -1,0 +1,73 @@
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from casework.cases.versioning import version_claim
+from casework.witnesses.models import Consent, ReviewStatus, Testimony, Witness
+
+
+class ReviewRefused(ValueError):
+    """A review step the rules do not allow; the message is shown to the person."""
+
+
+def witness_save(*, form, actor, expected_version: int | None) -> Witness:
+    with transaction.atomic():
+        witness = form.instance
+        if witness.pk is not None:
+            version_claim(witness, expected_version=expected_version or 0)
+        else:
+            witness.created_by = actor
+        return form.save()
+
+
+def consent_record(*, form, witness: Witness, actor) -> Consent:
+    consent = form.save(commit=False)
+    consent.witness = witness
+    consent.recorded_by = actor
+    consent.save()
+    return consent
+
+
+def testimony_save(*, form, translations, actor, expected_version: int | None) -> Testimony:
+    with transaction.atomic():
+        testimony = form.instance
+        if testimony.pk is not None:
+            if testimony.status == ReviewStatus.VERIFIED:
+                raise ReviewRefused(_("A verified testimony cannot be edited."))
+            version_claim(testimony, expected_version=expected_version or 0)
+        else:
+            testimony.created_by = actor
+            testimony.interviewer = actor
+        testimony = form.save()
+        translations.instance = testimony
+        for translation in translations.save(commit=False):
+            translation.translator = translation.translator or actor
+            translation.save()
+        for removed in translations.deleted_objects:
+            removed.delete()
+    return testimony
+
+
+def testimony_submit(*, testimony: Testimony, actor) -> Testimony:
+    if testimony.status not in (ReviewStatus.DRAFT, ReviewStatus.REJECTED):
+        raise ReviewRefused(_("Only a draft or rejected testimony can be submitted for review."))
+    testimony.status = ReviewStatus.SUBMITTED
+    testimony.save(update_fields=["status", "updated_at"])
+    return testimony
+
+
+def testimony_review(*, testimony: Testimony, reviewer, verified: bool, reason: str) -> Testimony:
+    """Verify or reject a submitted testimony. Two-person rule: the author cannot review it."""
+    if reviewer.pk in (testimony.created_by_id, testimony.interviewer_id):
+        raise ReviewRefused(_("You recorded this testimony, so someone else must review it."))
+    if testimony.status != ReviewStatus.SUBMITTED:
+        raise ReviewRefused(_("Only a submitted testimony can be reviewed."))
+    if not verified and not reason.strip():
+        raise ReviewRefused(_("Say why the testimony is rejected."))
+    with transaction.atomic():
+        testimony.status = ReviewStatus.VERIFIED if verified else ReviewStatus.REJECTED
+        testimony.reviewed_by = reviewer
+        testimony.reviewed_at = timezone.now()
+        testimony.review_reason = reason.strip()
+        testimony.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
+    return testimony
