@@ -60,6 +60,17 @@ def empty_media_root(isolated_media_root):
 
 
 @pytest.fixture
+def vocabularies(transactional_db):
+    """Transactional tests start from flushed tables (the seeded terms too): seed them again.
+
+    pytest-django runs transactional tests after all others, so only they need this.
+    """
+    from casework.incidents.vocabularies import vocabularies_seed
+
+    vocabularies_seed()
+
+
+@pytest.fixture
 def case(db):
     return CaseFactory(reference="CW-0042", title="Airstrikes on Idlib, September 2017")
 

@@ -49,7 +49,7 @@ def worker_case(db):
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_extracts_capture_time_gps_and_device_from_a_jpeg(celery_worker_process, worker_case):
     case, user = worker_case
     content = jpeg_bytes(
@@ -78,7 +78,7 @@ def test_worker_extracts_capture_time_gps_and_device_from_a_jpeg(celery_worker_p
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_extracts_duration_and_codecs_from_a_video(celery_worker_process, worker_case, tmp_path):
     case, user = worker_case
     video = write_video(tmp_path / "clip.mp4", seconds=2, size="320x240", rate=25)

@@ -10,8 +10,8 @@ from tests.factories import CaseFactory, IncidentFactory, VictimFactory
 
 
 @pytest.mark.worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_worker_computes_incident_tolls_after_commit(celery_worker_process):
+@pytest.mark.django_db(transaction=True)
+def test_worker_computes_incident_tolls_after_commit(celery_worker_process, vocabularies):
     case = CaseFactory(reference="CW-0500")
     with transaction.atomic():
         incident = IncidentFactory(case=case)
