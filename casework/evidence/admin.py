@@ -31,8 +31,11 @@ DERIVED_MEDIA_FIELDS = [
     "thumbnail",
     "keyframes",
     "perceptual_hashes",
+    # Review decisions are made on the media page, which applies the two-person rule and writes custody.
+    "verification_status",
     "verified_by",
     "verified_at",
+    "verification_notes",
     "created_at",
 ]
 

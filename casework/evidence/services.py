@@ -450,3 +450,9 @@ def near_duplicate_review(*, pair: NearDuplicate, reviewer, confirmed: bool) -> 
     pair.reviewed_at = timezone.now()
     pair.save(update_fields=["status", "reviewed_by", "reviewed_at"])
     return pair
+
+
+def media_set_graphic(*, item: MediaItem, is_graphic: bool) -> None:
+    """A reviewer's content warning: graphic items are blurred on every page until someone clicks."""
+    MediaItem.objects.filter(pk=item.pk).update(is_graphic=is_graphic)
+    item.is_graphic = is_graphic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("media/<int:item_id>/view/", views.media_view_original, name="media_view_original"),
     path("media/<int:item_id>/links/", views.media_links, name="media_links"),
     path("media/<int:item_id>/review/", views.media_review, name="media_review"),
+    path("media/<int:item_id>/graphic/", views.media_graphic, name="media_graphic"),
     path(
         "media/<int:item_id>/duplicates/<int:pair_id>/",
         views.near_duplicate_decide,

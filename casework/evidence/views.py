@@ -11,9 +11,10 @@ from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.evidence import selectors, services
 from casework.evidence.forms import MediaUploadForm
-from casework.evidence.models import MediaItem, NearDuplicate
+from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, ProcessingState, VerificationStatus
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
+from casework.web.listing import paginated
 
 
 def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
@@ -57,10 +58,23 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
             if all(outcomes):
                 return redirect("evidence:media_list", reference=case.reference)
     items = selectors.media_for_case(case=case)
+    filters = {
+        "kind": MediaKind.choices,
+        "processing_state": ProcessingState.choices,
+        "verification_status": VerificationStatus.choices,
+    }
+    chosen = {name: request.GET.get(name, "") for name in filters}
+    items = items.filter(**{name: value for name, value in chosen.items() if value in dict(filters[name])})
     return render(
         request,
         "evidence/media_list.html",
-        {"case": case, "items": items, "form": form, "can_upload": can_upload},
+        {
+            "case": case,
+            "form": form,
+            "can_upload": can_upload,
+            "filters": [(name, choices, chosen[name]) for name, choices in filters.items()],
+            **paginated(request, items),
+        },
         status=400 if request.method == "POST" else 200,
     )
 
@@ -215,4 +229,12 @@ def near_duplicate_decide(request: HttpRequest, item_id: int, pair_id: int) -> H
     services.near_duplicate_review(
         pair=pair, reviewer=request.user, confirmed=request.POST.get("decision") == "confirm"
     )
+    return redirect("evidence:media_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def media_graphic(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.REVIEW)
+    services.media_set_graphic(item=item, is_graphic=request.POST.get("is_graphic") == "1")
     return redirect("evidence:media_detail", item_id=item.pk)

@@ -1,6 +1,9 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.cases import access
+from casework.witnesses import services
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
 
 
@@ -43,9 +46,34 @@ class TestimonyAdmin(SimpleHistoryAdmin):
     list_filter = ["status", "method", "language", "case"]
     search_fields = ["witness__pseudonym", "original_text"]
     autocomplete_fields = ["witness", "incidents", "recording"]
-    readonly_fields = ["created_by", "created_at", "updated_at", "reviewed_by", "reviewed_at"]
+    # Review decisions go through the actions below, which apply the same rules as the staff pages.
+    readonly_fields = [
+        "status",
+        "created_by",
+        "created_at",
+        "updated_at",
+        "reviewed_by",
+        "reviewed_at",
+        "review_reason",
+    ]
     inlines = [TestimonyTranslationInline]
     list_select_related = ["case", "witness"]
+    actions = ["verify_selected"]
+
+    @admin.action(description=_("Verify the selected submitted testimonies"))
+    def verify_selected(self, request, queryset):
+        for testimony in queryset:
+            if not request.user.has_perm(access.REVIEW, testimony.case):
+                self.message_user(
+                    request, _("%(t)s: you may not review in this case.") % {"t": testimony}, messages.ERROR
+                )
+                continue
+            try:
+                services.testimony_review(testimony=testimony, reviewer=request.user, verified=True, reason="")
+            except services.ReviewRefused as refusal:
+                self.message_user(request, f"{testimony}: {refusal}", messages.ERROR)
+            else:
+                self.message_user(request, _("%(t)s verified.") % {"t": testimony}, messages.SUCCESS)
 
     def save_model(self, request, obj, form, change):
         if not change:

@@ -201,3 +201,67 @@ def test_reviewer_and_analyst_cannot_open_edit_forms(client, reviewer, analyst, 
         client.force_login(person)
         assert client.get(reverse("incidents:incident_create", args=[case.reference])).status_code == 403
         assert client.get(reverse("witnesses:witness_create", args=[case.reference])).status_code == 403
+
+
+def test_graphic_media_are_blurred_with_a_warning_until_clicked(client, reviewer, intake_worker, case):
+    import io
+
+    from casework.evidence.samples import jpeg_bytes
+    from casework.evidence.services import media_ingest_stream, media_process
+
+    item = media_ingest_stream(
+        stream=io.BytesIO(jpeg_bytes(seed=70)),
+        case=case,
+        original_filename="a.jpg",
+        source="witness",
+        acquired_by=intake_worker,
+    ).item
+    media_process(item_id=item.pk)
+    client.force_login(reviewer)
+    detail = reverse("evidence:media_detail", args=[item.pk])
+    assert "Graphic content: click to show" not in client.get(detail).content.decode()
+    client.post(reverse("evidence:media_graphic", args=[item.pk]), {"is_graphic": "1"})
+    for url in (detail, reverse("evidence:media_list", args=[case.reference])):
+        body = client.get(url).content.decode()
+        assert "Graphic content: click to show" in body and 'class="blurred"' in body
+    client.force_login(intake_worker)
+    assert client.post(reverse("evidence:media_graphic", args=[item.pk]), {"is_graphic": "0"}).status_code == 403
+
+
+def test_admin_verify_action_keeps_the_two_person_rule(client, case_admin, reviewer, case):
+    from casework.witnesses.models import Testimony as TestimonyModel
+
+    own = TestimonyFactory(case=case, interviewer=case_admin, created_by=case_admin, status="submitted")
+    other = TestimonyFactory(case=case, status="submitted")
+    case_admin.is_staff = case_admin.is_superuser = True
+    case_admin.save()
+    client.force_login(case_admin)
+    response = client.post(
+        reverse("admin:witnesses_testimony_changelist"),
+        {"action": "verify_selected", "_selected_action": [own.pk, other.pk]},
+        follow=True,
+    )
+    assert "someone else must review it" in response.content.decode()
+    assert TestimonyModel.objects.get(pk=own.pk).status == "submitted"
+    assert TestimonyModel.objects.get(pk=other.pk).status == "verified"
+
+
+def test_media_list_filters_by_kind(client, analyst, intake_worker, case, tmp_path):
+    import io
+
+    from casework.evidence.samples import jpeg_bytes, write_video
+    from casework.evidence.services import media_ingest_path, media_ingest_stream
+
+    media_ingest_stream(
+        stream=io.BytesIO(jpeg_bytes(seed=71)),
+        case=case,
+        original_filename="a.jpg",
+        source="witness",
+        acquired_by=intake_worker,
+    )
+    video = media_ingest_path(
+        path=write_video(tmp_path / "v.mp4", seconds=1), case=case, source="witness", acquired_by=intake_worker
+    ).item
+    client.force_login(analyst)
+    body = client.get(reverse("evidence:media_list", args=[case.reference]), {"kind": "video"}).content.decode()
+    assert video.sha256[:12] in body and "1 record" in body

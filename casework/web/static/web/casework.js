@@ -17,3 +17,43 @@
   };
   setTimeout(poll, 1500);
 })();
+
+// Graphic content stays blurred until the person chooses to look.
+document.querySelectorAll("[data-graphic]").forEach((wrapper) => {
+  wrapper.querySelector(".reveal").addEventListener("click", (event) => {
+    wrapper.querySelector("img").classList.remove("blurred");
+    event.currentTarget.remove();
+  });
+});
+
+// Upload with a progress bar: send the form by XHR so progress can be shown, then show the resulting page.
+(function () {
+  const form = document.getElementById("media-upload-form");
+  const bar = document.getElementById("upload-progress");
+  if (!form || !bar || !window.FormData) return;
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const request = new XMLHttpRequest();
+    request.open("POST", form.action || window.location.href);
+    bar.hidden = false;
+    bar.value = 0;
+    form.querySelector("button[type=submit]").disabled = true;
+    request.upload.addEventListener("progress", (progress) => {
+      if (progress.lengthComputable) bar.value = Math.round((progress.loaded / progress.total) * 100);
+    });
+    request.addEventListener("load", () => {
+      // The server's page (the list with its messages, or the form with its errors) replaces this one.
+      bar.value = 100;
+      document.open();
+      document.write(request.responseText);
+      document.close();
+      if (request.responseURL) history.replaceState(null, "", request.responseURL);
+    });
+    request.addEventListener("error", () => {
+      form.querySelector("button[type=submit]").disabled = false;
+      bar.hidden = true;
+      alert(form.dataset.networkError || "The upload failed; check the connection and try again.");
+    });
+    request.send(new FormData(form));
+  });
+})();
