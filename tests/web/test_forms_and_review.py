@@ -265,3 +265,14 @@ def test_media_list_filters_by_kind(client, analyst, intake_worker, case, tmp_pa
     client.force_login(analyst)
     body = client.get(reverse("evidence:media_list", args=[case.reference]), {"kind": "video"}).content.decode()
     assert video.sha256[:12] in body and "1 record" in body
+
+
+def test_arabic_text_is_found_by_search(client, analyst, case):
+    TestimonyFactory(case=case, original_text="سقطت القنابل العنقودية على السوق")
+    TestimonyFactory(case=case, original_text="I saw the helicopter over the school")
+    client.force_login(analyst)
+    body = client.get(reverse("witnesses:testimony_list", args=[case.reference]), {"q": "العنقودية"}).content.decode()
+    assert "سقطت القنابل العنقودية" in body and "helicopter" not in body
+    incidents = reverse("web:case_detail", args=[case.reference])
+    IncidentFactory(case=case, title="قصف سوق أريحا")
+    assert "قصف سوق أريحا" in client.get(incidents, {"q": "أريحا"}).content.decode()
