@@ -1,0 +1,193 @@
+"""Every URL of the web UI, the API and the admin (found by introspecting the URLconf) for every kind of person.
+
+A URL that is not described in EXPECTED fails the suite, so a new endpoint cannot be forgotten. No response
+to anyone contains a witness's real name (revealing an identity is a separate, audited action).
+"""
+
+import io
+import re
+
+import pytest
+from django.contrib import admin
+from django.urls import URLResolver, get_resolver, reverse
+
+from casework.evidence.models import MediaItem, NearDuplicate
+from casework.evidence.samples import jpeg_bytes
+from casework.evidence.services import media_ingest_stream, media_process
+from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
+
+pytestmark = pytest.mark.django_db
+
+CANARY_REAL_NAME = "Zaynab Canary-7f3a9"
+ROLES = ["anonymous", "outsider", "intake", "reviewer", "analyst", "case_admin", "superuser"]
+CASE_ROLES = {"intake", "reviewer", "analyst", "case_admin", "superuser"}
+EDITORS = {"intake", "case_admin", "superuser"}
+REVIEWERS = {"reviewer", "case_admin", "superuser"}
+
+# URL name -> (method, who may use it). Everyone else is refused.
+EXPECTED = {
+    "web:home": ("GET", CASE_ROLES | {"outsider"}),
+    "web:case_detail": ("GET", CASE_ROLES),
+    "web:review_queue": ("GET", CASE_ROLES),
+    "incidents:incident_list": ("GET", CASE_ROLES),
+    "incidents:incident_detail": ("GET", CASE_ROLES),
+    "incidents:victim_list": ("GET", CASE_ROLES),
+    "incidents:incident_create": ("GET", EDITORS),
+    "incidents:incident_edit": ("GET", EDITORS),
+    "witnesses:witness_list": ("GET", CASE_ROLES),
+    "witnesses:witness_detail": ("GET", CASE_ROLES),
+    "witnesses:witness_create": ("GET", EDITORS),
+    "witnesses:witness_edit": ("GET", EDITORS),
+    "witnesses:testimony_list": ("GET", CASE_ROLES),
+    "witnesses:testimony_detail": ("GET", CASE_ROLES),
+    "witnesses:testimony_create": ("GET", EDITORS),
+    "witnesses:testimony_edit": ("GET", EDITORS),
+    "witnesses:testimony_submit": ("POST", EDITORS),
+    "witnesses:testimony_review": ("POST", REVIEWERS),
+    "evidence:media_list": ("GET", CASE_ROLES),
+    "evidence:media_detail": ("GET", CASE_ROLES),
+    "evidence:media_state": ("GET", CASE_ROLES),
+    "evidence:media_original": ("GET", CASE_ROLES),
+    "evidence:media_thumbnail": ("GET", CASE_ROLES),
+    "evidence:media_keyframe": ("GET", CASE_ROLES),
+    "evidence:media_view_original": ("GET", CASE_ROLES),
+    "evidence:media_links": ("POST", EDITORS),
+    "evidence:media_review": ("POST", REVIEWERS),
+    "evidence:media_graphic": ("POST", REVIEWERS),
+    "evidence:near_duplicate_decide": ("POST", REVIEWERS),
+    "api:case_media": ("GET", CASE_ROLES),
+    "api:media_item": ("GET", CASE_ROLES),
+}
+PUBLIC = {"login", "logout", "set_language"}
+
+
+def post_data(name: str, arguments: dict) -> dict:
+    """The smallest valid form for each action, so only permission can stop it."""
+    return {
+        "evidence:media_links": {"incident": arguments["incident_id"]},
+        "evidence:media_review": {"decision": "verify"},
+        "evidence:media_graphic": {"is_graphic": "1"},
+        "evidence:near_duplicate_decide": {"decision": "dismiss"},
+        "witnesses:testimony_review": {"decision": "verify"},
+    }.get(name, {})
+
+
+def all_routes():
+    def walk(patterns, prefix="", namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            else:
+                yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def test_every_url_is_in_the_matrix():
+    names = {name for route, name in all_routes() if not route.startswith("admin/")}
+    assert names - set(EXPECTED) - PUBLIC == set(), "describe who may use these URLs in EXPECTED"
+
+
+@pytest.fixture
+def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsider, superuser):
+    incident = IncidentFactory(case=case)
+    witness = WitnessFactory(case=case, real_name=CANARY_REAL_NAME, phone="+963 999 111 222")
+    testimony = TestimonyFactory(
+        case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker, status="submitted"
+    )
+    testimony.incidents.add(incident)
+    item = media_ingest_stream(
+        stream=io.BytesIO(jpeg_bytes(seed=90)),
+        case=case,
+        original_filename="w.jpg",
+        source="witness",
+        acquired_by=intake_worker,
+        testimony=testimony,
+    ).item
+    media_process(item_id=item.pk)
+    item.refresh_from_db()
+    MediaItem.objects.filter(pk=item.pk).update(keyframes=[item.thumbnail.name])
+    other = MediaItem.objects.create(
+        case=case,
+        original="originals/other",
+        sha256="e" * 64,
+        size_bytes=1,
+        mime_type="image/jpeg",
+        kind="photo",
+        source="witness",
+        acquired_at=item.acquired_at,
+        acquired_by=intake_worker,
+    )
+    pair = NearDuplicate.objects.create(case=case, first=item, second=other, distance=2)
+    people = {
+        "intake": intake_worker,
+        "reviewer": reviewer,
+        "analyst": analyst,
+        "case_admin": case_admin,
+        "outsider": outsider,
+        "superuser": superuser,
+        "anonymous": None,
+    }
+    arguments = {
+        "reference": case.reference,
+        "incident_id": incident.pk,
+        "witness_id": witness.pk,
+        "testimony_id": testimony.pk,
+        "item_id": item.pk,
+        "pair_id": pair.pk,
+        "keyframe": 0,
+    }
+    return people, arguments
+
+
+def url_for(name: str, arguments: dict) -> str:
+    route = next(route for route, route_name in all_routes() if route_name == name)
+    needed = re.findall(r"<(?:\w+:)?(\w+)>", route)
+    return reverse(name, kwargs={key: arguments[key] for key in needed})
+
+
+def is_refusal(response, role: str) -> bool:
+    if role == "anonymous":
+        redirected_to_login = response.status_code == 302 and "/login/" in response["Location"]
+        return redirected_to_login or response.status_code in (401, 403)
+    return response.status_code in (403, 404)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_authorization_matrix(client, world, name, role):
+    people, arguments = world
+    method, allowed = EXPECTED[name]
+    if people[role] is not None:
+        client.force_login(people[role])
+    url = url_for(name, arguments)
+    response = client.get(url) if method == "GET" else client.post(url, post_data(name, arguments))
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    assert CANARY_REAL_NAME.encode() not in body
+    if role in allowed:
+        assert not is_refusal(response, role), f"{role} was refused {method} {url}: {response.status_code}"
+    else:
+        assert is_refusal(response, role), f"{role} got {response.status_code} for {method} {url}"
+        if role == "outsider" and name != "web:home":
+            assert response.status_code == 404, "outsiders must not even learn that the record exists"
+
+
+ADMIN_MODELS = sorted(admin.site._registry, key=lambda model: model._meta.label)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_admin_is_only_for_superusers_and_never_shows_identities(client, world, role):
+    people, arguments = world
+    if people[role] is not None:
+        client.force_login(people[role])
+    for model in ADMIN_MODELS:
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        response = client.get(url)
+        assert CANARY_REAL_NAME.encode() not in response.content
+        if role == "superuser":
+            assert response.status_code == 200, url
+        else:
+            assert response.status_code == 302 and "/admin/login/" in response["Location"], url
+    witness_page = client.get(reverse("admin:witnesses_witness_change", args=[arguments["witness_id"]]))
+    assert CANARY_REAL_NAME.encode() not in witness_page.content
