@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "casework.witnesses",
     "casework.evidence",
     "casework.bundles",
+    "casework.audit",
     "casework.web",
 ]
 
@@ -66,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "casework.web.context_processors.case_permissions",
             ],
         },
     },

@@ -11,5 +11,6 @@ urlpatterns = [
     path("", include("casework.evidence.urls")),
     path("", include("casework.incidents.urls")),
     path("", include("casework.witnesses.urls")),
+    path("", include("casework.audit.urls")),
     path("", include("casework.web.urls")),
 ]

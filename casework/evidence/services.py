@@ -391,8 +391,13 @@ def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
     return found
 
 
-def media_record_download(*, item: MediaItem, actor) -> None:
-    custody_record(action=CustodyAction.DOWNLOADED, target=item, actor=actor)
+def media_record_download(*, item: MediaItem, actor, request=None) -> None:
+    from casework.audit.models import AuditAction
+    from casework.audit.services import audit_record
+
+    with transaction.atomic():
+        custody_record(action=CustodyAction.DOWNLOADED, target=item, actor=actor)
+        audit_record(action=AuditAction.ORIGINAL_DOWNLOADED, actor=actor, case=item.case, target=item, request=request)
 
 
 class ReviewRefused(ValueError):

@@ -124,7 +124,7 @@ def _attachment(file, *, content_type: str, filename: str, as_attachment: bool) 
 @require_GET
 def media_original(request: HttpRequest, item_id: int) -> FileResponse:
     item = _media_for(request, item_id)
-    services.media_record_download(item=item, actor=request.user)
+    services.media_record_download(item=item, actor=request.user, request=request)
     filename = f"{item.case.reference}-{item.pk}-{item.sha256[:12]}"
     return _attachment(
         default_storage.open(item.original.name, "rb"),

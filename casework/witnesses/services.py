@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.cases.versioning import version_claim
-from casework.witnesses.models import Consent, ReviewStatus, Testimony, Witness
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, Witness
 
 
 class ReviewRefused(ValueError):
@@ -71,3 +71,26 @@ def testimony_review(*, testimony: Testimony, reviewer, verified: bool, reason: 
         testimony.review_reason = reason.strip()
         testimony.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
     return testimony
+
+
+def witness_reveal_identity(*, witness: Witness, actor, reason: str, request=None) -> dict[str, str]:
+    """The identity of a witness, for a person allowed to see it, recorded in the audit log with the reason.
+
+    The caller has checked the permission; the reason is required.
+    """
+    from casework.audit.models import AuditAction
+    from casework.audit.services import audit_record
+
+    reason = reason.strip()
+    if not reason:
+        raise ReviewRefused(_("Say why you need to see this identity."))
+    audit_record(
+        action=AuditAction.IDENTITY_REVEALED,
+        actor=actor,
+        case=witness.case,
+        target=witness,
+        reason=reason,
+        request=request,
+        details={"pseudonym": witness.pseudonym},
+    )
+    return {field: getattr(witness, field) for field in IDENTITY_FIELDS}

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/<str:reference>/witnesses/new/", views.witness_edit, name="witness_create"),
     path("cases/<str:reference>/witnesses/<int:witness_id>/", views.witness_detail, name="witness_detail"),
     path("cases/<str:reference>/witnesses/<int:witness_id>/edit/", views.witness_edit, name="witness_edit"),
+    path("cases/<str:reference>/witnesses/<int:witness_id>/identity/", views.witness_reveal, name="witness_reveal"),
     path("cases/<str:reference>/testimonies/", views.testimony_list, name="testimony_list"),
     path("cases/<str:reference>/testimonies/new/", views.testimony_edit, name="testimony_create"),
     path("cases/<str:reference>/testimonies/<int:testimony_id>/", views.testimony_detail, name="testimony_detail"),

@@ -5,6 +5,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from casework.cases import access
@@ -13,7 +14,7 @@ from casework.cases.versioning import EditConflict
 from casework.web.listing import paginated
 from casework.witnesses import services
 from casework.witnesses.forms import ConsentForm, ReviewForm, TestimonyForm, TranslationFormSet, WitnessForm
-from casework.witnesses.models import ReviewStatus, Testimony, Witness
+from casework.witnesses.models import IDENTITY_FIELDS, ReviewStatus, Testimony, Witness
 
 
 def _editable_case(request: HttpRequest, reference: str):
@@ -216,3 +217,37 @@ def testimony_review(request: HttpRequest, reference: str, testimony_id: int) ->
     except services.ReviewRefused as refusal:
         messages.error(request, str(refusal))
     return redirect("witnesses:testimony_detail", reference=case.reference, testimony_id=testimony.pk)
+
+
+@login_required
+@never_cache
+def witness_reveal(request: HttpRequest, reference: str, witness_id: int) -> HttpResponse:
+    """A deliberate action: the person states why, the reveal is audited, and the page is not cached."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    witness = get_object_or_404(Witness, pk=witness_id, case=case)
+    if not request.user.has_perm(access.REVEAL_IDENTITY, case):
+        raise PermissionDenied
+    identity = None
+    error = ""
+    reason = request.POST.get("reason", "")
+    if request.method == "POST":
+        try:
+            identity = services.witness_reveal_identity(
+                witness=witness, actor=request.user, reason=reason, request=request
+            )
+        except services.ReviewRefused as refusal:
+            error = str(refusal)
+    labels = {field: Witness._meta.get_field(field).verbose_name for field in IDENTITY_FIELDS}
+    return render(
+        request,
+        "witnesses/witness_reveal.html",
+        {
+            "case": case,
+            "section": "witnesses",
+            "witness": witness,
+            "reason": reason,
+            "error": error,
+            "identity": [(labels[field], value) for field, value in identity.items()] if identity else None,
+        },
+        status=400 if error else 200,
+    )

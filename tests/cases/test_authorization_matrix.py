@@ -55,6 +55,8 @@ EXPECTED = {
     "evidence:media_review": ("POST", REVIEWERS),
     "evidence:media_graphic": ("POST", REVIEWERS),
     "evidence:near_duplicate_decide": ("POST", REVIEWERS),
+    "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
+    "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
     "api:case_media": ("GET", CASE_ROLES),
     "api:media_item": ("GET", CASE_ROLES),
 }

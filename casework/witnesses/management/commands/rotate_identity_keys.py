@@ -31,4 +31,6 @@ class Command(BaseCommand):
                 assignments = ", ".join(f"{connection.ops.quote_name(field)} = %s" for field in IDENTITY_FIELDS)
                 cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*tokens, witness_id])
             rotated += 1
-        self.stdout.write(self.style.SUCCESS(f"Re-encrypted the identities of {rotated} witnesses under the newest key."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Re-encrypted the identities of {rotated} witnesses under the newest key.")
+        )
