@@ -1,5 +1,6 @@
 """Casework settings: the one settings module. Every deploy-specific value comes from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -32,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "simple_history",
     "django_filters",
+    "axes",
     "casework.cases",
     "casework.incidents",
     "casework.witnesses",
@@ -51,6 +53,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into a clear 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "casework.urls"
@@ -202,6 +206,16 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 AUTHENTICATION_BACKENDS = [
+    # First: refuses sign-in attempts for a username and address after too many failures.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "casework.cases.access.CaseRoleBackend",
 ]
+
+# Login throttling (django-axes): after this many failures for a username from one address, that pair is
+# locked out for the cool-off period; a success resets the count.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"

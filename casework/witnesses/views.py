@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from casework.cases import access
@@ -44,6 +45,7 @@ def witness_list(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters(*IDENTITY_FIELDS)
 @login_required
 def witness_edit(request: HttpRequest, reference: str, witness_id: int | None = None) -> HttpResponse:
     case = _editable_case(request, reference)
