@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "simple_history",
     "django_filters",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "casework.cases",
     "casework.incidents",
     "casework.witnesses",
@@ -50,6 +52,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "casework.web.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -219,3 +223,4 @@ AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=30
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Casework")

@@ -2,10 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from casework.web import two_factor
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("account/two-factor/", two_factor.two_factor_setup, name="two_factor_setup"),
+    path("account/two-factor/verify/", two_factor.two_factor_verify, name="two_factor_verify"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api_urls")),
     path("", include("casework.evidence.urls")),
