@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.append_only import AppendOnlyAdmin
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 
 DERIVED_MEDIA_FIELDS = [
@@ -68,20 +69,10 @@ class MediaItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(admin.ModelAdmin):
+class CustodyEventAdmin(AppendOnlyAdmin):
     list_display = ["sequence", "occurred_at", "actor_label", "action", "object_type", "object_id", "case"]
     list_filter = ["action", "object_type", "case"]
     search_fields = ["object_id", "actor_label", "event_hash"]
-    readonly_fields = [field.name for field in CustodyEvent._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(NearDuplicate)

@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from casework.append_only import AppendOnlyModel
 from casework.cases.models import Case
 from casework.incidents.models import Incident
 
@@ -226,15 +227,7 @@ class CustodyAction(models.TextChoices):
     BUNDLE_DOWNLOADED = "bundle_downloaded", _("Bundle downloaded")
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise PermissionError("Custody events are append-only.")
-
-    def delete(self):
-        raise PermissionError("Custody events are append-only.")
-
-
-class CustodyEvent(models.Model):
+class CustodyEvent(AppendOnlyModel):
     """One entry of the append-only, hash-chained custody log.
 
     `event_hash` is the SHA-256 of the event's canonical form, which includes `previous_hash`, so editing
@@ -261,8 +254,6 @@ class CustodyEvent(models.Model):
     previous_hash = models.CharField(_("previous event hash"), max_length=64, editable=False)
     event_hash = models.CharField(_("event hash"), max_length=64, unique=True, editable=False)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["sequence"]
         verbose_name = _("custody event")
@@ -278,12 +269,3 @@ class CustodyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.action} {self.object_type}:{self.object_id}"
-
-    def save(self, *args, **kwargs):
-        if self.pk is not None or not self._state.adding:
-            raise PermissionError("Custody events are append-only.")
-        kwargs["force_insert"] = True
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise PermissionError("Custody events are append-only.")
