@@ -224,3 +224,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Casework")
+
+# Evidence packets: the Ed25519 key that signs every manifest (base64 of the 32-byte private key). Generate one:
+#   python -c "import base64,os; print(base64.b64encode(os.urandom(32)).decode())"
+BUNDLE_SIGNING_KEY = env.str("BUNDLE_SIGNING_KEY", default="")
+if not BUNDLE_SIGNING_KEY and not DEBUG:
+    raise environ.ImproperlyConfigured("BUNDLE_SIGNING_KEY must be set when DEBUG is off.")
+# A bundle build holds a lease this long and renews it with every progress report; a worker killed mid-build
+# frees the bundle for the redelivered task once the lease runs out.
+CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default=120)

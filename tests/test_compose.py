@@ -9,7 +9,7 @@ import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_BINARY = Path(compose.__file__).parent / "docker-compose"
-COMPOSE_ENV = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEYS": "k", "POSTGRES_PASSWORD": "p"}
+COMPOSE_ENV = {"SECRET_KEY": "s", "FIELD_ENCRYPTION_KEYS": "k", "BUNDLE_SIGNING_KEY": "b", "POSTGRES_PASSWORD": "p"}
 
 
 def compose_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:

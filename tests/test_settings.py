@@ -29,6 +29,7 @@ PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "k" * 10 + "production-secret-key-with-enough-entropy-5f1c9a0e7b3d2-" + "x" * 10,
     "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    "BUNDLE_SIGNING_KEY": "c2lnbmluZy1rZXktZm9yLXRoZS1kZXBsb3ktY2hlY2shIQ==",
     "ALLOWED_HOSTS": "casework.example.org",
     "DATABASE_URL": "sqlite:////tmp/casework-deploy-check.sqlite3",
 }
