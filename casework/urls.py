@@ -16,5 +16,6 @@ urlpatterns = [
     path("", include("casework.incidents.urls")),
     path("", include("casework.witnesses.urls")),
     path("", include("casework.audit.urls")),
+    path("", include("casework.bundles.urls")),
     path("", include("casework.web.urls")),
 ]

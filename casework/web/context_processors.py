@@ -2,16 +2,22 @@ from casework.cases import access
 
 
 def case_permissions(request):
-    """Lazily answers whether the person manages the case a page is about (for the case navigation)."""
+    """Lazily answers what the person may do on the case a page is about (for the case navigation)."""
 
-    def can_manage_team():
+    def current_case():
         match = getattr(request, "resolver_match", None)
         reference = match.kwargs.get("reference") if match else None
         if not reference or not request.user.is_authenticated:
-            return False
+            return None
         from casework.cases.models import Case
 
-        case = Case.objects.filter(reference=reference).first()
-        return case is not None and request.user.has_perm(access.MANAGE_TEAM, case)
+        return Case.objects.filter(reference=reference).first()
 
-    return {"can_manage_team": can_manage_team}
+    def allowed(permission):
+        def check():
+            case = current_case()
+            return case is not None and request.user.has_perm(permission, case)
+
+        return check
+
+    return {"can_manage_team": allowed(access.MANAGE_TEAM), "can_request_bundles": allowed(access.REQUEST_BUNDLE)}

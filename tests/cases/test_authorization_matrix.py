@@ -11,6 +11,7 @@ import pytest
 from django.contrib import admin
 from django.urls import URLResolver, get_resolver, reverse
 
+from casework.bundles.services import bundle_build, bundle_request
 from casework.evidence.models import MediaItem, NearDuplicate
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
@@ -57,6 +58,9 @@ EXPECTED = {
     "evidence:near_duplicate_decide": ("POST", REVIEWERS),
     "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
     "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
+    "bundles:bundle_list": ("GET", {"analyst", "case_admin", "superuser"}),
+    "bundles:bundle_download": ("GET", {"analyst", "case_admin", "superuser"}),
+    "bundles:bundle_retry": ("POST", {"analyst", "case_admin", "superuser"}),
     "api:case_media": ("GET", CASE_ROLES),
     "api:media_item": ("GET", CASE_ROLES),
 }
@@ -124,6 +128,10 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         acquired_by=intake_worker,
     )
     pair = NearDuplicate.objects.create(case=case, first=item, second=other, distance=2)
+    bundle = bundle_request(
+        case=case, scope="case", incidents=[], recipient="UN", profile="court", purpose="", actor=case_admin
+    )
+    bundle_build(bundle_id=bundle.pk)
     people = {
         "intake": intake_worker,
         "reviewer": reviewer,
@@ -141,6 +149,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "item_id": item.pk,
         "pair_id": pair.pk,
         "keyframe": 0,
+        "bundle_id": bundle.pk,
     }
     return people, arguments
 

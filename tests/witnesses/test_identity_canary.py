@@ -1,15 +1,19 @@
 """A witness's real name must be nowhere but its encrypted column: not in any other database value, log line,
 broker message or response to a person who may not see it."""
 
+import io
 import logging
+import zipfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.urls import reverse
 
+from casework.bundles.models import EvidenceBundle
 from casework.evidence.models import MediaItem
 from casework.evidence.samples import jpeg_bytes
 from casework.witnesses.models import Testimony, Witness
@@ -121,6 +125,23 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
     client.post(reverse("witnesses:testimony_review", args=[case.reference, testimony.pk]), {"decision": "verify"})
     assert Testimony.objects.get().status == "verified"
 
+    # An export: a court packet built by the worker (the witness gave no consent to courts).
+    analyst = UserFactory(username="canary_analyst")
+    MembershipFactory(case=case, user=analyst, role="analyst")
+    client.force_login(analyst)
+    client.post(
+        reverse("bundles:bundle_list", args=[case.reference]), {"recipient": "ICC", "profile": "court", "scope": "case"}
+    )
+    bundle = wait_for(
+        lambda: EvidenceBundle.objects.filter(status__in=["ready", "failed"]).first(),
+        timeout=90,
+        what="the worker to build the packet",
+    )
+    assert bundle.status == "ready", bundle.failure_reason
+    packet_bytes = Path(default_storage.path(bundle.archive.name)).read_bytes()
+    with zipfile.ZipFile(io.BytesIO(packet_bytes)) as packet:
+        packet_text = "\n".join(packet.read(name).decode("utf-8", "replace") for name in packet.namelist())
+
     # Every page an outsider can ask for.
     client.force_login(outsider)
     arguments = {
@@ -131,6 +152,7 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         "item_id": MediaItem.objects.first().pk,
         "pair_id": 1,
         "keyframe": 0,
+        "bundle_id": bundle.pk,
     }
     for name, (method, _allowed) in EXPECTED.items():
         response = client.get(url_for(name, arguments)) if method == "GET" else client.post(url_for(name, arguments))
@@ -144,3 +166,4 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         assert secret not in caplog.text
         assert secret not in celery_worker_process.log_path.read_text(errors="replace")
         assert secret not in broker_contents()
+        assert secret not in packet_text and secret.encode() not in packet_bytes

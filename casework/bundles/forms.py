@@ -1,0 +1,25 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from casework.bundles.models import BundleScope, RedactionProfile
+from casework.incidents.models import Incident
+
+
+class BundleRequestForm(forms.Form):
+    recipient = forms.CharField(label=_("Recipient"), max_length=300)
+    profile = forms.ChoiceField(label=_("Redaction profile"), choices=RedactionProfile.choices)
+    scope = forms.ChoiceField(label=_("Scope"), choices=BundleScope.choices, widget=forms.RadioSelect)
+    incidents = forms.ModelMultipleChoiceField(
+        label=_("Incidents"), queryset=Incident.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    purpose = forms.CharField(label=_("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("scope") == BundleScope.INCIDENTS and not cleaned.get("incidents"):
+            self.add_error("incidents", _("Choose at least one incident, or the whole case."))
+        return cleaned

@@ -1,0 +1,78 @@
+import hashlib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from casework.bundles import services, signing
+from casework.bundles.forms import BundleRequestForm
+from casework.bundles.models import BundleStatus, EvidenceBundle
+from casework.cases import access
+from casework.cases.selectors import case_get_for_user
+
+
+def _bundle_case(request: HttpRequest, reference: str):
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not request.user.has_perm(access.REQUEST_BUNDLE, case):
+        raise PermissionDenied
+    return case
+
+
+@login_required
+def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _bundle_case(request, reference)
+    form = BundleRequestForm(request.POST or None, case=case)
+    if request.method == "POST" and form.is_valid():
+        try:
+            bundle = services.bundle_request(case=case, actor=request.user, **form.cleaned_data)
+        except services.BundleRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("Packet %(id)s queued; this page shows its progress.") % {"id": bundle.pk})
+            return redirect("bundles:bundle_list", reference=case.reference)
+    bundles = EvidenceBundle.objects.filter(case=case).select_related("requested_by").prefetch_related("incidents")
+    public_key = signing.public_key_pem()
+    return render(
+        request,
+        "bundles/bundle_list.html",
+        {
+            "case": case,
+            "form": form,
+            "bundles": bundles[:50],
+            "in_progress": any(b.status in (BundleStatus.QUEUED, BundleStatus.RUNNING) for b in bundles[:50]),
+            "public_key": public_key.decode(),
+            "key_fingerprint": hashlib.sha256(public_key.strip()).hexdigest(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def bundle_download(request: HttpRequest, reference: str, bundle_id: int) -> FileResponse:
+    case = _bundle_case(request, reference)
+    bundle = get_object_or_404(EvidenceBundle, pk=bundle_id, case=case)
+    if bundle.status != BundleStatus.READY:
+        raise Http404("This packet is not ready.")
+    services.bundle_record_download(bundle=bundle, actor=request.user, request=request)
+    response = FileResponse(
+        default_storage.open(bundle.archive.name, "rb"),
+        as_attachment=True,
+        filename=f"{case.reference}-packet-{bundle.pk}.zip",
+        content_type="application/zip",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@login_required
+@require_POST
+def bundle_retry(request: HttpRequest, reference: str, bundle_id: int) -> HttpResponse:
+    case = _bundle_case(request, reference)
+    services.bundle_retry(bundle=get_object_or_404(EvidenceBundle, pk=bundle_id, case=case))
+    return redirect("bundles:bundle_list", reference=case.reference)
