@@ -14,6 +14,7 @@ from PIL import Image, ImageOps
 
 from casework.bundles import profiles, signing
 from casework.bundles.models import BundleScope, EvidenceBundle
+from casework.bundles.report import render_report
 from casework.evidence.custody import custody_head_hash
 from casework.evidence.models import MediaItem
 from casework.evidence.selectors import custody_history
@@ -96,6 +97,7 @@ def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda p
 
     with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
         writer = PacketWriter(archive)
+        exhibits = []
         total_bytes = sum(item.size_bytes for item in included) or 1
         done_bytes = 0
         for index, item in enumerate(included, start=1):
@@ -117,7 +119,8 @@ def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda p
                 if entry["sha256"] != item.sha256:
                     raise OriginalAltered(f"media item {item.pk}: stored original no longer matches its intake hash")
             else:
-                writer.add_bytes(f"exhibits/{number}.jpg", metadata_free_copy(item), is_original=False, **facts)
+                entry = writer.add_bytes(f"exhibits/{number}.jpg", metadata_free_copy(item), is_original=False, **facts)
+            exhibits.append((number, item, entry))
             done_bytes += item.size_bytes
             progress(5 + int(85 * done_bytes / total_bytes), f"{index}/{len(included)} files")
 
@@ -147,6 +150,18 @@ def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda p
                 }
             )
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
+        progress(92, "report.pdf")
+        writer.add_bytes(
+            "report.pdf",
+            render_report(
+                bundle=bundle,
+                incidents=incidents,
+                exhibits=exhibits,
+                statements=statements,
+                excluded=excluded,
+                show_locations=rules.include_originals,
+            ),
+        )
         custody = {
             item.sha256: [
                 {

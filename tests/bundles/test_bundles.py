@@ -29,6 +29,7 @@ from tests.factories import (
     MembershipFactory,
     TestimonyFactory,
     UserFactory,
+    VictimFactory,
     WitnessFactory,
 )
 
@@ -261,3 +262,40 @@ def test_worker_builds_the_packet(celery_worker_process, vocabularies):
     )
     assert ready.status == "ready", ready.failure_reason
     assert verify(str(packet_path(ready))) == []
+
+
+def report_text(path: Path, tmp_path: Path) -> str:
+    with zipfile.ZipFile(path) as packet:
+        (tmp_path / "report.pdf").write_bytes(packet.read("report.pdf"))
+    result = subprocess.run(
+        ["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.django_db
+def test_report_pdf_has_incident_victims_arabic_testimony_and_wrapped_hashes(case, intake_worker, analyst, tmp_path):
+    incident, _witness, item, *_ = make_evidence(case, intake_worker, consent_scopes=("courts",))
+    VictimFactory.create_batch(4, incident=incident, sex="female", age=30, age_band="adult")
+    VictimFactory(incident=incident, sex="male", age=7, age_band="child", name="Sami")
+    text = report_text(packet_path(build(case, analyst, incident, "court")), tmp_path)
+    tolls_row = text.split("Massacres", 1)[1].split("Facilities hit", 1)[0]
+    assert tolls_row.split()[-5:] == ["5", "1", "4", "0", "1"]  # killed, children, adult women, injured, massacres
+    assert "Sami" in text
+    assert "Evidence packet" in text and "INC-900" in text and "CW-0042-000001" in text
+    assert "شاهدت الغارة على السوق" in text  # joined Arabic letters, in reading order, searchable
+    assert item.sha256 in "".join(text.split())  # the hash is there, wrapped inside its cell
+    assert "35.81" in text  # court packets keep where a photo was taken
+    assert REAL_NAME not in text
+
+
+@pytest.mark.django_db
+def test_public_report_has_no_names_and_no_locations(case, intake_worker, analyst, tmp_path):
+    incident, *_ = make_evidence(case, intake_worker, consent_scopes=("media_public",), allows_name=True)
+    text = report_text(packet_path(build(case, analyst, incident, "public")), tmp_path)
+    assert REAL_NAME not in text and "35.81" not in text and "SM-J500F" not in text
+    assert "W-900" in text  # the testimony is there under the pseudonym
