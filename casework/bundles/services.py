@@ -99,6 +99,9 @@ def bundle_build(*, bundle_id: int) -> None:
     final_path = Path(default_storage.path(final_name))
     final_path.parent.mkdir(parents=True, exist_ok=True)
     partial_path = final_path.with_name(f".{final_path.name}.{token}.partial")
+    # A build killed mid-way leaves its partial file; whoever holds the lease now clears it away.
+    for leftover in final_path.parent.glob(f".{final_path.name}.*.partial"):
+        leftover.unlink(missing_ok=True)
     try:
         manifest_sha256 = build_packet(
             bundle, partial_path, progress=lambda percent, message: _report_progress(bundle.pk, token, percent, message)
