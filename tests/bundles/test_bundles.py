@@ -92,8 +92,13 @@ def packet_path(bundle) -> Path:
 
 
 def whole_packet_text(path: Path) -> str:
+    """Every file of the packet as text, the report's text included (its PDF streams are compressed)."""
     with zipfile.ZipFile(path) as packet:
-        return "\n".join(packet.read(name).decode("utf-8", errors="replace") for name in packet.namelist())
+        parts = [packet.read(name).decode("utf-8", errors="replace") for name in packet.namelist()]
+        pdf = subprocess.run(
+            ["pdftotext", "-", "-"], input=packet.read("report.pdf"), capture_output=True, timeout=60, check=True
+        )
+        return "\n".join([*parts, pdf.stdout.decode()])
 
 
 @pytest.mark.django_db
