@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def setup_django(workdir: Path | None = None) -> Path:
+def setup_django(workdir: Path | None = None, *, migrate: bool = True) -> Path:
     workdir = workdir or Path(tempfile.mkdtemp(prefix="casework-bench-"))
     sys.path.insert(0, str(ROOT))
     os.environ["DATABASE_URL"] = f"sqlite:///{workdir / 'bench.sqlite3'}"
@@ -20,7 +20,8 @@ def setup_django(workdir: Path | None = None) -> Path:
     import django
 
     django.setup()
-    from django.core.management import call_command
+    if migrate:
+        from django.core.management import call_command
 
-    call_command("migrate", verbosity=0)
+        call_command("migrate", verbosity=0)
     return workdir
