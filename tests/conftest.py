@@ -6,6 +6,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -172,61 +173,52 @@ def _test_database_url() -> str:
     return f"postgres://{credentials}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, django_db_blocker, isolated_media_root, tmp_path_factory):
-    """A real `celery worker` on the session's broker and test database, on a queue of its own."""
+@contextmanager
+def running_worker(*, log_path: Path, media_root: Path, database_url: str, extra_env: dict[str, str] | None = None):
+    """A real `celery worker` process (prefork, one child) on its own queue, which this process sends to."""
     queue = f"casework-test-{uuid.uuid4().hex[:10]}"
-    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
-    with django_db_blocker.unblock():
-        database_url = _test_database_url()
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "MEDIA_ROOT": str(isolated_media_root),
+        "MEDIA_ROOT": str(media_root),
+        **(extra_env or {}),
     }
+    command = [
+        sys.executable, "-m", "celery", "-A", "casework", "worker", "--queues", queue, "--pool", "prefork",
+        "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "--hostname", f"{queue}@%h",
+    ]  # fmt: skip
     with open(log_path, "wb") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "casework",
-                "worker",
-                "--queues",
-                queue,
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"{queue}@%h",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        worker = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     previous_queue = celery_app.conf.task_default_queue
     celery_app.conf.task_default_queue = queue
-    deadline = time.monotonic() + WORKER_START_TIMEOUT
-    while b" ready." not in log_path.read_bytes():
-        if worker.poll() is not None or time.monotonic() > deadline:
-            worker.kill()
-            pytest.fail(f"The Celery worker did not start:\n{log_path.read_text(errors='replace')}")
-        time.sleep(0.2)
-    worker.log_path = log_path
-    yield worker
-    celery_app.conf.task_default_queue = previous_queue
-    worker.terminate()
     try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+        deadline = time.monotonic() + WORKER_START_TIMEOUT
+        while b" ready." not in log_path.read_bytes():
+            if worker.poll() is not None or time.monotonic() > deadline:
+                worker.kill()
+                pytest.fail(f"The Celery worker did not start:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.2)
+        worker.log_path = log_path
+        yield worker
+    finally:
+        celery_app.conf.task_default_queue = previous_queue
+        worker.terminate()
+        try:
+            worker.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, isolated_media_root, tmp_path_factory):
+    """A real worker for the whole session, on the session's broker and test database."""
+    with django_db_blocker.unblock():
+        database_url = _test_database_url()
+    log_path = tmp_path_factory.mktemp("worker") / "worker.log"
+    with running_worker(log_path=log_path, media_root=isolated_media_root, database_url=database_url) as worker:
+        yield worker
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, what: str = "the condition"):

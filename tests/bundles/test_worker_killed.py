@@ -4,10 +4,7 @@ waits out the dead build's lease, and finishes once; no partial ZIP is ever offe
 import hashlib
 import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -18,9 +15,8 @@ from django.utils import timezone
 from casework.bundles import services
 from casework.bundles.models import EvidenceBundle
 from casework.bundles.verify_bundle import verify
-from casework.celery import app as celery_app
 from casework.evidence.models import CustodyEvent, MediaItem
-from tests.conftest import REPO_ROOT, _test_database_url, wait_for
+from tests.conftest import _test_database_url, running_worker, wait_for
 from tests.factories import CaseFactory, IncidentFactory, UserFactory
 
 FILES, FILE_MB = 4, 200
@@ -33,55 +29,16 @@ def pool_children(pid: int) -> list[int]:
 
 @pytest.fixture
 def killable_worker(django_db_blocker, isolated_media_root, tmp_path):
-    queue = f"casework-kill-{uuid.uuid4().hex[:8]}"
-    log_path = tmp_path / "worker.log"
+    """A worker of its own (this test kills its pool process), with a short lease so the retry comes soon."""
     with django_db_blocker.unblock():
         database_url = _test_database_url()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database_url,
-        "CELERY_TASK_DEFAULT_QUEUE": queue,
-        "MEDIA_ROOT": str(isolated_media_root),
-        "CASEWORK_BUNDLE_LEASE_SECONDS": "3",
-    }
-    with open(log_path, "wb") as log:
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "casework",
-                "worker",
-                "--queues",
-                queue,
-                "--pool",
-                "prefork",
-                "--concurrency",
-                "1",
-                "--loglevel",
-                "INFO",
-                "--without-gossip",
-                "--without-mingle",
-                "--without-heartbeat",
-                "--hostname",
-                f"{queue}@%h",
-            ],
-            cwd=REPO_ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    previous_queue = celery_app.conf.task_default_queue
-    celery_app.conf.task_default_queue = queue
-    wait_for(lambda: b" ready." in log_path.read_bytes(), timeout=60, what="the worker to start")
-    yield worker, log_path
-    celery_app.conf.task_default_queue = previous_queue
-    worker.terminate()
-    try:
-        worker.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        worker.kill()
+    with running_worker(
+        log_path=tmp_path / "worker.log",
+        media_root=isolated_media_root,
+        database_url=database_url,
+        extra_env={"CASEWORK_BUNDLE_LEASE_SECONDS": "3"},
+    ) as worker:
+        yield worker, worker.log_path
 
 
 @pytest.mark.worker
