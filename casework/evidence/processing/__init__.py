@@ -1,13 +1,15 @@
 """Processing of untrusted media: type sniffing, and metadata/derived files from a sandboxed child process.
 
-Nothing here touches the database; the evidence services call it and store what it returns.
+Pure Python and Django-independent: nothing here touches the database or the settings. The evidence
+services call it and store what it returns.
 """
 
-from casework.evidence.processing.sandbox import ProbeFailed, ProbeResult, probe_media
+from casework.evidence.processing.sandbox import FAILURES, ProbeFailed, ProbeResult, probe_media
 from casework.evidence.processing.sniffing import ALLOWED_MIME_TYPES, UnsupportedMedia, classify, sniff_mime
 
 __all__ = [
     "ALLOWED_MIME_TYPES",
+    "FAILURES",
     "ProbeFailed",
     "ProbeResult",
     "UnsupportedMedia",
@@ -20,4 +22,6 @@ __all__ = [
 
 def phash_distance(first: str, second: str) -> int:
     """Hamming distance between two perceptual hashes given as hex strings of equal length."""
+    if len(first) != len(second):
+        raise ValueError("perceptual hashes of different sizes cannot be compared")
     return (int(first, 16) ^ int(second, 16)).bit_count()

@@ -1,278 +1,490 @@
 """The sandboxed media parser: reads JSON requests on stdin, answers one JSON line each on stdout.
 
-Runs as `python -I .../child.py` with no credentials in its environment and a
-memory limit (see sandbox.py). It must never import Django settings.
+Started by sandbox.py as `python -I .../child.py --memory-limit-mb N` with an environment that holds no
+credentials. It limits its own address space at start and its CPU time per file, and must never import
+Django or the `casework` package (which would load the settings and their secrets). Everything it reads
+is hostile until proven otherwise: it only reads the original and writes only into the derived folder.
+
+A refusal is answered as {"ok": false, "failure": <code>, "details": {...}}; the parent turns the code into
+a sentence and decides quarantine (sandbox.FAILURES).
 """
 
-import json
 import os
-import shutil
-import subprocess
 import sys
-import warnings
-import zipfile
-from datetime import UTC, datetime
-from fractions import Fraction
-from pathlib import Path
 
-import imagehash
-from exiftool import ExifToolHelper
-from PIL import Image, ImageOps, UnidentifiedImageError
+# Recorded before anything below changes it, for the diagnostics request.
+STARTING_ENVIRONMENT_KEYS = sorted(os.environ)
+# OpenBLAS (via numpy) would otherwise start one thread per core, each reserving address space that counts
+# against the memory limit: on a large machine that alone exceeds it.
+os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import math  # noqa: E402
+import mmap  # noqa: E402
+import re  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import subprocess  # noqa: E402
+import warnings  # noqa: E402
+import zipfile  # noqa: E402
+from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
+from fractions import Fraction  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import imagehash  # noqa: E402
+import magic  # noqa: E402
+from exiftool import ExifToolHelper  # noqa: E402
+from PIL import Image, ImageOps, UnidentifiedImageError  # noqa: E402
 
 # Only these decoders are ever used, chosen from the sniffed type; never EPS or other Ghostscript formats.
+# HEIC has no decoder here (no pillow-heif): its metadata is read, but it gets no thumbnail.
 PILLOW_FORMATS = {
-    "image/jpeg": ["JPEG", "MPO"],
+    "image/jpeg": ["JPEG"],  # also opens MPO (extra pictures after the first, from stereo and depth cameras)
     "image/png": ["PNG"],
     "image/webp": ["WEBP"],
     "image/tiff": ["TIFF"],
 }
-Image.MAX_IMAGE_PIXELS = 100_000_000
+# The largest phone sensors make 200 Mpx. Pillow warns above this and refuses above twice it; the warning is
+# made an error, so this is the limit.
+Image.MAX_IMAGE_PIXELS = 210_000_000
+warnings.simplefilter("error", Image.DecompressionBombWarning)
+
+# Demuxer forced per sniffed type: ffmpeg must not guess, or a playlist or concat script inside a container
+# could make it read other local files into the thumbnails.
+FFMPEG_DEMUXERS = {
+    "video/mp4": "mov",
+    "video/quicktime": "mov",
+    "video/3gpp": "mov",
+    "audio/mp4": "mov",
+    "audio/x-m4a": "mov",
+    "video/webm": "matroska",
+    "video/x-matroska": "matroska",
+    "video/x-msvideo": "avi",
+    "audio/mpeg": "mp3",
+    "audio/ogg": "ogg",
+    "audio/x-wav": "wav",
+    "audio/wav": "wav",
+    "audio/amr": "amr",
+    "audio/x-hx-aac-adts": "aac",
+    "audio/aac": "aac",
+    "audio/flac": "flac",
+}
 THUMBNAIL_SIZE = (480, 480)
 MAX_KEYFRAMES = 6
-TOOL_TIMEOUT_SECONDS = 90
+MAX_DERIVED_FILE_BYTES = 64 * 1024 * 1024
+MAX_RAW_STRING = 2000
+# The next JPEG marker, skipping fill bytes, and inside a scan the stuffed 0xFF00 and the restart markers.
+JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
+NOT_PADDING = re.compile(rb"[^\x00\xff]")
+EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 
 
 class Refused(Exception):
-    def __init__(self, reason: str, *, quarantine: bool = False):
-        super().__init__(reason)
-        self.reason = reason
-        self.quarantine = quarantine
+    """This file cannot be processed; `code` is a key of sandbox.FAILURES."""
+
+    def __init__(self, code: str, **details: object):
+        super().__init__(code)
+        self.code = code
+        self.details = details
 
 
-def _exiftool() -> ExifToolHelper:
-    global _exiftool_helper
-    if _exiftool_helper is None:
-        # -n: numbers as numbers (signed decimal GPS); -G: group names, so sources are not confused.
-        _exiftool_helper = ExifToolHelper(common_args=["-G", "-n"])
-        _exiftool_helper.run()
-    return _exiftool_helper
+# -- limits -------------------------------------------------------------------------------------------------
 
+
+def limit_resources(memory_limit_mb: int) -> None:
+    memory = memory_limit_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_DERIVED_FILE_BYTES, MAX_DERIVED_FILE_BYTES))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def limit_cpu_for_next_file(seconds: int) -> None:
+    # RLIMIT_CPU counts the process's whole life, so each file gets what is used so far plus its budget.
+    # Past the soft limit the kernel sends SIGXCPU, which ends the child; the parent reports it.
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime) + seconds
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+
+
+# -- metadata -----------------------------------------------------------------------------------------------
 
 _exiftool_helper: ExifToolHelper | None = None
 
 
-def exif_metadata(path: str) -> dict:
+def exiftool_metadata(path: str) -> dict[str, Any]:
+    """Everything exiftool reads, keyed "Group:Tag" (-G); numbers as numbers, GPS signed (-n)."""
+    global _exiftool_helper
+    if _exiftool_helper is None or not _exiftool_helper.running:
+        if shutil.which("exiftool") is None:
+            raise Refused("tool_missing", tool="exiftool (Debian package libimage-exiftool-perl)")
+        _exiftool_helper = ExifToolHelper(common_args=["-G", "-n"])
+        _exiftool_helper.run()
     try:
-        records = _exiftool().get_metadata(path)
-    except Exception as error:  # exiftool rejects some files; the other parsers still decide
-        return {"ExifTool:Error": str(error)[:500]}
+        records = _exiftool_helper.get_metadata(path)
+    except Exception as error:  # exiftool rejects some files; the decoders still decide about them
+        if not _exiftool_helper.running:
+            _exiftool_helper = None
+        return {"ExifTool:Error": str(error)[:MAX_RAW_STRING]}
     record = records[0] if records else {}
-    return {key: value for key, value in record.items() if not key.startswith("SourceFile")}
+    return {key: value for key, value in record.items() if key != "SourceFile"}
 
 
-def first(metadata: dict, *keys: str):
+def bounded(value: Any) -> Any:
+    """The value as JSON-safe data, with long strings (embedded blobs, padding) replaced by their length."""
+    if isinstance(value, dict):
+        return {str(key): bounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [bounded(item) for item in value]
+    if isinstance(value, bytes):
+        value = value.hex()
+    if isinstance(value, str) and len(value) > MAX_RAW_STRING:
+        return f"({len(value)} characters, not kept)"
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def first(metadata: dict[str, Any], *keys: str) -> tuple[str, Any]:
+    """(key, value) of the first key with a non-empty value, or ("", None)."""
     for key in keys:
         value = metadata.get(key)
         if value not in (None, ""):
-            return value
+            return key, value
+    return "", None
+
+
+def parse_time(value: Any, offset: Any = None) -> tuple[datetime | None, bool]:
+    """(aware time, whether the zone was assumed UTC) from an EXIF/XMP/QuickTime date string."""
+    match = EXIF_TIME.match(str(value).strip()) if value is not None else None
+    if match is None:
+        return None, False
+    *parts, zone = match.groups()
+    zone = zone or (str(offset).strip() if offset not in (None, "") else None)
+    try:
+        moment = datetime(*(int(part) for part in parts))
+    except ValueError:  # 0000:00:00 00:00:00 and other placeholders
+        return None, False
+    if zone and zone != "Z":
+        offset_match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
+        if offset_match:
+            sign, hours, minutes = offset_match.groups()
+            delta = timedelta(hours=int(hours), minutes=int(minutes))
+            return moment.replace(tzinfo=timezone(-delta if sign == "-" else delta)), False
+    return moment.replace(tzinfo=UTC), zone != "Z"
+
+
+def as_float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def apply_metadata(metadata: dict[str, Any], result: dict[str, Any]) -> None:
+    """Capture time, position, device and orientation from exiftool's tags (photos, videos, audio)."""
+    notes = result["raw"]["casework"]
+    candidates = [
+        ("EXIF:DateTimeOriginal", "EXIF:OffsetTimeOriginal"),
+        ("EXIF:CreateDate", "EXIF:OffsetTimeDigitized"),
+        ("XMP:DateTimeOriginal", None),
+        ("XMP:DateCreated", None),
+        ("QuickTime:CreationDate", None),  # Apple's, with the zone of the place it was recorded
+    ]
+    for time_key, offset_key in candidates:
+        capture_time, assumed_utc = parse_time(metadata.get(time_key), metadata.get(offset_key or ""))
+        if capture_time is not None:
+            notes["capture_time_source"] = time_key
+            notes["capture_time_zone"] = "assumed UTC: the file gives no time zone" if assumed_utc else "from file"
+            break
+    else:
+        # QuickTime's CreateDate is UTC by specification (some Android phones write local time regardless).
+        time_key, value = first(metadata, "QuickTime:CreateDate", "QuickTime:MediaCreateDate")
+        capture_time, _ = parse_time(value, "Z")
+        if capture_time is None and result.get("creation_time"):
+            time_key, capture_time = "ffprobe:creation_time", datetime.fromisoformat(result["creation_time"])
+        if capture_time is not None:
+            notes["capture_time_source"] = time_key
+            notes["capture_time_zone"] = "UTC by the container's specification"
+    if capture_time is not None:
+        result["capture_time"] = capture_time.isoformat()
+
+    latitude = as_float(metadata.get("Composite:GPSLatitude"))
+    longitude = as_float(metadata.get("Composite:GPSLongitude"))
+    if latitude is not None and longitude is not None:
+        if latitude == longitude == 0:
+            notes["gps"] = "0,0 ignored: devices write it when they have no fix"
+        elif -90 <= latitude <= 90 and -180 <= longitude <= 180:
+            result["latitude"], result["longitude"] = latitude, longitude
+        else:
+            notes["gps"] = "out of range, ignored"
+
+    result["device_make"] = str(first(metadata, "EXIF:Make", "QuickTime:Make", "XMP:Make")[1] or "").strip()
+    result["device_model"] = str(first(metadata, "EXIF:Model", "QuickTime:Model", "XMP:Model")[1] or "").strip()
+    software = first(metadata, "EXIF:Software", "QuickTime:Software", "XMP:CreatorTool")[1]
+    result["software"] = str(software or "").strip()
+    orientation = metadata.get("EXIF:Orientation")
+    result["orientation"] = orientation if isinstance(orientation, int) and 1 <= orientation <= 8 else None
+    if result.get("width") is None:
+        size = str(metadata.get("Composite:ImageSize") or "").replace("x", " ").split()
+        if len(size) == 2 and all(part.isdigit() for part in size):
+            result["width"], result["height"] = int(size[0]), int(size[1])
+
+
+# -- hidden data --------------------------------------------------------------------------------------------
+
+
+def check_not_archive(path: str) -> None:
+    # A file that an archive tool would also open could smuggle content past a reviewer. is_zipfile only
+    # looks for an end record, which compressed media can contain by chance; listing the entries confirms it.
+    if not zipfile.is_zipfile(path):
+        return
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = len(archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        return
+    if entries:
+        raise Refused("archive_inside", detail=f"{entries} archived files")
+
+
+def jpeg_end(data: mmap.mmap) -> int | None:
+    """Offset just after the EOI marker of the JPEG at the start of `data`, or None if there is none."""
+    position = 2
+    while (match := JPEG_NEXT_MARKER.search(data, position)) is not None:
+        marker = data[match.start() + 1]
+        if marker == 0xD9:
+            return match.end()
+        if marker in (0x01, 0xD8):  # markers without a length
+            position = match.end()
+            continue
+        # A segment (EXIF with its embedded thumbnail, tables, a scan header) is skipped by its length;
+        # after a scan header the search walks the entropy-coded data to the next real marker.
+        position = match.end() + int.from_bytes(data[match.end() : match.end() + 2], "big")
     return None
 
 
-def parse_exif_time(value, offset) -> tuple[datetime | None, bool]:
-    """(aware datetime, whether the time zone was assumed to be UTC)."""
-    if not isinstance(value, str) or value.startswith("0000"):
-        return None, False
-    try:
-        moment = datetime.strptime(value[:19], "%Y:%m:%d %H:%M:%S")
-    except ValueError:
-        return None, False
-    if isinstance(offset, str) and len(offset) == 6 and offset[0] in "+-":
-        try:
-            return datetime.fromisoformat(moment.isoformat() + offset).astimezone(UTC), False
-        except ValueError:
-            pass
-    return moment.replace(tzinfo=UTC), True
+def png_end(data: mmap.mmap) -> int | None:
+    position = 8
+    while position + 8 <= len(data):
+        length = int.from_bytes(data[position : position + 4], "big")
+        chunk_type = data[position + 4 : position + 8]
+        position += 12 + length
+        if chunk_type == b"IEND":
+            return position
+    return None
 
 
-def as_float(value) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
+def image_end(data: mmap.mmap, image: Image.Image) -> int | None:
+    if image.format == "MPO":
+        # Extra pictures (depth maps, stereo views) follow the first, where its MP index says.
+        ends = []
+        for frame, entry in enumerate(image.mpinfo[0xB002]):
+            image.seek(frame)  # only positions the reader at the frame (Pillow sets `offset`); no decoding
+            ends.append(image.offset + entry["Size"])
+        image.seek(0)
+        return max(ends)
+    if image.format == "JPEG":
+        return jpeg_end(data)
+    if image.format == "PNG":
+        return png_end(data)
+    if image.format == "WEBP":
+        size = int.from_bytes(data[4:8], "little")
+        return 8 + size + (size & 1)
+    return None  # TIFF keeps its parts anywhere: only the archive check applies
 
 
-def check_not_polyglot(path: str) -> None:
-    # A file that an archive tool would also open could smuggle content past a reviewer.
-    if zipfile.is_zipfile(path):
-        raise Refused(
-            "The file is also a ZIP archive (data hidden after the media); it was quarantined.",
-            quarantine=True,
-        )
+def check_nothing_appended(path: str, image: Image.Image, notes: dict[str, Any]) -> None:
+    """Refuse data after the end of the image (a ZIP, a script), except padding and phones' own trailers."""
+    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        end = image_end(data, image)
+        if end is None or end >= len(data) or NOT_PADDING.search(data, end) is None:
+            return
+        if data[end + 4 : end + 8] == b"ftyp":
+            notes["appended"] = "a video after the image (a motion photo)"
+        elif data[-4:] == b"SEFT":
+            notes["appended"] = "a Samsung trailer after the image"
+        else:
+            detected = magic.from_buffer(data[end : end + 8192], mime=True)
+            raise Refused("appended_data", size=len(data) - end, detected=detected)
 
 
-def probe_image(path: str, mime: str, derived: Path, result: dict) -> None:
+# -- photos -------------------------------------------------------------------------------------------------
+
+
+def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> None:
     formats = PILLOW_FORMATS.get(mime)
     if formats is None:
-        result["raw"]["casework"]["preview"] = f"no decoder for {mime}; metadata only"
+        result["raw"]["casework"]["preview"] = f"no decoder for {mime}: metadata only"
         return
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path, formats=formats) as image:
-                image.load()
-                result["width"], result["height"] = image.size
-                upright = ImageOps.exif_transpose(image)
-                result["perceptual_hashes"] = [str(imagehash.phash(upright))]
-                preview = upright.convert("RGB")
-                preview.thumbnail(THUMBNAIL_SIZE)
-                preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
-                result["thumbnail_written"] = True
+        with Image.open(path, formats=formats) as image:
+            result["width"], result["height"] = image.size
+            result["raw"]["pillow"] = {"format": image.format, "mode": image.mode, "size": list(image.size)}
+            if image.format in ("JPEG", "MPO"):
+                # Decoding at a reduced scale is enough for a 480 px thumbnail and a 32 px hash, and much
+                # cheaper; the whole entropy-coded data is still read, so truncation is still caught.
+                image.draft("RGB", THUMBNAIL_SIZE)
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            result["perceptual_hashes"] = [str(imagehash.phash(upright))]
+            preview = upright.convert("RGB")
+            preview.thumbnail(THUMBNAIL_SIZE)
+            preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
+            preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
+            result["thumbnail_written"] = True
+            check_nothing_appended(path, image, result["raw"]["casework"])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
-        raise Refused(f"The image is a decompression bomb ({error}); it was quarantined.", quarantine=True) from None
+        raise Refused("decompression_bomb", detail=str(error).split(" could be")[0]) from None
     except UnidentifiedImageError:
-        raise Refused(
-            f"The file claims to be {mime} but cannot be decoded as one; it was quarantined.", quarantine=True
-        ) from None
+        raise Refused("not_decodable", type=mime, detail="no decoder recognises its bytes") from None
     except MemoryError:
-        raise Refused(
-            "Decoding the image needed more memory than allowed; it was quarantined.", quarantine=True
-        ) from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise Refused(f"The image is truncated or corrupt ({error}).") from None
+        raise Refused("out_of_memory") from None
+    except (OSError, SyntaxError, ValueError, EOFError) as error:
+        raise Refused("truncated", detail=str(error)[:300]) from None
 
 
-def run_tool(command: list[str]) -> subprocess.CompletedProcess:
+# -- audio and video ----------------------------------------------------------------------------------------
+
+
+def run_tool(command: list[str], *, timeout_seconds: int) -> subprocess.CompletedProcess[bytes]:
+    if shutil.which(command[0]) is None:
+        raise Refused("tool_missing", tool=f"{command[0]} (Debian package ffmpeg)")
     try:
-        return subprocess.run(command, capture_output=True, timeout=TOOL_TIMEOUT_SECONDS)
+        return subprocess.run(command, capture_output=True, timeout=timeout_seconds, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
-        raise Refused(f"{command[0]} did not finish in time; the file was quarantined.", quarantine=True) from None
+        raise Refused("timeout", seconds=timeout_seconds) from None
+
+
+def last_error_line(process: subprocess.CompletedProcess[bytes], tool: str) -> str:
+    lines = process.stderr.decode(errors="replace").strip().splitlines()
+    return lines[-1][:300] if lines else f"{tool} failed"
 
 
 def frame_rate(text: str | None) -> float | None:
     try:
-        rate = Fraction(text)
-    except (TypeError, ValueError, ZeroDivisionError):
+        rate = Fraction(text or "")
+    except (ValueError, ZeroDivisionError):
         return None
-    return float(rate) if rate else None
+    return round(float(rate), 3) if rate else None
 
 
-def probe_audio_video(path: str, kind: str, derived: Path, result: dict) -> None:
-    probe = run_tool(["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", path])
+def is_cover_art(stream: dict[str, Any]) -> bool:
+    return bool((stream.get("disposition") or {}).get("attached_pic"))
+
+
+def probe_audio_video(
+    path: str, kind: str, mime: str, derived: Path, result: dict[str, Any], *, timeout_seconds: int
+) -> None:
+    source = ["-protocol_whitelist", "file", "-f", FFMPEG_DEMUXERS[mime], "-i", f"file:{path}"]
+    probe = run_tool(
+        ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *source],
+        timeout_seconds=timeout_seconds,
+    )
     if probe.returncode != 0:
-        message = probe.stderr.decode(errors="replace").strip().splitlines()
-        raise Refused(f"The file is not a readable {kind}: {message[-1] if message else 'ffprobe failed'}.")
+        raise Refused("not_readable_media", kind=kind, detail=last_error_line(probe, "ffprobe"))
     info = json.loads(probe.stdout or b"{}")
     result["raw"]["ffprobe"] = info
     container = info.get("format", {})
     streams = info.get("streams", [])
-    video = next((s for s in streams if s.get("codec_type") == "video"), None)
+    video = next((s for s in streams if s.get("codec_type") == "video" and not is_cover_art(s)), None)
     audio = next((s for s in streams if s.get("codec_type") == "audio"), None)
     if video is None and audio is None:
-        raise Refused("The file holds no readable audio or video stream.")
+        raise Refused("no_stream")
     result["duration_seconds"] = as_float(container.get("duration"))
     result["container"] = container.get("format_name", "")
     result["audio_codec"] = (audio or {}).get("codec_name", "")
-    creation = (container.get("tags") or {}).get("creation_time")
-    if creation:
-        try:
-            result["creation_time"] = datetime.fromisoformat(creation.replace("Z", "+00:00")).isoformat()
-        except ValueError:
-            pass
-    if video is None or kind == "audio":
+    tagged_creation = str((container.get("tags") or {}).get("creation_time", ""))
+    creation_time, _ = parse_time(tagged_creation.replace("-", ":", 2), "Z")
+    if creation_time is not None:
+        result["creation_time"] = creation_time.isoformat()
+    if video is None:
         return
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
-    extract = run_tool(
-        [
-            "ffmpeg",
-            "-nostdin",
-            "-v",
-            "error",
-            "-skip_frame",
-            "nokey",
-            "-i",
-            path,
-            "-map",
-            "0:v:0",
-            "-vf",
-            "scale=480:-2",
-            "-fps_mode",
-            "vfr",
-            "-frames:v",
-            str(MAX_KEYFRAMES),
-            "-q:v",
-            "4",
-            str(derived / "keyframe-%02d.jpg"),
-        ]
+    write_keyframes(source, derived, result, timeout_seconds=timeout_seconds)
+
+
+def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
+    """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
+    spacing = (result["duration_seconds"] or 0) / MAX_KEYFRAMES
+    width, height = THUMBNAIL_SIZE
+    filters = (
+        f"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{spacing:.3f})',"
+        f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
     )
+    extract = run_tool(
+        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, "-map", "0:v:0", "-an", "-sn",
+         "-dn", "-vf", filters, "-fps_mode", "vfr", "-frames:v", str(MAX_KEYFRAMES), "-q:v", "4",
+         str(derived / "keyframe-%02d.jpg")],
+        timeout_seconds=timeout_seconds,
+    )  # fmt: skip
     keyframes = sorted(derived.glob("keyframe-*.jpg"))
-    if extract.returncode != 0 and not keyframes:
-        message = extract.stderr.decode(errors="replace").strip().splitlines()
-        raise Refused(f"No frame of the video could be decoded: {message[-1] if message else 'ffmpeg failed'}.")
+    if not keyframes:
+        raise Refused("no_frame", detail=last_error_line(extract, "ffmpeg"))
     hashes = []
     for keyframe in keyframes:
         with Image.open(keyframe, formats=["JPEG"]) as frame:
             hashes.append(str(imagehash.phash(frame)))
-    result["keyframe_paths"] = [str(path) for path in keyframes]
+    shutil.copyfile(keyframes[0], derived / "poster.jpg")
+    result["keyframe_paths"] = [str(keyframe) for keyframe in keyframes]
     result["perceptual_hashes"] = hashes
-    if keyframes:
-        shutil.copyfile(keyframes[0], derived / "poster.jpg")
-        result["thumbnail_written"] = True
+    result["thumbnail_written"] = True
 
 
-def apply_exif_fields(metadata: dict, result: dict) -> None:
-    capture, assumed_utc = parse_exif_time(
-        first(metadata, "EXIF:DateTimeOriginal", "EXIF:CreateDate", "XMP:DateTimeOriginal"),
-        first(metadata, "EXIF:OffsetTimeOriginal", "EXIF:OffsetTime"),
-    )
-    if capture is None:
-        # QuickTime stores UTC by specification.
-        capture, _ = parse_exif_time(first(metadata, "QuickTime:CreateDate", "QuickTime:MediaCreateDate"), "+00:00")
-        assumed_utc = False
-    if capture is None and result.get("creation_time"):
-        capture = datetime.fromisoformat(result["creation_time"])
-    if capture is not None:
-        result["capture_time"] = capture.isoformat()
-        result["raw"]["casework"]["capture_time_zone_assumed_utc"] = assumed_utc
-    latitude = as_float(first(metadata, "Composite:GPSLatitude", "EXIF:GPSLatitude"))
-    longitude = as_float(first(metadata, "Composite:GPSLongitude", "EXIF:GPSLongitude"))
-    if latitude is not None and longitude is not None and -90 <= latitude <= 90 and -180 <= longitude <= 180:
-        result["latitude"], result["longitude"] = latitude, longitude
-    result["device_make"] = str(first(metadata, "EXIF:Make", "QuickTime:Make", "XMP:Make") or "").strip()
-    result["device_model"] = str(first(metadata, "EXIF:Model", "QuickTime:Model", "XMP:Model") or "").strip()
-    result["software"] = str(first(metadata, "EXIF:Software", "QuickTime:Software") or "").strip()
-    orientation = first(metadata, "EXIF:Orientation")
-    result["orientation"] = int(orientation) if isinstance(orientation, int | float) else None
+# -- requests -----------------------------------------------------------------------------------------------
 
 
-def probe(request: dict) -> dict:
+def probe(request: dict[str, Any]) -> dict[str, Any]:
     path, kind, mime = request["path"], request["kind"], request["mime"]
     derived = Path(request["derived_dir"])
-    result: dict = {"raw": {"casework": {"sniffed_mime": mime}}}
-    check_not_polyglot(path)
-    metadata = exif_metadata(path)
-    result["raw"]["exiftool"] = metadata
+    result: dict[str, Any] = {"raw": {"casework": {"sniffed_mime": mime}}}
+    check_not_archive(path)
     if kind == "photo":
         probe_image(path, mime, derived, result)
     elif kind in ("video", "audio"):
-        probe_audio_video(path, kind, derived, result)
-    apply_exif_fields(metadata, result)
+        probe_audio_video(path, kind, mime, derived, result, timeout_seconds=request["cpu_seconds"])
+    metadata = exiftool_metadata(path)
+    result["raw"]["exiftool"] = metadata
+    apply_metadata(metadata, result)
+    result["raw"] = bounded(result["raw"])
     return result
 
 
-def handle(request: dict) -> dict:
+def handle(request: dict[str, Any]) -> dict[str, Any]:
     if request.get("op") == "environment":
-        return {"ok": True, "keys": sorted(os.environ)}
+        return {"ok": True, "keys": STARTING_ENVIRONMENT_KEYS, "django_imported": "django" in sys.modules}
+    limit_cpu_for_next_file(int(request.get("cpu_seconds", 60)))
     try:
         return {"ok": True, "result": probe(request)}
     except Refused as refusal:
-        return {"ok": False, "reason": refusal.reason, "quarantine": refusal.quarantine}
+        return {"ok": False, "failure": refusal.code, "details": bounded(refusal.details)}
     except MemoryError:
-        return {
-            "ok": False,
-            "reason": "Processing needed more memory than allowed; the file was quarantined.",
-            "quarantine": True,
-        }
+        return {"ok": False, "failure": "out_of_memory", "details": {}}
     except Exception as error:  # an unexpected parser error is this file's failure, not the child's
-        return {"ok": False, "reason": f"Processing failed: {type(error).__name__}: {str(error)[:300]}"}
+        detail = f"{type(error).__name__}: {error}"[:300]
+        return {"ok": False, "failure": "internal_error", "details": {"detail": detail}}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--memory-limit-mb", type=int, required=True)
+    arguments = parser.parse_args()
+    limit_resources(arguments.memory_limit_mb)
+    # Replies get a private copy of stdout; file descriptor 1 becomes stderr, so that a library printing
+    # to stdout cannot corrupt or forge a reply.
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     for line in sys.stdin:
         reply = handle(json.loads(line))
-        sys.stdout.write(json.dumps(reply, default=str) + "\n")
-        sys.stdout.flush()
+        replies.write(json.dumps(reply, default=str) + "\n")
+        replies.flush()
 
 
 if __name__ == "__main__":

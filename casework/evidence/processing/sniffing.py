@@ -1,10 +1,14 @@
-"""What a file really is, from its bytes (libmagic), and whether Casework accepts that type."""
+"""What a file really is, from its bytes (libmagic), and whether Casework accepts that type.
+
+The name and the Content-Type a client sends are never trusted: only the sniffed type decides.
+"""
 
 import magic
-from django.utils.translation import gettext as _
+
+from casework.evidence.processing.translation import gettext as _
 
 # Sniffed MIME type -> kind of evidence. Never SVG, HTML, PostScript/EPS or archives: they can carry code
-# or need dangerous interpreters.
+# or need dangerous interpreters (Ghostscript, a browser engine).
 ALLOWED_MIME_TYPES: dict[str, str] = {
     "image/jpeg": "photo",
     "image/png": "photo",
@@ -31,13 +35,17 @@ ALLOWED_MIME_TYPES: dict[str, str] = {
     "application/pdf": "document",
 }
 
+# libmagic needs the first few KiB; more only costs time.
+SNIFF_BYTES = 8192
+
 
 class UnsupportedMedia(ValueError):
     """The bytes are of a type Casework does not accept; the message is shown to the person."""
 
 
 def sniff_mime(head: bytes) -> str:
-    return magic.from_buffer(head, mime=True)
+    """The MIME type libmagic reads from the first bytes of a file."""
+    return magic.from_buffer(head[:SNIFF_BYTES], mime=True)
 
 
 def classify(head: bytes) -> tuple[str, str]:
@@ -46,7 +54,10 @@ def classify(head: bytes) -> tuple[str, str]:
     kind = ALLOWED_MIME_TYPES.get(mime_type)
     if kind is None:
         raise UnsupportedMedia(
-            _("Files of type %(type)s are not accepted (accepted: photos, videos, audio and PDF documents).")
+            _(
+                "Files of type %(type)s are not accepted. Casework accepts photos, videos, audio recordings "
+                "and PDF documents."
+            )
             % {"type": mime_type}
         )
     return mime_type, kind
