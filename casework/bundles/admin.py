@@ -32,3 +32,7 @@ class EvidenceBundleAdmin(admin.ModelAdmin):
         "size_bytes",
         "manifest_sha256",
     ]
+
+    def has_add_permission(self, request):
+        # Packets are requested on the case's packet page, which checks scope and schedules the build.
+        return False

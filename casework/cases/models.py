@@ -25,7 +25,9 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         constraints = [
-            models.CheckConstraint(condition=Q(reference__regex=r"^[A-Z0-9][A-Z0-9-]*$"), name="case_reference_format"),
+            models.CheckConstraint(
+                condition=Q(reference__regex=r"^[A-Z0-9][A-Z0-9-]*\Z"), name="case_reference_format"
+            ),
         ]
 
     def __str__(self) -> str:

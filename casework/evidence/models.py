@@ -8,7 +8,8 @@ from casework.append_only import AppendOnlyModel
 from casework.cases.models import Case
 from casework.incidents.models import Incident
 
-SHA256_HEX_PATTERN = r"^[0-9a-f]{64}$"
+# \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}\Z"
 
 
 class MediaKind(models.TextChoices):

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.cases.versioning import version_claim
 from casework.incidents import services
 from casework.incidents.models import (
     Attribution,
@@ -52,7 +53,10 @@ class IncidentAdmin(SimpleHistoryAdmin):
     list_select_related = ["case", "governorate", "incident_type"]
 
     def save_model(self, request, obj, form, change):
-        if not change:
+        if change:
+            # Admin edits count as edits: a web form opened before this save must not overwrite it.
+            version_claim(obj, expected_version=obj.version)
+        else:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
 
@@ -87,5 +91,17 @@ class VictimAdmin(SimpleHistoryAdmin):
     list_select_related = ["incident", "occupation"]
 
     def save_model(self, request, obj, form, change):
+        previous_incident_id = form.initial.get("incident") if change else None
         super().save_model(request, obj, form, change)
+        for incident_id in {obj.incident_id, previous_incident_id} - {None}:
+            services.incident_schedule_toll_refresh(incident_id=incident_id)
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
         services.incident_schedule_toll_refresh(incident_id=obj.incident_id)
+
+    def delete_queryset(self, request, queryset):
+        incident_ids = set(queryset.values_list("incident_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for incident_id in incident_ids:
+            services.incident_schedule_toll_refresh(incident_id=incident_id)
