@@ -1,39 +1,15 @@
 """Generated test media with known metadata: pictures, JPEGs with EXIF, videos. Nothing is downloaded."""
 
-import random
 import subprocess
 from datetime import datetime
-from fractions import Fraction
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from casework.evidence.samples import _dms, scene_image  # noqa: F401  (scene_image is re-exported)
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
-
-
-def scene_image(seed: int, size: tuple[int, int] = (960, 720)) -> Image.Image:
-    """Random shapes: different seeds give perceptually different pictures."""
-    rng = random.Random(seed)
-    image = Image.new("RGB", size, tuple(rng.randrange(256) for _ in range(3)))
-    draw = ImageDraw.Draw(image)
-    for _ in range(14):
-        x0, y0 = rng.randrange(size[0]), rng.randrange(size[1])
-        x1, y1 = x0 + rng.randrange(60, size[0] // 2), y0 + rng.randrange(60, size[1] // 2)
-        colour = tuple(rng.randrange(256) for _ in range(3))
-        if rng.random() < 0.5:
-            draw.rectangle([x0, y0, x1, y1], fill=colour)
-        else:
-            draw.ellipse([x0, y0, x1, y1], fill=colour)
-    return image
-
-
-def degrees_minutes_seconds(value: float) -> tuple[Fraction, Fraction, Fraction]:
-    value = abs(value)
-    degrees = int(value)
-    minutes = int((value - degrees) * 60)
-    seconds = Fraction(round((value - degrees - minutes / 60) * 3600 * 10000), 10000)
-    return Fraction(degrees), Fraction(minutes), seconds
 
 
 def write_jpeg(
@@ -68,9 +44,9 @@ def write_jpeg(
         exif[GPS_IFD] = {
             0: b"\x02\x03\x00\x00",
             1: "N" if latitude >= 0 else "S",
-            2: degrees_minutes_seconds(latitude),
+            2: _dms(latitude),
             3: "E" if longitude >= 0 else "W",
-            4: degrees_minutes_seconds(longitude),
+            4: _dms(longitude),
         }
     (image or scene_image(seed)).save(path, "JPEG", quality=88, exif=exif, comment=comment)
     return path
