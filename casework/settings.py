@@ -33,6 +33,8 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "simple_history",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -42,6 +44,7 @@ INSTALLED_APPS = [
     "casework.evidence",
     "casework.bundles",
     "casework.audit",
+    "casework.statistics",
     "casework.web",
 ]
 
@@ -144,6 +147,24 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "casework.api.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Casework API",
+    "DESCRIPTION": "Incidents, victims, witnesses (pseudonymous), testimonies, media evidence, custody and "
+    "evidence packets of the cases you are on, with the same permission rules as the web pages.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # Celery. Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.

@@ -17,5 +17,6 @@ urlpatterns = [
     path("", include("casework.witnesses.urls")),
     path("", include("casework.audit.urls")),
     path("", include("casework.bundles.urls")),
+    path("", include("casework.statistics.urls")),
     path("", include("casework.web.urls")),
 ]
