@@ -5,10 +5,15 @@ same question the web pages ask: is this person on the case (404 if not, so outs
 does their role allow this (403 if not)?
 """
 
+import copy
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
-from rest_framework import serializers
-from rest_framework.exceptions import NotFound, PermissionDenied
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.settings import api_settings
 
 from casework.cases.models import Case
 from casework.cases.selectors import case_get_for_user
@@ -39,6 +44,7 @@ class CaseScopedViewMixin:
 
     read_permission: str
     write_permission: str
+    case: Case | None = None  # set for each request; None only while the schema is generated
 
     def permission_for_action(self) -> str:
         return self.read_permission if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_permission
@@ -72,3 +78,58 @@ class VocabularyField(serializers.SlugRelatedField):
         if not matches:
             self.fail("does_not_exist", slug_name=self.slug_field, value=str(data))
         return matches[0]
+
+
+class EditConflictError(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "edit_conflict"
+
+
+class ModelCheckedSerializer(serializers.ModelSerializer):
+    """Runs the model's own checks (field rules, unique and check constraints) on what would be saved, so a
+    bad request gets a precise 400 instead of a database error, and nothing is written."""
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        model = self.Meta.model
+        many_to_many = {field.name for field in model._meta.many_to_many}
+        concrete = {field.name for field in model._meta.concrete_fields}
+        values = {name: value for name, value in attrs.items() if name in concrete}
+        if self.instance is not None:
+            candidate = copy.copy(self.instance)
+            for name, value in values.items():
+                setattr(candidate, name, value)
+            exclude = set(many_to_many)
+        else:
+            candidate = model(**values, **self.server_values())
+            given = set(values) | set(self.server_values())
+            exclude = {field.name for field in model._meta.concrete_fields if field.name not in given}
+        try:
+            candidate.full_clean(exclude=exclude)
+        except DjangoValidationError as error:
+            detail = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
+            if NON_FIELD_ERRORS in detail:
+                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
+            raise serializers.ValidationError(detail) from None
+        return attrs
+
+    def server_values(self) -> dict:
+        """Values the server sets on a new record (its case, say), so the checks see the whole record."""
+        case = self.context.get("case")
+        return {"case": case} if case is not None and hasattr(self.Meta.model, "case_id") else {}
+
+
+class VersionedSerializerMixin(serializers.Serializer):
+    """An edit names the version it started from (`version`, as read); a stale one gets 409 Conflict."""
+
+    version = serializers.IntegerField(
+        required=False, help_text="The version you read; required when changing a record."
+    )
+
+    def validate_version(self, value):
+        return value
+
+    def validate(self, attrs):
+        if self.instance is not None and "version" not in attrs:
+            raise serializers.ValidationError({"version": ["Send the version you read, so no one's edit is lost."]})
+        return super().validate(attrs)

@@ -1,9 +1,79 @@
-from django.urls import path
+"""Every API route. Each record lives under the case it belongs to: /api/cases/<reference>/..."""
 
-from casework.evidence import api as evidence_api
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from casework.bundles.api import BundleViewSet
+from casework.cases.api import CaseViewSet
+from casework.evidence.api import CustodyEventViewSet, MediaViewSet
+from casework.incidents.api import IncidentViewSet, VictimViewSet
+from casework.incidents.tabular_api import VictimsImportView
+from casework.statistics.api_urls import urlpatterns as statistics_urlpatterns
+from casework.witnesses.api import ConsentViewSet, TestimonyViewSet, WitnessViewSet
+
+LIST = {"get": "list", "post": "create"}
+READ_LIST = {"get": "list"}
+DETAIL = {"get": "retrieve", "put": "update", "patch": "partial_update"}
+READ = {"get": "retrieve"}
+CASE = "cases/<str:reference>"
 
 app_name = "api"
 urlpatterns = [
-    path("cases/<str:reference>/media/", evidence_api.CaseMediaView.as_view(), name="case_media"),
-    path("media/<int:item_id>/", evidence_api.MediaItemView.as_view(), name="media_item"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    *statistics_urlpatterns,
+    path("cases/", CaseViewSet.as_view(READ_LIST), name="case_list"),
+    path(f"{CASE}/", CaseViewSet.as_view(READ), name="case_detail"),
+    path(f"{CASE}/incidents/", IncidentViewSet.as_view(LIST), name="incident_list"),
+    path(f"{CASE}/incidents/<int:incident_id>/", IncidentViewSet.as_view(DETAIL), name="incident_detail"),
+    path(f"{CASE}/victims/", VictimViewSet.as_view(LIST), name="victim_list"),
+    path(
+        f"{CASE}/victims/<int:victim_id>/",
+        VictimViewSet.as_view({**DETAIL, "delete": "destroy"}),
+        name="victim_detail",
+    ),
+    path(
+        f"{CASE}/victims/<int:victim_id>/duplicate-of/",
+        VictimViewSet.as_view({"post": "mark_duplicate"}),
+        name="victim_mark_duplicate",
+    ),
+    path(f"{CASE}/witnesses/", WitnessViewSet.as_view(LIST), name="witness_list"),
+    path(f"{CASE}/witnesses/<int:witness_id>/", WitnessViewSet.as_view(DETAIL), name="witness_detail"),
+    path(
+        f"{CASE}/witnesses/<int:witness_id>/reveal/",
+        WitnessViewSet.as_view({"post": "reveal"}),
+        name="witness_reveal",
+    ),
+    path(f"{CASE}/consents/", ConsentViewSet.as_view(LIST), name="consent_list"),
+    path(f"{CASE}/consents/<int:consent_id>/", ConsentViewSet.as_view(READ), name="consent_detail"),
+    path(
+        f"{CASE}/consents/<int:consent_id>/withdraw/",
+        ConsentViewSet.as_view({"post": "withdraw"}),
+        name="consent_withdraw",
+    ),
+    path(f"{CASE}/testimonies/", TestimonyViewSet.as_view(LIST), name="testimony_list"),
+    path(f"{CASE}/testimonies/<int:testimony_id>/", TestimonyViewSet.as_view(DETAIL), name="testimony_detail"),
+    path(
+        f"{CASE}/testimonies/<int:testimony_id>/submit/",
+        TestimonyViewSet.as_view({"post": "submit"}),
+        name="testimony_submit",
+    ),
+    path(
+        f"{CASE}/testimonies/<int:testimony_id>/review/",
+        TestimonyViewSet.as_view({"post": "review"}),
+        name="testimony_review",
+    ),
+    path(f"{CASE}/media/", MediaViewSet.as_view(LIST), name="media_list"),
+    path(f"{CASE}/media/<int:item_id>/", MediaViewSet.as_view(READ), name="media_detail"),
+    path(f"{CASE}/media/<int:item_id>/original/", MediaViewSet.as_view({"get": "original"}), name="media_original"),
+    path(f"{CASE}/custody/", CustodyEventViewSet.as_view(READ_LIST), name="custody_list"),
+    path(f"{CASE}/custody/<int:sequence>/", CustodyEventViewSet.as_view(READ), name="custody_detail"),
+    path(f"{CASE}/packets/", BundleViewSet.as_view(LIST), name="bundle_list"),
+    path(f"{CASE}/packets/<int:bundle_id>/", BundleViewSet.as_view(READ), name="bundle_detail"),
+    path(
+        f"{CASE}/packets/<int:bundle_id>/download/",
+        BundleViewSet.as_view({"get": "download"}),
+        name="bundle_download",
+    ),
+    path("cases/<str:reference>/import/", VictimsImportView.as_view(), name="victims_import"),
 ]

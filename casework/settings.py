@@ -1,5 +1,6 @@
 """Casework settings: the one settings module. Every deploy-specific value comes from the environment."""
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -89,8 +90,9 @@ DATABASES = {
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # A file (not memory) so that a worker process started by the tests sees the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-casework.sqlite3")}
+    # A file (not memory) so that a worker process started by the tests sees the test database; one per
+    # test run, so that two runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-casework-{os.getpid()}.sqlite3")}
     DATABASES["default"].setdefault("OPTIONS", {})
     # Web and worker write to the same file; wait for the lock instead of failing at once.
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)

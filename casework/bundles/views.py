@@ -55,9 +55,15 @@ def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def bundle_download(request: HttpRequest, reference: str, bundle_id: int) -> FileResponse:
     case = _bundle_case(request, reference)
-    bundle = get_object_or_404(EvidenceBundle, pk=bundle_id, case=case)
+    return packet_download(request, get_object_or_404(EvidenceBundle, pk=bundle_id, case=case))
+
+
+def packet_download(request: HttpRequest, bundle: EvidenceBundle) -> FileResponse:
+    """The packet's ZIP as an attachment, recorded in the custody and audit logs. The caller checked the
+    permission."""
     if bundle.status != BundleStatus.READY:
         raise Http404("This packet is not ready.")
+    case = bundle.case
     services.bundle_record_download(bundle=bundle, actor=request.user, request=request)
     response = FileResponse(
         default_storage.open(bundle.archive.name, "rb"),

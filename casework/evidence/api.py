@@ -1,18 +1,21 @@
 """REST API for evidence: list, upload (one file per request, so a bad file never leaves a partial batch),
 detail with extracted metadata, and the original through the same permission check as the web."""
 
-from django.shortcuts import get_object_or_404
-from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, PermissionDenied
+import django_filters
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from casework.api import CaseScopedViewMixin
 from casework.cases import access
 from casework.cases.models import Case
 from casework.evidence import selectors, services
-from casework.evidence.models import MediaItem, MediaSource
+from casework.evidence.models import CustodyEvent, MediaItem, MediaSource
 from casework.evidence.uploads import IntakeRejected
+from casework.evidence.views import original_download
 from casework.incidents.models import Incident
 
 
@@ -55,6 +58,12 @@ class MediaItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class MediaUploadResultSerializer(serializers.Serializer):
+    created = serializers.BooleanField(help_text="False when the same file (same SHA-256) was already stored.")
+    message = serializers.CharField()
+    item = MediaItemSerializer()
+
+
 class MediaUploadSerializer(serializers.Serializer):
     file = serializers.FileField()
     source = serializers.ChoiceField(choices=MediaSource.choices)
@@ -62,7 +71,7 @@ class MediaUploadSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True, default="")
     incidents = serializers.ListField(child=serializers.CharField(), required=False, default=list)
 
-    def __init__(self, *args, case: Case, **kwargs):
+    def __init__(self, *args, case: Case | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         self.case = case
 
@@ -77,32 +86,46 @@ class MediaUploadSerializer(serializers.Serializer):
         return [found[reference] for reference in references]
 
 
-def _case_for(request, reference: str, permission: str) -> Case:
-    case = Case.objects.filter(reference=reference).first()
-    if case is None or not request.user.has_perm(access.VIEW_CASE, case):
-        raise NotFound("No such case.")
-    if not request.user.has_perm(permission, case):
-        raise PermissionDenied
-    return case
+class MediaFilter(django_filters.FilterSet):
+    incident = django_filters.CharFilter(method="about_incident", help_text="Incident reference.")
+    sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
+    acquired_from = django_filters.DateFilter(field_name="acquired_at", lookup_expr="date__gte")
+    acquired_to = django_filters.DateFilter(field_name="acquired_at", lookup_expr="date__lte")
+
+    class Meta:
+        model = MediaItem
+        fields = ["kind", "source", "processing_state", "verification_status", "testimony"]
+
+    def about_incident(self, queryset, name, value):
+        through = MediaItem.incidents.through
+        return queryset.filter(pk__in=through.objects.filter(incident__reference=value).values("mediaitem"))
 
 
-class CaseMediaView(APIView):
+class MediaViewSet(CaseScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Media evidence of the case. Upload one file per request, so a bad file never leaves a partial batch;
+    every download of an original is a custody event."""
+
+    serializer_class = MediaItemSerializer
+    filterset_class = MediaFilter
+    ordering_fields = ["acquired_at", "capture_time", "size_bytes", "id"]
+    ordering = ["-acquired_at", "-id"]
+    lookup_url_kwarg = "item_id"
     parser_classes = [MultiPartParser]
+    read_permission = access.VIEW_MEDIA
+    write_permission = access.UPLOAD_MEDIA
 
-    def get(self, request, reference: str):
-        case = _case_for(request, reference, access.VIEW_MEDIA)
-        items = selectors.media_for_case(case=case).order_by("-acquired_at", "id")[:500]
-        return Response(MediaItemSerializer(items, many=True).data)
+    def get_queryset(self):
+        return selectors.media_for_case(case=self.case)
 
-    def post(self, request, reference: str):
-        case = _case_for(request, reference, access.UPLOAD_MEDIA)
-        serializer = MediaUploadSerializer(data=request.data, case=case)
+    @extend_schema(request=MediaUploadSerializer, responses={201: MediaUploadResultSerializer})
+    def create(self, request, reference):
+        serializer = MediaUploadSerializer(data=request.data, case=self.case)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
             result = services.media_ingest_upload(
                 uploaded=data["file"],
-                case=case,
+                case=self.case,
                 source=data["source"],
                 source_url=data["source_url"],
                 description=data["description"],
@@ -118,12 +141,47 @@ class CaseMediaView(APIView):
         }
         return Response(body, status=status.HTTP_201_CREATED if result.created else status.HTTP_200_OK)
 
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def original(self, request, reference, item_id):
+        """The original file, byte for byte (its SHA-256 is in the item); recorded in the custody log."""
+        return original_download(request, self.get_object())
 
-class MediaItemView(APIView):
-    def get(self, request, item_id: int):
-        item = get_object_or_404(MediaItem.objects.select_related("case"), pk=item_id)
-        if not request.user.has_perm(access.VIEW_CASE, item.case):
-            raise NotFound("No such media item.")
-        if not request.user.has_perm(access.VIEW_MEDIA, item.case):
-            raise PermissionDenied
-        return Response(MediaItemSerializer(item).data)
+
+class CustodyEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CustodyEvent
+        fields = [
+            "sequence", "occurred_at", "actor_label", "action", "object_type", "object_id", "details",
+            "previous_hash", "event_hash",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class CustodyFilter(django_filters.FilterSet):
+    media_item = django_filters.CharFilter(method="for_media_item", help_text="Events of one media item (its id).")
+
+    class Meta:
+        model = CustodyEvent
+        fields = ["action", "object_type", "object_id"]
+
+    def for_media_item(self, queryset, name, value):
+        return queryset.filter(object_type=MediaItem._meta.label_lower, object_id=value)
+
+
+class CustodyEventViewSet(
+    CaseScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """The case's custody log, read-only: each event carries the hash of the one before it."""
+
+    serializer_class = CustodyEventSerializer
+    filterset_class = CustodyFilter
+    ordering_fields = ["sequence"]
+    ordering = ["sequence"]
+    lookup_field = "sequence"
+    lookup_url_kwarg = "sequence"
+    read_permission = access.VIEW_MEDIA
+    write_permission = access.VIEW_MEDIA
+
+    def get_queryset(self):
+        return CustodyEvent.objects.filter(case=self.case)

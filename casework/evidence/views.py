@@ -123,7 +123,12 @@ def _attachment(file, *, content_type: str, filename: str, as_attachment: bool) 
 @login_required
 @require_GET
 def media_original(request: HttpRequest, item_id: int) -> FileResponse:
-    item = _media_for(request, item_id)
+    return original_download(request, _media_for(request, item_id))
+
+
+def original_download(request: HttpRequest, item: MediaItem) -> FileResponse:
+    """The original, byte for byte, as an attachment; the download is a custody event. The caller checked
+    the permission."""
     services.media_record_download(item=item, actor=request.user, request=request)
     filename = f"{item.case.reference}-{item.pk}-{item.sha256[:12]}"
     return _attachment(

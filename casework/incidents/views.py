@@ -1,14 +1,22 @@
+import re
+import tempfile
+import time
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.cases.versioning import EditConflict
-from casework.incidents import services
+from casework.incidents import services, tabular
 from casework.incidents.filters import IncidentFilter, VictimFilter
 from casework.incidents.forms import IncidentForm, incident_formsets
 from casework.incidents.models import Incident, Victim
@@ -39,7 +47,12 @@ def victim_list(request: HttpRequest, reference: str) -> HttpResponse:
     return render(
         request,
         "incidents/victim_list.html",
-        {"case": case, "filter": victim_filter, **paginated(request, victim_filter.qs)},
+        {
+            "case": case,
+            "filter": victim_filter,
+            "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
+            **paginated(request, victim_filter.qs),
+        },
     )
 
 
@@ -94,3 +107,128 @@ def incident_edit(request: HttpRequest, reference: str, incident_id: int | None 
         {"case": case, "incident": incident, "form": form, "attributions": attributions, "victims": victims},
         status=status,
     )
+
+
+class VictimsImportForm(forms.Form):
+    file = forms.FileField(
+        label=gettext_lazy("CSV file"),
+        help_text=gettext_lazy("UTF-8, one row per victim, with the header row. Nothing is written yet."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+
+# The checked file waits in a server-side folder until confirmed; the session holds only its random name.
+PENDING_IMPORT_SESSION_KEY = "victims_csv_import"
+PENDING_IMPORT_NAME = re.compile(r"^victims-[A-Za-z0-9_]+\.csv$")
+
+
+def _pending_import_dir() -> Path:
+    path = Path(settings.FILE_UPLOAD_TEMP_DIR or Path(settings.MEDIA_ROOT) / "incoming") / "victims-csv"
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _pending_import(request: HttpRequest, case) -> dict | None:
+    pending = request.session.get(PENDING_IMPORT_SESSION_KEY)
+    if not pending or pending.get("case_id") != case.pk or not PENDING_IMPORT_NAME.match(pending.get("token", "")):
+        return None
+    path = _pending_import_dir() / pending["token"]
+    if not path.is_file():
+        return None
+    return {**pending, "path": path}
+
+
+def _pending_import_discard(request: HttpRequest) -> None:
+    pending = request.session.pop(PENDING_IMPORT_SESSION_KEY, None)
+    if pending and PENDING_IMPORT_NAME.match(pending.get("token", "")):
+        (_pending_import_dir() / pending["token"]).unlink(missing_ok=True)
+
+
+def _pending_import_store(request: HttpRequest, case, upload) -> None:
+    directory = _pending_import_dir()
+    # Files of sessions that ended without confirming or cancelling.
+    stale_before = time.time() - settings.SESSION_COOKIE_AGE
+    for old in directory.glob("victims-*.csv"):
+        if old.stat().st_mtime < stale_before:
+            old.unlink(missing_ok=True)
+    with tempfile.NamedTemporaryFile(dir=directory, prefix="victims-", suffix=".csv", delete=False) as out:
+        upload.seek(0)
+        for chunk in upload.chunks():
+            out.write(chunk)
+    request.session[PENDING_IMPORT_SESSION_KEY] = {
+        "case_id": case.pk,
+        "token": Path(out.name).name,
+        "name": Path(upload.name or "").name[:200],
+    }
+
+
+@login_required
+def victims_import(request: HttpRequest, reference: str) -> HttpResponse:
+    """Upload a CSV file, see every problem (or what would be written), then confirm: only then is it written."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not request.user.has_perm(access.EDIT_RECORDS, case):
+        raise PermissionDenied
+    if request.method == "GET" and request.GET.get("template"):
+        response = HttpResponse(tabular.victims_csv_template(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="victims-template.csv"'
+        return response
+
+    form = VictimsImportForm()
+    report = None
+    status = 200
+    if request.method == "POST" and "confirm" in request.POST:
+        pending = _pending_import(request, case)
+        # The token names the file this page showed: a file checked later in another tab is not imported instead.
+        if pending is None or request.POST.get("token") != pending["token"]:
+            messages.error(request, _("No checked file is waiting to be imported; upload it again."))
+            return redirect("incidents:victims_import", reference=case.reference)
+        with open(pending["path"], "rb") as file:
+            report = tabular.victims_csv_import(case, file, request.user)
+        _pending_import_discard(request)
+        if report.committed:
+            messages.success(
+                request,
+                _("Imported %(victims)s victims; %(incidents)s new incidents.")
+                % {"victims": report.victims_added, "incidents": len(report.incidents_created)},
+            )
+            return redirect("incidents:victim_list", reference=case.reference)
+        status = 400
+    elif request.method == "POST" and "cancel" in request.POST:
+        _pending_import_discard(request)
+        return redirect("incidents:victims_import", reference=case.reference)
+    elif request.method == "POST":
+        _pending_import_discard(request)
+        form = VictimsImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            report = tabular.victims_csv_check(case, upload)
+            if report.is_valid:
+                _pending_import_store(request, case, upload)
+            else:
+                status = 400
+        else:
+            status = 400
+    return render(
+        request,
+        "incidents/victims_import.html",
+        {
+            "case": case,
+            "form": form,
+            "report": report,
+            "pending": _pending_import(request, case) if report is not None and report.is_valid else None,
+            "columns": tabular.COLUMNS,
+            "list_separator": tabular.LIST_SEPARATOR,
+        },
+        status=status,
+    )
+
+
+@login_required
+def victims_export(request: HttpRequest, reference: str) -> StreamingHttpResponse:
+    """The case's incidents and victims as CSV, streamed (the shape the import reads)."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not request.user.has_perm(access.VIEW_CASE, case):
+        raise PermissionDenied
+    response = StreamingHttpResponse(tabular.victims_csv_chunks(case), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{case.reference}-victims.csv"'
+    return response

@@ -3,7 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.cases.versioning import version_claim
-from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, Witness
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, TestimonyTranslation, Witness
 
 
 class ReviewRefused(ValueError):
@@ -20,12 +20,62 @@ def witness_save(*, form, actor, expected_version: int | None) -> Witness:
         return form.save()
 
 
-def consent_record(*, form, witness: Witness, actor) -> Consent:
-    consent = form.save(commit=False)
-    consent.witness = witness
-    consent.recorded_by = actor
-    consent.save()
+def witness_write(*, witness: Witness, values: dict, actor, expected_version: int | None) -> Witness:
+    """Create or change a witness from checked values. An identity field left out or empty keeps what is
+    recorded, so a client that never saw the identity cannot wipe it by accident."""
+    with transaction.atomic():
+        if witness.pk is not None:
+            version_claim(witness, expected_version=expected_version or 0)
+        else:
+            witness.created_by = actor
+        for name, value in values.items():
+            if name in IDENTITY_FIELDS and not value:
+                continue
+            setattr(witness, name, value)
+        witness.save()
+    return witness
+
+
+def consent_record(*, witness: Witness, values: dict, actor) -> Consent:
+    return Consent.objects.create(witness=witness, recorded_by=actor, **values)
+
+
+def consent_withdraw(*, consent: Consent, withdrawn_on, notes: str = "") -> Consent:
+    """Record that consent was withdrawn from a date on; earlier uses stay covered, later ones are not."""
+    if consent.withdrawn_on is not None:
+        raise ReviewRefused(_("This consent was already withdrawn on %(date)s.") % {"date": consent.withdrawn_on})
+    if withdrawn_on < consent.given_on:
+        raise ReviewRefused(_("Consent cannot be withdrawn before it was given."))
+    consent.withdrawn_on = withdrawn_on
+    if notes.strip():
+        consent.notes = f"{consent.notes}\n{notes.strip()}".strip()
+    consent.save(update_fields=["withdrawn_on", "notes"])
     return consent
+
+
+def testimony_write(
+    *, testimony: Testimony, values: dict, translations: list[dict] | None, actor, expected_version: int | None
+) -> Testimony:
+    """Create or change a testimony from checked values; `translations`, when given, replace the current ones."""
+    incidents = values.pop("incidents", None)
+    with transaction.atomic():
+        if testimony.pk is not None:
+            if testimony.status == ReviewStatus.VERIFIED:
+                raise ReviewRefused(_("A verified testimony cannot be edited."))
+            version_claim(testimony, expected_version=expected_version or 0)
+        else:
+            testimony.created_by = actor
+            testimony.interviewer = actor
+        for name, value in values.items():
+            setattr(testimony, name, value)
+        testimony.save()
+        if incidents is not None:
+            testimony.incidents.set(incidents)
+        if translations is not None:
+            testimony.translations.all().delete()
+            for translation in translations:
+                TestimonyTranslation.objects.create(testimony=testimony, translator=actor, **translation)
+    return testimony
 
 
 def testimony_save(*, form, translations, actor, expected_version: int | None) -> Testimony:

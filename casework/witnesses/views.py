@@ -79,7 +79,7 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
         if not can_edit:
             raise PermissionDenied
         if consent_form.is_valid():
-            services.consent_record(form=consent_form, witness=witness, actor=request.user)
+            services.consent_record(witness=witness, values=consent_form.cleaned_data, actor=request.user)
             messages.success(request, _("Consent recorded."))
             return redirect("witnesses:witness_detail", reference=case.reference, witness_id=witness.pk)
     return render(

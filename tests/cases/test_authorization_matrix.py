@@ -12,10 +12,11 @@ from django.contrib import admin
 from django.urls import URLResolver, get_resolver, reverse
 
 from casework.bundles.services import bundle_build, bundle_request
-from casework.evidence.models import MediaItem, NearDuplicate
+from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
-from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
+from casework.witnesses.models import Consent
+from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ ROLES = ["anonymous", "outsider", "intake", "reviewer", "analyst", "case_admin",
 CASE_ROLES = {"intake", "reviewer", "analyst", "case_admin", "superuser"}
 EDITORS = {"intake", "case_admin", "superuser"}
 REVIEWERS = {"reviewer", "case_admin", "superuser"}
+ANALYSTS = {"analyst", "case_admin", "superuser"}
 
 # URL name -> (method, who may use it). Everyone else is refused.
 EXPECTED = {
@@ -58,13 +60,46 @@ EXPECTED = {
     "evidence:near_duplicate_decide": ("POST", REVIEWERS),
     "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
     "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
-    "bundles:bundle_list": ("GET", {"analyst", "case_admin", "superuser"}),
-    "bundles:bundle_download": ("GET", {"analyst", "case_admin", "superuser"}),
-    "bundles:bundle_retry": ("POST", {"analyst", "case_admin", "superuser"}),
-    "api:case_media": ("GET", CASE_ROLES),
-    "api:media_item": ("GET", CASE_ROLES),
+    "bundles:bundle_list": ("GET", ANALYSTS),
+    "bundles:bundle_download": ("GET", ANALYSTS),
+    "bundles:bundle_retry": ("POST", ANALYSTS),
+    "api:case_list": ("GET", CASE_ROLES | {"outsider"}),
+    "api:case_detail": ("GET", CASE_ROLES),
+    "api:incident_list": ("GET", CASE_ROLES),
+    "api:incident_detail": ("GET", CASE_ROLES),
+    "api:victim_list": ("GET", CASE_ROLES),
+    "api:victim_detail": ("GET", CASE_ROLES),
+    "api:victim_mark_duplicate": ("POST", REVIEWERS),
+    "api:witness_list": ("GET", CASE_ROLES),
+    "api:witness_detail": ("GET", CASE_ROLES),
+    "api:witness_reveal": ("POST", {"case_admin", "superuser"}),
+    "api:consent_list": ("GET", CASE_ROLES),
+    "api:consent_detail": ("GET", CASE_ROLES),
+    "api:consent_withdraw": ("POST", EDITORS),
+    "api:testimony_list": ("GET", CASE_ROLES),
+    "api:testimony_detail": ("GET", CASE_ROLES),
+    "api:testimony_submit": ("POST", EDITORS),
+    "api:testimony_review": ("POST", REVIEWERS),
+    "api:media_list": ("GET", CASE_ROLES),
+    "api:media_detail": ("GET", CASE_ROLES),
+    "api:media_original": ("GET", CASE_ROLES),
+    "api:custody_list": ("GET", CASE_ROLES),
+    "api:custody_detail": ("GET", CASE_ROLES),
+    "api:bundle_list": ("GET", ANALYSTS),
+    "api:bundle_detail": ("GET", ANALYSTS),
+    "api:bundle_download": ("GET", ANALYSTS),
+    "api:victims_import": ("POST", EDITORS),
+    "incidents:victims_import": ("GET", EDITORS),
+    "incidents:victims_export": ("GET", CASE_ROLES),
+    # Across cases: the outsider sees the statistics of their own case (as case admin there), not of this one.
+    "statistics:overview": ("GET", ANALYSTS | {"outsider"}),
+    "statistics:records": ("GET", ANALYSTS | {"outsider"}),
+    "statistics:export": ("GET", ANALYSTS | {"outsider"}),
+    "api:statistics": ("GET", ANALYSTS | {"outsider"}),
+    "api:statistics_records": ("GET", ANALYSTS | {"outsider"}),
 }
-PUBLIC = {"login", "logout", "set_language"}
+# The API's description, not data: readable without signing in.
+PUBLIC = {"login", "logout", "set_language", "api:schema", "api:docs"}
 # Every signed-in person, for their own account only.
 OWN_ACCOUNT = {"two_factor_setup", "two_factor_verify"}
 
@@ -77,6 +112,8 @@ def post_data(name: str, arguments: dict) -> dict:
         "evidence:media_graphic": {"is_graphic": "1"},
         "evidence:near_duplicate_decide": {"decision": "dismiss"},
         "witnesses:testimony_review": {"decision": "verify"},
+        "api:testimony_review": {"decision": "verify"},
+        "api:victim_mark_duplicate": {"duplicate_of": arguments["victim_id"] + 1},
     }.get(name, {})
 
 
@@ -132,6 +169,9 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         case=case, scope="case", incidents=[], recipient="UN", profile="court", purpose="", actor=case_admin
     )
     bundle_build(bundle_id=bundle.pk)
+    victim, other_victim = VictimFactory(incident=incident), VictimFactory(incident=incident)
+    assert other_victim.pk == victim.pk + 1
+    consent = Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
     people = {
         "intake": intake_worker,
         "reviewer": reviewer,
@@ -150,14 +190,20 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "pair_id": pair.pk,
         "keyframe": 0,
         "bundle_id": bundle.pk,
+        "victim_id": victim.pk,
+        "consent_id": consent.pk,
+        "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
     }
     return people, arguments
 
 
-def url_for(name: str, arguments: dict) -> str:
+def url_arguments(name: str) -> list[str]:
     route = next(route for route, route_name in all_routes() if route_name == name)
-    needed = re.findall(r"<(?:\w+:)?(\w+)>", route)
-    return reverse(name, kwargs={key: arguments[key] for key in needed})
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def url_for(name: str, arguments: dict) -> str:
+    return reverse(name, kwargs={key: arguments[key] for key in url_arguments(name)})
 
 
 def is_refusal(response, role: str) -> bool:
@@ -182,7 +228,7 @@ def test_authorization_matrix(client, world, name, role):
         assert not is_refusal(response, role), f"{role} was refused {method} {url}: {response.status_code}"
     else:
         assert is_refusal(response, role), f"{role} got {response.status_code} for {method} {url}"
-        if role == "outsider" and name != "web:home":
+        if role == "outsider" and "reference" in url_arguments(name):
             assert response.status_code == 404, "outsiders must not even learn that the record exists"
 
 

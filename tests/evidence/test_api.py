@@ -60,14 +60,53 @@ def test_permissions(api, intake_worker, reviewer, analyst, outsider, case):
     api.force_authenticate(intake_worker)
     item_id = post_file(api, case, jpeg_bytes(seed=42)).json()["item"]["id"]
     api.force_authenticate(analyst)
-    assert api.get(f"/api/media/{item_id}/").status_code == 200
-    assert api.get(f"/api/cases/{case.reference}/media/").json()[0]["id"] == item_id
+    assert api.get(f"/api/cases/{case.reference}/media/{item_id}/").status_code == 200
+    assert api.get(f"/api/cases/{case.reference}/media/").json()["results"][0]["id"] == item_id
     assert post_file(api, case, jpeg_bytes(seed=43)).status_code == 403
     api.force_authenticate(reviewer)
     assert post_file(api, case, jpeg_bytes(seed=44)).status_code == 403
     api.force_authenticate(outsider)
-    assert api.get(f"/api/media/{item_id}/").status_code == 404
+    assert api.get(f"/api/cases/{case.reference}/media/{item_id}/").status_code == 404
     assert api.get(f"/api/cases/{case.reference}/media/").status_code == 404
     api.force_authenticate(None)
-    assert api.get(f"/api/media/{item_id}/").status_code in (401, 403)
+    assert api.get(f"/api/cases/{case.reference}/media/{item_id}/").status_code in (401, 403)
     assert MediaItem.objects.count() == 1
+
+
+def test_original_download_is_byte_exact_and_recorded_in_custody(api, intake_worker, reviewer, case):
+    api.force_authenticate(intake_worker)
+    content = jpeg_bytes(seed=45)
+    item_id = post_file(api, case, content).json()["item"]["id"]
+    api.force_authenticate(reviewer)
+    response = api.get(f"/api/cases/{case.reference}/media/{item_id}/original/")
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert response["X-Content-Type-Options"] == "nosniff"
+    events = api.get(f"/api/cases/{case.reference}/custody/?media_item={item_id}").json()["results"]
+    assert [event["action"] for event in events][0] == "received"
+    assert events[-1]["action"] == "downloaded" and events[-1]["actor_label"] == "reviewer"
+    assert [event["sequence"] for event in events] == sorted(event["sequence"] for event in events)
+
+
+def test_custody_log_is_read_only(api, intake_worker, case):
+    api.force_authenticate(intake_worker)
+    post_file(api, case, jpeg_bytes(seed=46))
+    first = api.get(f"/api/cases/{case.reference}/custody/").json()["results"][0]
+    url = f"/api/cases/{case.reference}/custody/{first['sequence']}/"
+    assert api.get(url).json()["event_hash"] == first["event_hash"]
+    assert api.post(f"/api/cases/{case.reference}/custody/", {}).status_code == 405
+    assert api.patch(url, {"action": "verified"}).status_code == 405
+    assert api.delete(url).status_code == 405
+
+
+def test_media_list_filters(api, intake_worker, case):
+    api.force_authenticate(intake_worker)
+    IncidentFactory(case=case, reference="INC-2")
+    post_file(api, case, jpeg_bytes(seed=47), incidents=["INC-2"])
+    post_file(api, case, jpeg_bytes(seed=48))
+    listed = api.get(f"/api/cases/{case.reference}/media/?incident=INC-2").json()
+    assert listed["count"] == 1 and listed["results"][0]["incidents"] == ["INC-2"]
+    sha = hashlib.sha256(jpeg_bytes(seed=48)).hexdigest()
+    assert api.get(f"/api/cases/{case.reference}/media/?sha256={sha.upper()}").json()["count"] == 1
+    assert api.get(f"/api/cases/{case.reference}/media/?kind=video").json()["count"] == 0
+    assert api.get(f"/api/cases/{case.reference}/media/?kind=hologram").status_code == 400

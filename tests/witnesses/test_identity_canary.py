@@ -153,6 +153,9 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         "pair_id": 1,
         "keyframe": 0,
         "bundle_id": bundle.pk,
+        "victim_id": 1,
+        "consent_id": 1,
+        "sequence": 1,
     }
     for name, (method, _allowed) in EXPECTED.items():
         response = client.get(url_for(name, arguments)) if method == "GET" else client.post(url_for(name, arguments))

@@ -1,0 +1,58 @@
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+
+from casework.cases import access
+from casework.cases.models import Case
+from casework.incidents import tabular
+
+
+class Command(BaseCommand):
+    help = (
+        "Check a CSV file of incidents and victims against a case and list every problem (a dry run, the "
+        "default); with --commit, write it if it has none. Exits non-zero if the file has problems."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("reference", help="Case reference, e.g. CW-0042")
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--commit", action="store_true", help="Write the file (all or nothing)")
+        parser.add_argument("--user", help="Username recorded as having created the incidents")
+
+    def handle(self, *args, reference, file, commit, user, **options):
+        try:
+            case = Case.objects.get(reference=reference)
+        except Case.DoesNotExist:
+            raise CommandError(f"No case with reference {reference!r}.") from None
+        actor = None
+        if user:
+            try:
+                actor = get_user_model().objects.get(username=user)
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"No user {user!r}.") from None
+            if not actor.has_perm(access.EDIT_RECORDS, case):
+                raise CommandError(f"{user} may not edit the records of case {reference}.")
+        if not file.is_file():
+            raise CommandError(f"{file} does not exist.")
+
+        with open(file, "rb") as stream:
+            if commit:
+                report = tabular.victims_csv_import(case, stream, actor)
+            else:
+                report = tabular.victims_csv_check(case, stream)
+        for problem in report.problems:
+            where = f"row {problem.row}" if problem.row else "file"
+            if problem.column:
+                where += f", {problem.column}"
+            self.stdout.write(f"{where}: {problem.message}")
+        if not report.is_valid:
+            raise CommandError(f"{len(report.problems)} problem(s) in {file}; nothing was written.")
+        verb = "created" if report.committed else "would be created"
+        self.stdout.write(
+            f"{report.rows} rows: {len(report.incidents_created)} incidents {verb}, "
+            f"{len(report.incidents_extended)} existing incidents get victims, "
+            f"{report.victims_added} victims {'added' if report.committed else 'would be added'}."
+        )
+        if not commit:
+            self.stdout.write("Dry run: nothing was written. Run again with --commit to import.")

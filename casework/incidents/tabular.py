@@ -1,0 +1,731 @@
+"""Incidents and their victims as CSV, in the shape documentation groups keep in spreadsheets.
+
+One row per victim, the incident's columns repeated on each row; a row whose victim columns are all empty
+describes an incident with no victim. The same rules serve the import page, the API and the management
+commands: `victims_csv_check` (dry run, writes nothing), `victims_csv_import` (all or nothing) and
+`victims_csv_export` (the same shape, so export -> import into an empty case -> export is the same file).
+
+Rows are numbered as a spreadsheet shows them: the header is row 1. Within a file, the rows of one incident
+must agree on its columns; a blank incident cell means "as given elsewhere" (on another row, or on the
+existing incident of that reference, which may get new victims but is never changed by an import).
+"""
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Model, Prefetch
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
+
+from casework.cases.models import Case
+from casework.incidents.models import (
+    ADULT_AGE,
+    AgeBand,
+    CombatantStatus,
+    DatePrecision,
+    FacilityType,
+    Governorate,
+    Incident,
+    IncidentType,
+    Occupation,
+    Sex,
+    Victim,
+    VictimStatus,
+    WeaponType,
+)
+from casework.incidents.services import incident_schedule_toll_refresh
+
+INCIDENT_COLUMNS = [
+    "incident_reference", "incident_title", "incident_date", "date_precision", "governorate", "district",
+    "locality", "latitude", "longitude", "incident_type", "weapons", "facilities_hit",
+]  # fmt: skip
+VICTIM_COLUMNS = ["victim_name", "sex", "age", "age_band", "civilian_status", "victim_status", "occupation", "notes"]
+COLUMNS = INCIDENT_COLUMNS + VICTIM_COLUMNS
+LIST_SEPARATOR = ";"
+BOM = "\ufeff"
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_AGE = 130
+# A new incident cannot be created without these (the model has no default for them).
+REQUIRED_FOR_NEW_INCIDENT = ["incident_title", "incident_date", "governorate", "incident_type"]
+TEXT_LENGTHS = {
+    "incident_reference": 40, "incident_title": 300, "district": 200, "locality": 200, "victim_name": 300,
+    "notes": None,
+}  # fmt: skip
+CHOICE_COLUMNS = {
+    "date_precision": DatePrecision,
+    "sex": Sex,
+    "age_band": AgeBand,
+    "civilian_status": CombatantStatus,
+    "victim_status": VictimStatus,
+}
+VOCABULARY_COLUMNS = {
+    "governorate": Governorate,
+    "incident_type": IncidentType,
+    "weapons": WeaponType,
+    "facilities_hit": FacilityType,
+    "occupation": Occupation,
+}
+LIST_COLUMNS = {"weapons", "facilities_hit"}
+# Where a blank victim cell takes the model's default, as the web form does when a field is left alone.
+VICTIM_DEFAULTS = {"sex": Sex.UNKNOWN, "age_band": AgeBand.UNKNOWN, "civilian_status": CombatantStatus.CIVILIAN}
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection); export
+# prefixes such text with an apostrophe and import removes it again, so text round-trips unchanged.
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+ESCAPED_FORMULA_START = re.compile(r"^'+[=+\-@\t\r]")
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WHOLE_NUMBER = re.compile(r"^\d+$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the file. `row` is the spreadsheet's row number (the header is 1; 0 = the file)."""
+
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    """What a check found, or what an import did. Nothing is written unless `committed`."""
+
+    problems: list[Problem] = field(default_factory=list)
+    rows: int = 0
+    incidents_created: list[str] = field(default_factory=list)
+    incidents_extended: list[str] = field(default_factory=list)
+    victims_added: int = 0
+    committed: bool = False
+
+    @property
+    def is_valid(self) -> bool:
+        return not self.problems
+
+    def add(self, row: int, column: str, message: str) -> None:
+        self.problems.append(Problem(row, column, message))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "valid": self.is_valid,
+            "committed": self.committed,
+            "rows": self.rows,
+            "incidents_created": self.incidents_created,
+            "incidents_extended": self.incidents_extended,
+            "victims_added": self.victims_added,
+            "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in self.problems],
+        }
+
+
+def victims_csv_check(case: Case, file: IO) -> ImportReport:
+    """Parse and validate the whole file against the case; writes nothing. `file` is binary or text."""
+    report, _plans = _check(case, file, lock=False)
+    return report
+
+
+def victims_csv_import(case: Case, file: IO, actor=None) -> ImportReport:
+    """Check the file and, only if it has no problem at all, write it in one transaction.
+
+    New incidents get `created_by=actor`; the toll refresh of every incident that gained victims (or was
+    created) is scheduled for after the commit. A database error rolls everything back and propagates,
+    except a clash with a concurrent import of the same reference, which is reported as a problem.
+    """
+    try:
+        with transaction.atomic():
+            report, plans = _check(case, file, lock=True)
+            if report.is_valid:
+                _write(case, plans, actor)
+                report.committed = True
+    except IntegrityError:
+        report = ImportReport()
+        report.add(
+            0,
+            "",
+            _(
+                "The database refused the import (someone may have added the same incidents meanwhile); nothing "
+                "was written. Check the file again."
+            ),
+        )
+    return report
+
+
+def victims_csv_rows(case: Case) -> Iterator[list[str]]:
+    """The header, then one row per victim (one row with empty victim cells for an incident without victims).
+
+    Incidents in date order, then by reference; victims in the order they were recorded. Four queries per
+    500 incidents: incidents with governorate and type, weapons, facilities, victims with occupation.
+    """
+    yield list(COLUMNS)
+    incidents = (
+        Incident.objects.filter(case=case)
+        .select_related("governorate", "incident_type")
+        .prefetch_related(
+            "weapons",
+            "facilities_hit",
+            Prefetch("victims", queryset=Victim.objects.select_related("occupation").order_by("id")),
+        )
+        .order_by("start_time", "reference")
+    )
+    for incident in incidents.iterator(chunk_size=500):
+        incident_cells = [_incident_cells(incident)[column] for column in INCIDENT_COLUMNS]
+        victims = list(incident.victims.all())
+        if not victims:
+            yield incident_cells + [""] * len(VICTIM_COLUMNS)
+        for victim in victims:
+            yield incident_cells + _victim_cells(victim)
+
+
+def victims_csv_chunks(case: Case) -> Iterator[str]:
+    """The export as text pieces, for a streaming response. Starts with a BOM so Excel reads it as UTF-8."""
+    writer = csv.writer(_Echo())
+    yield BOM
+    for row in victims_csv_rows(case):
+        yield writer.writerow(row)
+
+
+def victims_csv_export(case: Case, stream: IO[str]) -> None:
+    """Write the case's incidents and victims as CSV to a text stream (open it with newline="")."""
+    for chunk in victims_csv_chunks(case):
+        stream.write(chunk)
+
+
+def victims_csv_template() -> str:
+    """A file with the header row only, to fill in."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    csv.writer(buffer).writerow(COLUMNS)
+    return buffer.getvalue()
+
+
+class _Echo:
+    def write(self, value: str) -> str:
+        return value
+
+
+# Reading ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _PlannedIncident:
+    reference: str
+    first_row: int
+    # column -> (parsed value, cell text, row it came from)
+    values: dict[str, tuple[Any, str, int]] = field(default_factory=dict)
+    invalid_columns: set[str] = field(default_factory=set)
+    existing: Incident | None = None
+    victims: list[Victim] = field(default_factory=list)
+
+
+def _fold(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+class _Vocabulary:
+    """The terms of one vocabulary a case may use, found by code, English name or Arabic name."""
+
+    def __init__(self, model: type[Model], case: Case):
+        self.model = model
+        terms = list(model.objects.available_for(case))
+        self.by_key: dict[str, Model] = {}
+        shared_first = sorted(terms, key=lambda term: term.case_id is not None)
+        # Later entries win: a code over a name, a case's own term over a shared one.
+        for term in shared_first:
+            for name in (term.name, term.name_ar):
+                if name:
+                    self.by_key[_fold(name)] = term
+        for term in shared_first:
+            self.by_key[_fold(term.code)] = term
+
+    def find(self, text: str) -> Model | None:
+        return self.by_key.get(_fold(text))
+
+
+def _choice_lookup(choices) -> dict[str, str]:
+    """Codes, and the labels in English and Arabic, to the stored value."""
+    lookup = {}
+    for language in ("ar", "en"):
+        with translation.override(language):
+            for value, label in choices.choices:
+                lookup[_fold(str(label))] = value
+    for value in choices.values:
+        lookup[_fold(value)] = value
+    return lookup
+
+
+def _read_text(file: IO, report: ImportReport) -> str | None:
+    data = file.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        report.add(0, "", _("The file is larger than %(limit)s MB.") % {"limit": MAX_FILE_BYTES // 1024 // 1024})
+        return None
+    if isinstance(data, str):
+        return data.removeprefix(BOM)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        report.add(
+            0,
+            "",
+            _("The file is not UTF-8 text (byte %(position)s). Save it as “CSV UTF-8”.") % {"position": error.start},
+        )
+        return None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or the semicolon or tab some spreadsheet programs write: whichever finds the most known columns."""
+    first_line = text.split("\n", 1)[0]
+    known = set(COLUMNS)
+
+    def score(delimiter: str) -> int:
+        return sum(_fold(cell).strip('"') in known for cell in first_line.split(delimiter))
+
+    return max([",", ";", "\t"], key=score)
+
+
+def _records(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    row_number = 0
+    try:
+        for row_number, cells in enumerate(reader, start=1):
+            yield row_number, cells
+    except csv.Error as error:
+        report.add(row_number + 1, "", _("The file cannot be read as CSV here: %(error)s") % {"error": error})
+
+
+def _check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[_PlannedIncident]]:
+    report = ImportReport()
+    text = _read_text(file, report)
+    if text is None:
+        return report, []
+    records = _records(text, report)
+    header = next(records, None)
+    if header is None or not any(cell.strip() for cell in header[1]):
+        report.add(1, "", _("The file is empty: its first row must name the columns."))
+        return report, []
+    positions = _header_positions(header[1], report)
+    if positions is None:
+        return report, []
+
+    parser = _RowParser(case)
+    plans: dict[str, _PlannedIncident] = {}
+    for row_number, cells in records:
+        report.rows += 1
+        record = {column: cells[index].strip() if index < len(cells) else "" for column, index in positions.items()}
+        if any(cell.strip() for cell in cells[len(header[1]) :]):
+            report.add(row_number, "", _("This row has more cells than the header row has columns."))
+        if not any(record.values()):
+            continue
+        parser.parse_row(row_number, record, plans, report)
+
+    existing_incidents = Incident.objects.filter(case=case, reference__in=list(plans)).select_related(
+        "governorate", "incident_type"
+    )
+    if lock:
+        # Victims are added to what was checked: nobody changes these incidents until the commit.
+        existing_incidents = existing_incidents.select_for_update(of=("self",))
+    existing_incidents = existing_incidents.prefetch_related("weapons", "facilities_hit")
+    for incident in existing_incidents:
+        plans[incident.reference].existing = incident
+
+    for plan in plans.values():
+        if plan.existing is not None:
+            _compare_with_existing(plan, report)
+            if plan.victims:
+                report.incidents_extended.append(plan.reference)
+        else:
+            for column in REQUIRED_FOR_NEW_INCIDENT:
+                if column not in plan.values and column not in plan.invalid_columns:
+                    report.add(
+                        plan.first_row,
+                        column,
+                        _("Required: there is no incident %(reference)s in this case yet.")
+                        % {"reference": plan.reference},
+                    )
+            report.incidents_created.append(plan.reference)
+        report.victims_added += len(plan.victims)
+    report.problems.sort(key=lambda problem: (problem.row, _column_order(problem.column)))
+    return report, list(plans.values())
+
+
+def _column_order(column: str) -> int:
+    return COLUMNS.index(column) if column in COLUMNS else -1
+
+
+def _header_positions(header: list[str], report: ImportReport) -> dict[str, int] | None:
+    positions: dict[str, int] = {}
+    fatal = False
+    for index, cell in enumerate(header):
+        name = _fold(cell)
+        if not name:
+            continue
+        if name not in COLUMNS:
+            report.add(
+                1,
+                cell.strip(),
+                _("Unknown column “%(name)s”. The columns are: %(columns)s.")
+                % {"name": cell.strip(), "columns": ", ".join(COLUMNS)},
+            )
+        elif name in positions:
+            report.add(1, name, _("The column “%(name)s” appears twice.") % {"name": name})
+            fatal = True
+        else:
+            positions[name] = index
+    if "incident_reference" not in positions:
+        report.add(1, "incident_reference", _("The column “incident_reference” is missing."))
+        fatal = True
+    return None if fatal else positions
+
+
+class _RowParser:
+    """Turns the cells of a row into values, reporting what is wrong with each cell."""
+
+    def __init__(self, case: Case):
+        self.vocabularies = {column: _Vocabulary(model, case) for column, model in VOCABULARY_COLUMNS.items()}
+        self.choices = {column: _choice_lookup(choices) for column, choices in CHOICE_COLUMNS.items()}
+
+    def parse_row(
+        self, row: int, record: dict[str, str], plans: dict[str, _PlannedIncident], report: ImportReport
+    ) -> None:
+        if not record["incident_reference"]:
+            report.add(row, "incident_reference", _("Required on every row."))
+            return
+        reference = self.text(row, "incident_reference", record, report)
+        if not reference:
+            return
+        plan = plans.get(reference)
+        if plan is None:
+            plan = plans[reference] = _PlannedIncident(reference=reference, first_row=row)
+
+        values, invalid = self.incident_values(row, record, report)
+        plan.invalid_columns |= invalid
+        for column, (value, text) in values.items():
+            if column not in plan.values:
+                plan.values[column] = (value, text, row)
+                continue
+            earlier_value, earlier_text, earlier_row = plan.values[column]
+            if not _same_value(column, earlier_value, value):
+                report.add(
+                    row,
+                    column,
+                    _(
+                        "Incident %(reference)s has “%(other)s” here on row %(other_row)s; every row of an "
+                        "incident must agree (or leave the cell blank)."
+                    )
+                    % {"reference": reference, "other": earlier_text, "other_row": earlier_row},
+                )
+            elif column == "incident_date" and isinstance(value, datetime):
+                # A date and a date-time on that date agree; the more precise one is kept.
+                plan.values[column] = (value, text, row)
+
+        if any(record.get(column) for column in VICTIM_COLUMNS):
+            victim = self.victim(row, record, report)
+            if victim is not None:
+                plan.victims.append(victim)
+
+    def text(self, row: int, column: str, record: dict[str, str], report: ImportReport) -> str:
+        value = record.get(column, "")
+        if ESCAPED_FORMULA_START.match(value):
+            value = value[1:]
+        limit = TEXT_LENGTHS.get(column)
+        if limit is not None and len(value) > limit:
+            report.add(row, column, _("At most %(limit)s characters (this has %(length)s).") % {
+                "limit": limit, "length": len(value)
+            })  # fmt: skip
+            return ""
+        return value
+
+    def choice(self, row: int, column: str, text: str, report: ImportReport) -> str | None:
+        value = self.choices[column].get(_fold(text))
+        if value is None:
+            report.add(
+                row,
+                column,
+                _("“%(value)s” is not allowed here; use one of: %(allowed)s.")
+                % {"value": text, "allowed": ", ".join(CHOICE_COLUMNS[column].values)},
+            )
+        return value
+
+    def term(self, row: int, column: str, text: str, report: ImportReport) -> Model | None:
+        vocabulary = self.vocabularies[column]
+        term = vocabulary.find(text)
+        if term is None:
+            report.add(row, column, self.unknown_term_message(vocabulary, [text]))
+        return term
+
+    @staticmethod
+    def unknown_term_message(vocabulary: _Vocabulary, texts: list[str]) -> str:
+        return _("Not a %(vocabulary)s of this case: %(values)s. Use a code, English name or Arabic name.") % {
+            "vocabulary": vocabulary.model._meta.verbose_name,
+            "values": ", ".join(f"“{text}”" for text in texts),
+        }
+
+    def terms(self, row: int, column: str, text: str, report: ImportReport) -> frozenset | None:
+        vocabulary = self.vocabularies[column]
+        found, unknown = set(), []
+        for piece in text.split(LIST_SEPARATOR):
+            if piece.strip():
+                term = vocabulary.find(piece)
+                if term is None:
+                    unknown.append(piece.strip())
+                else:
+                    found.add(term)
+        if unknown:
+            report.add(row, column, self.unknown_term_message(vocabulary, unknown))
+            return None
+        return frozenset(found) if found else None
+
+    def incident_values(
+        self, row: int, record: dict[str, str], report: ImportReport
+    ) -> tuple[dict[str, tuple[Any, str]], set[str]]:
+        """The incident cells this row gives (blank ones left out), and the columns whose cell is invalid."""
+        values: dict[str, tuple[Any, str]] = {}
+        invalid: set[str] = set()
+        for column in INCIDENT_COLUMNS[1:]:
+            text = record.get(column, "")
+            if not text:
+                continue
+            count = len(report.problems)
+            if column in ("incident_title", "district", "locality"):
+                value: Any = self.text(row, column, record, report) or None
+            elif column == "incident_date":
+                value = _parse_date(row, text, report)
+            elif column in CHOICE_COLUMNS:
+                value = self.choice(row, column, text, report)
+            elif column in LIST_COLUMNS:
+                value = self.terms(row, column, text, report)
+            elif column in VOCABULARY_COLUMNS:
+                value = self.term(row, column, text, report)
+            else:  # latitude, longitude
+                value = _parse_coordinate(row, column, text, report)
+            if len(report.problems) > count:
+                invalid.add(column)
+            elif value is not None:
+                values[column] = (value, text)
+
+        has_latitude, has_longitude = bool(record.get("latitude")), bool(record.get("longitude"))
+        if has_latitude != has_longitude:
+            missing = "longitude" if has_latitude else "latitude"
+            report.add(row, missing, _("Give both latitude and longitude, or neither."))
+            values.pop("latitude", None)
+            values.pop("longitude", None)
+        return values, invalid
+
+    def victim(self, row: int, record: dict[str, str], report: ImportReport) -> Victim | None:
+        count = len(report.problems)
+        victim = Victim(
+            name=self.text(row, "victim_name", record, report), notes=self.text(row, "notes", record, report)
+        )
+        for column, attribute in (
+            ("sex", "sex"), ("age_band", "age_band"), ("civilian_status", "combatant_status"),
+            ("victim_status", "status"),
+        ):  # fmt: skip
+            text = record.get(column, "")
+            if text:
+                setattr(victim, attribute, self.choice(row, column, text, report))
+            elif column == "victim_status":
+                report.add(row, column, _("Required when the row describes a victim."))
+            else:
+                setattr(victim, attribute, VICTIM_DEFAULTS[column])
+        age_text = record.get("age", "")
+        if age_text:
+            if not WHOLE_NUMBER.match(age_text):
+                report.add(row, "age", _("“%(value)s” is not an age in whole years.") % {"value": age_text})
+            elif int(age_text) > MAX_AGE:
+                report.add(row, "age", _("An age over %(max)s is not plausible.") % {"max": MAX_AGE})
+            else:
+                victim.age = int(age_text)
+                band = victim.age_band
+                if band in (AgeBand.CHILD, AgeBand.ADULT) and (victim.age < ADULT_AGE) != (band == AgeBand.CHILD):
+                    report.add(
+                        row,
+                        "age_band",
+                        _("Age %(age)s contradicts the age band “%(band)s”: a child is under %(adult_age)s.")
+                        % {"age": victim.age, "band": band, "adult_age": ADULT_AGE},
+                    )
+        if record.get("occupation"):
+            victim.occupation = self.term(row, "occupation", record["occupation"], report)
+        return victim if len(report.problems) == count else None
+
+
+def _parse_date(row: int, text: str, report: ImportReport) -> date | datetime | None:
+    """A date (YYYY-MM-DD) or an ISO date-time; one without a UTC offset is in the server's time zone."""
+    try:
+        if DATE_ONLY.match(text):
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+        if timezone.is_naive(moment):
+            moment = timezone.make_aware(moment)
+        return moment
+    except ValueError:
+        report.add(
+            row,
+            "incident_date",
+            _("“%(value)s” is not a date; write YYYY-MM-DD or an ISO date-time such as 2017-09-15T14:30.")
+            % {"value": text},
+        )
+        return None
+
+
+def _parse_coordinate(row: int, column: str, text: str, report: ImportReport) -> Decimal | None:
+    limit = 90 if column == "latitude" else 180
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        value = None
+    if value is None or not value.is_finite():
+        report.add(row, column, _("“%(value)s” is not a number.") % {"value": text})
+        return None
+    if not -limit <= value <= limit:
+        report.add(row, column, _("Must be between -%(limit)s and %(limit)s.") % {"limit": limit})
+        return None
+    return value.quantize(Decimal("0.000001"))
+
+
+def _same_value(column: str, first: Any, second: Any) -> bool:
+    if column == "incident_date":
+        return _dates_agree(first, second)
+    return first == second
+
+
+def _dates_agree(first: date | datetime, second: date | datetime) -> bool:
+    """Two date-times agree if equal; a date agrees with a date-time on that (local) day."""
+    first_is_moment, second_is_moment = isinstance(first, datetime), isinstance(second, datetime)
+    if first_is_moment and second_is_moment:
+        return first == second
+    if first_is_moment:
+        first = timezone.localtime(first).date()
+    if second_is_moment:
+        second = timezone.localtime(second).date()
+    return first == second
+
+
+def _existing_value(incident: Incident, column: str) -> Any:
+    return {
+        "incident_title": lambda: incident.title,
+        "incident_date": lambda: incident.start_time,
+        "date_precision": lambda: incident.date_precision,
+        "governorate": lambda: incident.governorate,
+        "district": lambda: incident.district,
+        "locality": lambda: incident.locality,
+        "latitude": lambda: incident.latitude,
+        "longitude": lambda: incident.longitude,
+        "incident_type": lambda: incident.incident_type,
+        "weapons": lambda: frozenset(incident.weapons.all()),
+        "facilities_hit": lambda: frozenset(incident.facilities_hit.all()),
+    }[column]()
+
+
+def _compare_with_existing(plan: _PlannedIncident, report: ImportReport) -> None:
+    cells = _incident_cells(plan.existing)
+    for column, (value, _text, row) in plan.values.items():
+        if not _same_value(column, _existing_value(plan.existing, column), value):
+            report.add(
+                row,
+                column,
+                _(
+                    "Incident %(reference)s already exists in this case with “%(existing)s”. An import only adds "
+                    "victims to it: leave the cell blank or write the same value."
+                )
+                % {"reference": plan.reference, "existing": cells[column] or _("(blank)")},
+            )
+
+
+# Writing ---------------------------------------------------------------------------------------------------
+
+
+def _to_moment(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return timezone.make_aware(datetime.combine(value, time.min))
+
+
+def _write(case: Case, plans: list[_PlannedIncident], actor) -> None:
+    victims: list[Victim] = []
+    touched: list[Incident] = []
+    for plan in plans:
+        incident = plan.existing
+        if incident is None:
+            values = {column: value for column, (value, _text, _row) in plan.values.items()}
+            incident = Incident(
+                case=case,
+                reference=plan.reference,
+                title=values["incident_title"],
+                start_time=_to_moment(values["incident_date"]),
+                date_precision=values.get("date_precision", DatePrecision.EXACT),
+                governorate=values["governorate"],
+                district=values.get("district", ""),
+                locality=values.get("locality", ""),
+                latitude=values.get("latitude"),
+                longitude=values.get("longitude"),
+                incident_type=values["incident_type"],
+                created_by=actor,
+            )
+            # The revision history names the person also outside a web request (commands).
+            incident._history_user = actor
+            incident.save()
+            incident.weapons.set(values.get("weapons", ()))
+            incident.facilities_hit.set(values.get("facilities_hit", ()))
+            touched.append(incident)
+        elif plan.victims:
+            touched.append(incident)
+        for victim in plan.victims:
+            victim.incident = incident
+            victims.append(victim)
+    if victims:
+        bulk_create_with_history(victims, Victim, batch_size=500, default_user=actor)
+    for incident in touched:
+        incident_schedule_toll_refresh(incident_id=incident.pk)
+
+
+# Export cells ----------------------------------------------------------------------------------------------
+
+
+def _escape(text: str) -> str:
+    return "'" + text if FORMULA_START.match(text) else text
+
+
+def _format_moment(moment: datetime) -> str:
+    local = timezone.localtime(moment)
+    if local.time() == time.min:
+        return local.date().isoformat()
+    return local.isoformat()
+
+
+def _codes(terms) -> str:
+    return LIST_SEPARATOR.join(sorted(term.code for term in terms))
+
+
+def _incident_cells(incident: Incident) -> dict[str, str]:
+    return {
+        "incident_reference": _escape(incident.reference),
+        "incident_title": _escape(incident.title),
+        "incident_date": _format_moment(incident.start_time),
+        "date_precision": incident.date_precision,
+        "governorate": incident.governorate.code,
+        "district": _escape(incident.district),
+        "locality": _escape(incident.locality),
+        "latitude": "" if incident.latitude is None else str(incident.latitude),
+        "longitude": "" if incident.longitude is None else str(incident.longitude),
+        "incident_type": incident.incident_type.code,
+        "weapons": _codes(incident.weapons.all()),
+        "facilities_hit": _codes(incident.facilities_hit.all()),
+    }
+
+
+def _victim_cells(victim: Victim) -> list[str]:
+    return [
+        _escape(victim.name),
+        victim.sex,
+        "" if victim.age is None else str(victim.age),
+        victim.age_band,
+        victim.combatant_status,
+        victim.status,
+        victim.occupation.code if victim.occupation_id else "",
+        _escape(victim.notes),
+    ]

@@ -1,0 +1,73 @@
+"""CSV import of incidents and victims through the API: a dry run by default, all or nothing when committed."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.parsers import MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.api import api_case
+from casework.cases import access
+from casework.incidents import tabular
+
+
+class VictimsImportRequestSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        help_text="CSV (UTF-8, BOM optional), one row per victim with the incident's columns on each row; "
+        f"header row required. Columns: {', '.join(tabular.COLUMNS)}."
+    )
+    commit = serializers.BooleanField(
+        default=False, help_text="false (default): only check the file. true: write it, if it has no problem."
+    )
+
+
+class ImportProblemSerializer(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Row number as a spreadsheet shows it (header = 1; 0 = whole file).")
+    column = serializers.CharField(allow_blank=True)
+    message = serializers.CharField()
+
+
+class VictimsImportReportSerializer(serializers.Serializer):
+    valid = serializers.BooleanField()
+    committed = serializers.BooleanField(help_text="True only if the file was written.")
+    rows = serializers.IntegerField(help_text="Data rows read (the header not counted).")
+    incidents_created = serializers.ListField(
+        child=serializers.CharField(), help_text="References of the incidents created (or that would be)."
+    )
+    incidents_extended = serializers.ListField(
+        child=serializers.CharField(), help_text="References of existing incidents that get victims."
+    )
+    victims_added = serializers.IntegerField()
+    problems = ImportProblemSerializer(many=True)
+
+
+class VictimsImportView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        operation_id="victims_import",
+        summary="Import incidents and victims from CSV",
+        description="Checks the whole file and reports every problem with its row and column. With commit=true "
+        "and no problem, writes everything in one transaction (nothing at all otherwise). Needs the right to edit "
+        "the case's records.",
+        request=VictimsImportRequestSerializer,
+        responses={
+            200: VictimsImportReportSerializer,
+            201: VictimsImportReportSerializer,
+            400: VictimsImportReportSerializer,
+        },
+    )
+    def post(self, request, reference: str):
+        case = api_case(request, reference, access.EDIT_RECORDS)
+        serializer = VictimsImportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        file, commit = serializer.validated_data["file"], serializer.validated_data["commit"]
+        if commit:
+            report = tabular.victims_csv_import(case, file, request.user)
+        else:
+            report = tabular.victims_csv_check(case, file)
+        if not report.is_valid:
+            response_status = status.HTTP_400_BAD_REQUEST
+        else:
+            response_status = status.HTTP_201_CREATED if report.committed else status.HTTP_200_OK
+        return Response(VictimsImportReportSerializer(report.as_dict()).data, status=response_status)

@@ -1,0 +1,341 @@
+"""Witnesses, consents and testimonies through the REST API, under /api/cases/<reference>/.
+
+A witness is shown by pseudonym only. The identity fields can be written (they are stored encrypted) but are
+never returned, except by the reveal action, which needs the reveal permission and a reason, and is audited.
+"""
+
+import django_filters
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import mixins, serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from casework.api import CaseScopedViewMixin, EditConflictError, ModelCheckedSerializer, VersionedSerializerMixin
+from casework.cases import access
+from casework.cases.versioning import EditConflict
+from casework.evidence.models import MediaItem
+from casework.incidents.models import Incident
+from casework.witnesses import services
+from casework.witnesses.forms import LANGUAGE_CHOICES
+from casework.witnesses.models import (
+    IDENTITY_FIELDS,
+    Consent,
+    ReviewStatus,
+    Testimony,
+    TestimonyTranslation,
+    Witness,
+)
+
+
+class WitnessSerializer(VersionedSerializerMixin, ModelCheckedSerializer):
+    class Meta:
+        model = Witness
+        fields = [
+            "id", "pseudonym", "relationship", "risk_level", "reliability", "connection", "notes", "version",
+            "created_at", *IDENTITY_FIELDS,
+        ]  # fmt: skip
+        read_only_fields = ["created_at"]
+        extra_kwargs = {
+            name: {"write_only": True, "required": False, "help_text": "Stored encrypted; never returned."}
+            for name in IDENTITY_FIELDS
+        }
+
+
+class RevealSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why you need to see this identity; kept in the audit log.")
+
+
+IdentitySerializer = inline_serializer(
+    name="WitnessIdentity", fields={name: serializers.CharField() for name in IDENTITY_FIELDS}
+)
+
+
+class WitnessViewSet(
+    CaseScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Witnesses of the case, by pseudonym. Search looks at the pseudonym only, never at the identity."""
+
+    serializer_class = WitnessSerializer
+    filterset_fields = ["relationship", "risk_level", "reliability", "connection"]
+    ordering_fields = ["pseudonym", "created_at", "id"]
+    ordering = ["pseudonym"]
+    lookup_url_kwarg = "witness_id"
+    read_permission = access.VIEW_CASE
+    write_permission = access.EDIT_RECORDS
+
+    def permission_for_action(self) -> str:
+        return access.REVEAL_IDENTITY if self.action == "reveal" else super().permission_for_action()
+
+    def get_queryset(self):
+        witnesses = Witness.objects.filter(case=self.case)
+        query = self.request.query_params.get("q", "").strip()
+        return witnesses.filter(pseudonym__icontains=query) if query else witnesses
+
+    def perform_create(self, serializer):
+        self._write(serializer, Witness(case=self.case))
+
+    def perform_update(self, serializer):
+        self._write(serializer, serializer.instance)
+
+    def _write(self, serializer, witness):
+        values = dict(serializer.validated_data)
+        expected_version = values.pop("version", None)
+        try:
+            serializer.instance = services.witness_write(
+                witness=witness, values=values, actor=self.request.user, expected_version=expected_version
+            )
+        except EditConflict as conflict:
+            raise EditConflictError(str(conflict)) from None
+
+    @extend_schema(request=RevealSerializer, responses=IdentitySerializer)
+    @action(detail=True, methods=["post"])
+    def reveal(self, request, reference, witness_id):
+        """The witness's identity, for a person allowed to see it; the reveal and its reason are audited."""
+        witness = self.get_object()
+        form = RevealSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            identity = services.witness_reveal_identity(
+                witness=witness, actor=request.user, reason=form.validated_data["reason"], request=request
+            )
+        except services.ReviewRefused as refusal:
+            raise ValidationError({"reason": [str(refusal)]}) from None
+        response = Response(identity)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class ConsentSerializer(ModelCheckedSerializer):
+    witness = serializers.PrimaryKeyRelatedField(queryset=Witness.objects.all())
+    witness_pseudonym = serializers.CharField(source="witness.pseudonym", read_only=True)
+    recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    in_force = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Consent
+        fields = [
+            "id", "witness", "witness_pseudonym", "scope", "allows_name", "given_on", "method", "withdrawn_on",
+            "notes", "recorded_by", "recorded_at", "in_force",
+        ]  # fmt: skip
+        read_only_fields = ["recorded_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        case = self.context.get("case")
+        if case is not None:
+            self.fields["witness"].queryset = Witness.objects.filter(case=case)
+
+    def get_in_force(self, consent) -> bool:
+        today = timezone.localdate()
+        return consent.given_on <= today and (consent.withdrawn_on is None or consent.withdrawn_on > today)
+
+
+class WithdrawSerializer(serializers.Serializer):
+    withdrawn_on = serializers.DateField(required=False, help_text="From when; today if left out.")
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ConsentViewSet(
+    CaseScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Consent records of the case's witnesses. A record is never edited: a withdrawal is recorded on it."""
+
+    serializer_class = ConsentSerializer
+    filterset_fields = ["witness", "scope", "method"]
+    ordering_fields = ["given_on", "id"]
+    ordering = ["witness", "scope", "-given_on"]
+    lookup_url_kwarg = "consent_id"
+    read_permission = access.VIEW_CASE
+    write_permission = access.EDIT_RECORDS
+
+    def get_queryset(self):
+        return Consent.objects.filter(witness__case=self.case).select_related("witness", "recorded_by")
+
+    def perform_create(self, serializer):
+        values = dict(serializer.validated_data)
+        witness = values.pop("witness")
+        serializer.instance = services.consent_record(witness=witness, values=values, actor=self.request.user)
+
+    @extend_schema(request=WithdrawSerializer, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"])
+    def withdraw(self, request, reference, consent_id):
+        consent = self.get_object()
+        form = WithdrawSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.consent_withdraw(
+                consent=consent,
+                withdrawn_on=form.validated_data.get("withdrawn_on") or timezone.localdate(),
+                notes=form.validated_data["notes"],
+            )
+        except services.ReviewRefused as refusal:
+            raise ValidationError({"withdrawn_on": [str(refusal)]}) from None
+        return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
+
+
+class TranslationSerializer(serializers.ModelSerializer):
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
+
+    class Meta:
+        model = TestimonyTranslation
+        fields = ["language", "text"]
+
+
+class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
+    witness = serializers.PrimaryKeyRelatedField(queryset=Witness.objects.all())
+    witness_pseudonym = serializers.CharField(source="witness.pseudonym", read_only=True)
+    incidents = serializers.SlugRelatedField(
+        slug_field="reference", many=True, queryset=Incident.objects.all(), help_text="Incident references."
+    )
+    recording = serializers.PrimaryKeyRelatedField(queryset=MediaItem.objects.all(), required=False, allow_null=True)
+    language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
+    translations = TranslationSerializer(many=True, required=False)
+    interviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Testimony
+        fields = [
+            "id", "witness", "witness_pseudonym", "incidents", "interview_date", "interviewer", "method", "language",
+            "original_text", "recording", "translations", "status", "reviewed_by", "reviewed_at", "review_reason",
+            "version", "created_at", "updated_at",
+        ]  # fmt: skip
+        read_only_fields = ["status", "reviewed_at", "review_reason", "created_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        case = self.context.get("case")
+        if case is not None:
+            self.fields["witness"].queryset = Witness.objects.filter(case=case)
+            self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
+            self.fields["recording"].queryset = MediaItem.objects.filter(case=case)
+
+    def validate_incidents(self, incidents):
+        if not incidents:
+            raise serializers.ValidationError("Name at least one incident the testimony is about.")
+        return incidents
+
+    def validate_translations(self, translations):
+        languages = [translation["language"] for translation in translations]
+        if len(languages) != len(set(languages)):
+            raise serializers.ValidationError("One translation per language.")
+        return translations
+
+    def server_values(self) -> dict:
+        user = self.context["request"].user
+        return {**super().server_values(), "created_by": user, "interviewer": user}
+
+
+class ReviewSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(choices=[("verify", "verify"), ("reject", "reject")])
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class TestimonyFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ReviewStatus.choices)
+    witness = django_filters.NumberFilter(field_name="witness_id")
+    incident = django_filters.CharFilter(method="about_incident", help_text="Incident reference.")
+    interview_from = django_filters.DateFilter(field_name="interview_date", lookup_expr="gte")
+    interview_to = django_filters.DateFilter(field_name="interview_date", lookup_expr="lte")
+    method = django_filters.CharFilter()
+    language = django_filters.CharFilter()
+
+    class Meta:
+        model = Testimony
+        fields = []
+
+    def about_incident(self, queryset, name, value):
+        through = Testimony.incidents.through
+        return queryset.filter(pk__in=through.objects.filter(incident__reference=value).values("testimony"))
+
+
+class TestimonyViewSet(
+    CaseScopedViewMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Testimonies of the case. Submitting needs the edit permission; review the review permission and a
+    reviewer other than the author. A verified testimony cannot be edited."""
+
+    serializer_class = TestimonySerializer
+    filterset_class = TestimonyFilter
+    ordering_fields = ["interview_date", "created_at", "id"]
+    ordering = ["-interview_date", "-id"]
+    lookup_url_kwarg = "testimony_id"
+    read_permission = access.VIEW_CASE
+    write_permission = access.EDIT_RECORDS
+
+    def permission_for_action(self) -> str:
+        return access.REVIEW if self.action == "review" else super().permission_for_action()
+
+    def get_queryset(self):
+        return (
+            Testimony.objects.filter(case=self.case)
+            .select_related("witness", "interviewer", "reviewed_by")
+            .prefetch_related("incidents", "translations")
+        )
+
+    def perform_create(self, serializer):
+        self._write(serializer, Testimony(case=self.case))
+
+    def perform_update(self, serializer):
+        self._write(serializer, serializer.instance)
+
+    def _write(self, serializer, testimony):
+        values = dict(serializer.validated_data)
+        expected_version = values.pop("version", None)
+        translations = values.pop("translations", None)
+        try:
+            services.testimony_write(
+                testimony=testimony,
+                values=values,
+                translations=translations,
+                actor=self.request.user,
+                expected_version=expected_version,
+            )
+        except EditConflict as conflict:
+            raise EditConflictError(str(conflict)) from None
+        except services.ReviewRefused as refusal:
+            raise ValidationError({"status": [str(refusal)]}) from None
+        serializer.instance = self.get_queryset().get(pk=testimony.pk)
+
+    @extend_schema(request=None, responses=TestimonySerializer)
+    @action(detail=True, methods=["post"])
+    def submit(self, request, reference, testimony_id):
+        testimony = self.get_object()
+        try:
+            services.testimony_submit(testimony=testimony, actor=request.user)
+        except services.ReviewRefused as refusal:
+            raise ValidationError({"status": [str(refusal)]}) from None
+        return Response(self.get_serializer(testimony).data)
+
+    @extend_schema(request=ReviewSerializer, responses=TestimonySerializer)
+    @action(detail=True, methods=["post"])
+    def review(self, request, reference, testimony_id):
+        testimony = self.get_object()
+        form = ReviewSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        try:
+            services.testimony_review(
+                testimony=testimony,
+                reviewer=request.user,
+                verified=form.validated_data["decision"] == "verify",
+                reason=form.validated_data["reason"],
+            )
+        except services.ReviewRefused as refusal:
+            raise ValidationError({"decision": [str(refusal)]}) from None
+        return Response(self.get_serializer(self.get_queryset().get(pk=testimony.pk)).data)

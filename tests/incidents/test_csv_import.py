@@ -1,0 +1,431 @@
+"""CSV import of incidents and victims: every problem reported with its row before anything is written, then
+all or nothing; the export reads back into an identical file."""
+
+import csv
+import io
+from datetime import UTC, datetime
+from decimal import Decimal
+from unittest import mock
+
+import pytest
+from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
+
+from casework.incidents import tabular
+from casework.incidents.models import Governorate, Incident, Occupation, Victim, WeaponType
+from tests.factories import IncidentFactory, VictimFactory
+
+pytestmark = pytest.mark.django_db
+
+COLUMNS = tabular.COLUMNS
+
+
+def csv_bytes(rows: list[dict], *, columns=COLUMNS, bom: bool = False, delimiter: str = ",") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([row.get(column.lower(), "") for column in columns])
+    return (tabular.BOM if bom else "").encode() + buffer.getvalue().encode("utf-8")
+
+
+def csv_file(rows: list[dict], **options) -> io.BytesIO:
+    return io.BytesIO(csv_bytes(rows, **options))
+
+
+def incident_row(reference: str = "INC-1", **cells) -> dict:
+    return {
+        "incident_reference": reference,
+        "incident_title": "Airstrike on the market",
+        "incident_date": "2017-09-15",
+        "governorate": "idlib",
+        "incident_type": "airstrike",
+        **cells,
+    }
+
+
+def victim_row(reference: str = "INC-1", **cells) -> dict:
+    return incident_row(reference, **{"victim_name": "Ahmad", "victim_status": "killed", **cells})
+
+
+def problems(report) -> dict[tuple[int, str], str]:
+    return {(problem.row, problem.column): problem.message for problem in report.problems}
+
+
+def counts() -> tuple[int, int]:
+    return Incident.objects.count(), Victim.objects.count()
+
+
+# The dry run ------------------------------------------------------------------------------------------------
+
+
+def test_dry_run_reports_every_problem_with_its_spreadsheet_row_and_column(case):
+    IncidentFactory(case=case, reference="OLD-1", title="Shelling of the school")
+    rows = [
+        victim_row("INC-1", weapons="barrel-bomb; no-such-weapon"),  # row 2
+        victim_row("INC-2", governorate="Atlantis", incident_date="15/09/2017"),  # row 3
+        victim_row("INC-3", age="forty"),  # row 4
+        victim_row("INC-3", age="131"),  # row 5
+        victim_row("INC-3", age="18", age_band="child"),  # row 6
+        victim_row("INC-3", age="17", age_band="adult"),  # row 7
+        victim_row("INC-4", latitude="35.9"),  # row 8
+        victim_row("INC-5", sex="woman", civilian_status="combatant"),  # row 9
+        victim_row("INC-6", victim_status=""),  # row 10
+        {"incident_reference": "INC-7", "victim_name": "Samir", "victim_status": "injured"},  # row 11
+        victim_row("INC-8"),  # row 12
+        victim_row("INC-8", incident_title="Another title"),  # row 13
+        {"incident_reference": "OLD-1", "incident_title": "Airstrike on the market", "victim_status": "killed"},
+        victim_row("", victim_name="No incident"),  # row 15
+        victim_row("INC-9", latitude="95", longitude="abc", occupation="astronaut"),  # row 16
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+
+    found = problems(report)
+    assert "no-such-weapon" in found[(2, "weapons")]
+    assert "Atlantis" in found[(3, "governorate")]
+    assert "not a date" in found[(3, "incident_date")]
+    assert "not an age" in found[(4, "age")]
+    assert "over 130" in found[(5, "age")]
+    assert "contradicts" in found[(6, "age_band")] and "under 18" in found[(6, "age_band")]
+    assert "contradicts" in found[(7, "age_band")]
+    assert "latitude and longitude" in found[(8, "longitude")]
+    assert "female, male, unknown" in found[(9, "sex")]
+    assert "civilian, non_civilian, unknown" in found[(9, "civilian_status")]
+    assert "Required" in found[(10, "victim_status")]
+    for column in ("incident_title", "incident_date", "governorate", "incident_type"):
+        assert "Required" in found[(11, column)]
+    assert "row 12" in found[(13, "incident_title")]
+    assert "already exists" in found[(14, "incident_title")]
+    assert "Shelling of the school" in found[(14, "incident_title")]
+    assert "Required" in found[(15, "incident_reference")]
+    assert "between -90 and 90" in found[(16, "latitude")]
+    assert "not a number" in found[(16, "longitude")]
+    assert "astronaut" in found[(16, "occupation")]
+    assert len(found) == len(report.problems) == 21
+    assert [problem.row for problem in report.problems] == sorted(problem.row for problem in report.problems)
+    assert not report.is_valid and not report.committed
+    assert counts() == (1, 0)
+
+
+def test_age_18_is_an_adult_and_17_a_child(case):
+    rows = [
+        victim_row(age="18", age_band="adult"),
+        victim_row(age="17", age_band="child"),
+        victim_row(age="", age_band="child"),
+        victim_row(age="0", age_band="unknown"),
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert report.problems == []
+    assert (report.incidents_created, report.victims_added) == (["INC-1"], 4)
+
+
+def test_unknown_column_is_reported_in_the_header_row_and_the_rows_still_checked(case):
+    columns = [*COLUMNS, "Mother's name"]
+    report = tabular.victims_csv_check(case, csv_file([victim_row(sex="x")], columns=columns))
+    found = problems(report)
+    assert "Unknown column “Mother's name”" in found[(1, "Mother's name")]
+    assert "female, male, unknown" in found[(2, "sex")]
+
+
+def test_a_file_without_the_reference_column_or_with_a_column_twice_is_refused(case):
+    no_reference = tabular.victims_csv_check(case, csv_file([victim_row()], columns=COLUMNS[1:]))
+    assert problems(no_reference) == {(1, "incident_reference"): "The column “incident_reference” is missing."}
+    twice = tabular.victims_csv_check(case, csv_file([victim_row()], columns=[*COLUMNS, "SEX"]))
+    assert (1, "sex") in problems(twice)
+    empty = tabular.victims_csv_check(case, io.BytesIO(b""))
+    assert "empty" in empty.problems[0].message
+
+
+def test_headers_in_any_case_and_order_and_optional_columns_left_out(case):
+    columns = ["Victim_Status", "INCIDENT_REFERENCE", "governorate", "Incident_Type", "incident_date", "incident_title"]
+    report = tabular.victims_csv_check(case, csv_file([victim_row()], columns=columns))
+    assert report.problems == [] and report.victims_added == 1
+
+
+def test_a_row_with_every_victim_cell_empty_is_an_incident_without_victims(case, intake_worker):
+    report = tabular.victims_csv_import(case, csv_file([incident_row()]), intake_worker)
+    assert report.committed and report.victims_added == 0
+    assert Incident.objects.get(case=case, reference="INC-1").victims.count() == 0
+
+
+def test_blank_lines_are_skipped_but_counted_as_rows(case):
+    data = csv_bytes([victim_row()]) + b"\r\n" + csv_bytes([victim_row(sex="x")]).split(b"\r\n", 1)[1]
+    report = tabular.victims_csv_check(case, io.BytesIO(data))
+    assert list(problems(report)) == [(4, "sex")]
+
+
+def test_vocabulary_by_code_english_or_arabic_name_in_any_case(case, intake_worker):
+    maarat = Governorate.objects.create(case=case, code="maarat", name="Maarat al-Numan", name_ar="معرة النعمان")
+    Governorate.objects.create(case=None, code="retired", name="Retired term", is_active=False)
+    rows = [
+        victim_row("INC-1", governorate="IDLIB", incident_type="Airstrike", weapons="Barrel bomb;ذخائر عنقودية"),
+        victim_row("INC-2", governorate="معرة النعمان", incident_type="غارة جوية", occupation="TEACHER"),
+        victim_row("INC-3", governorate="retired"),
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert list(problems(report)) == [(4, "governorate")]
+
+    report = tabular.victims_csv_import(case, csv_file(rows[:2]), intake_worker)
+    assert report.committed
+    first, second = Incident.objects.get(reference="INC-1"), Incident.objects.get(reference="INC-2")
+    assert first.governorate.code == "idlib" and first.incident_type.code == "airstrike"
+    assert {weapon.code for weapon in first.weapons.all()} == {"barrel-bomb", "cluster-munition"}
+    assert second.governorate == maarat
+    assert second.victims.get().occupation.code == "teacher"
+
+
+def test_another_cases_vocabulary_terms_are_not_available(case, other_case):
+    Governorate.objects.create(case=other_case, code="daraa-city", name="Daraa city")
+    report = tabular.victims_csv_check(case, csv_file([victim_row(governorate="daraa-city")]))
+    assert list(problems(report)) == [(2, "governorate")]
+
+
+def test_choices_accept_english_labels_and_blank_cells_take_the_form_defaults(case, intake_worker):
+    rows = [victim_row(sex="Female", victim_status="Injured", age_band="Adult (18 or over)", date_precision="Estimate")]
+    assert tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
+    victim = Victim.objects.get()
+    assert (victim.sex, victim.status, victim.age_band, victim.incident.date_precision) == (
+        "female", "injured", "adult", "estimate"
+    )  # fmt: skip
+    tabular.victims_csv_import(case, csv_file([victim_row("INC-2", sex="", age_band="", civilian_status="")]), None)
+    victim = Victim.objects.get(incident__reference="INC-2")
+    assert (victim.sex, victim.age_band, victim.combatant_status) == ("unknown", "unknown", "civilian")
+    assert victim.age is None
+
+
+def test_rows_of_one_incident_may_leave_its_columns_blank_after_the_first(case, intake_worker):
+    rows = [
+        victim_row(latitude="35.93", longitude="36.63", weapons="barrel-bomb"),
+        {"incident_reference": "INC-1", "victim_name": "Huda", "sex": "female", "victim_status": "killed"},
+        victim_row(incident_date="2017-09-15T00:00:00+00:00", weapons="Barrel bomb", victim_name="Omar"),
+    ]
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert report.problems == []
+    assert (report.incidents_created, report.victims_added) == (["INC-1"], 3)
+    incident = Incident.objects.get()
+    assert incident.latitude == Decimal("35.93") and incident.victims.count() == 3
+
+
+def test_existing_incident_gets_victims_when_its_columns_agree_or_are_blank(case, intake_worker):
+    existing = IncidentFactory(
+        case=case, reference="OLD-1", title="Market", start_time=datetime(2017, 9, 15, 14, 30, tzinfo=UTC)
+    )
+    VictimFactory(incident=existing)
+    rows = [
+        {"incident_reference": "OLD-1", "victim_name": "Layla", "victim_status": "injured"},
+        victim_row("OLD-1", incident_title="Market", incident_date="2017-09-15", victim_name="Karim"),
+        victim_row("OLD-1", incident_title="Market", incident_date="2017-09-15T14:30:00+00:00"),
+    ]
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert report.problems == []
+    assert (report.incidents_created, report.incidents_extended, report.victims_added) == ([], ["OLD-1"], 3)
+    existing.refresh_from_db()
+    assert existing.victims.count() == 4 and existing.title == "Market"
+
+
+def test_existing_incident_with_different_values_is_a_problem_for_each_column(case):
+    IncidentFactory(case=case, reference="OLD-1", title="Market", start_time=datetime(2017, 9, 15, 14, 30, tzinfo=UTC))
+    rows = [victim_row("OLD-1", incident_title="Market", incident_date="2017-09-16", governorate="aleppo")]
+    found = problems(tabular.victims_csv_check(case, csv_file(rows)))
+    assert set(found) == {(2, "incident_date"), (2, "governorate")}
+    assert "2017-09-15T14:30:00+00:00" in found[(2, "incident_date")]
+    assert "idlib" in found[(2, "governorate")]
+
+
+def test_the_same_reference_in_another_case_is_a_different_incident(case, other_case):
+    IncidentFactory(case=other_case, reference="INC-1", title="Elsewhere")
+    report = tabular.victims_csv_check(case, csv_file([victim_row()]))
+    assert report.problems == [] and report.incidents_created == ["INC-1"]
+
+
+def test_dry_run_queries_do_not_grow_with_rows(case):
+    IncidentFactory(case=case, reference="OLD-1")
+    small = [victim_row("OLD-1", incident_title="", incident_date="", governorate="", incident_type="")]
+    large = small * 40 + [victim_row(f"INC-{n}", weapons="mortar") for n in range(40)]
+    with CaptureQueriesContext(connection) as small_queries:
+        assert tabular.victims_csv_check(case, csv_file(small)).is_valid
+    with CaptureQueriesContext(connection) as large_queries:
+        assert tabular.victims_csv_check(case, csv_file(large)).is_valid
+    # five vocabularies, the existing incidents (with governorate and type), their weapons, their facilities
+    assert len(small_queries) == len(large_queries) == 8
+
+
+def test_dry_run_summary_counts_and_writes_nothing(case):
+    IncidentFactory(case=case, reference="OLD-1")
+    rows = [victim_row("INC-1"), victim_row("INC-1"), incident_row("INC-2"), victim_row("OLD-1", incident_title="")]
+    rows[3].update(incident_date="", governorate="", incident_type="")
+    before = counts()
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert report.as_dict() == {
+        "valid": True,
+        "committed": False,
+        "rows": 4,
+        "incidents_created": ["INC-1", "INC-2"],
+        "incidents_extended": ["OLD-1"],
+        "victims_added": 3,
+        "problems": [],
+    }
+    assert counts() == before
+
+
+# Files ------------------------------------------------------------------------------------------------------
+
+
+def test_utf8_with_a_bom_as_excel_writes_it_and_arabic_survives(case, intake_worker):
+    rows = [victim_row(incident_title="غارة على السوق", victim_name="محمد الأحمد", notes="شاهد عيان")]
+    report = tabular.victims_csv_import(case, csv_file(rows, bom=True), intake_worker)
+    assert report.committed, report.problems
+    victim = Victim.objects.get()
+    assert (victim.name, victim.notes, victim.incident.title) == ("محمد الأحمد", "شاهد عيان", "غارة على السوق")
+
+
+def test_semicolon_separated_files_from_european_excel_are_read(case):
+    rows = [victim_row(weapons="barrel-bomb;mortar")]
+    report = tabular.victims_csv_check(case, csv_file(rows, delimiter=";"))
+    assert report.problems == [] and report.victims_added == 1
+
+
+def test_a_file_that_is_not_utf8_is_one_clear_problem(case):
+    data = csv_bytes([victim_row(victim_name="محمد")]).decode().encode("cp1256")
+    report = tabular.victims_csv_check(case, io.BytesIO(data))
+    assert len(report.problems) == 1 and "not UTF-8" in report.problems[0].message
+
+
+def test_formula_like_text_is_neutralised_on_export_and_restored_on_import(case, other_case, intake_worker):
+    VictimFactory(incident=IncidentFactory(case=case), name='=HYPERLINK("http://x")', notes="'=already")
+    exported = io.StringIO()
+    tabular.victims_csv_export(case, exported)
+    assert "'=HYPERLINK" in exported.getvalue() and "''=already" in exported.getvalue()
+    assert tabular.victims_csv_import(other_case, io.StringIO(exported.getvalue()), intake_worker).committed
+    victim = Victim.objects.get(incident__case=other_case)
+    assert (victim.name, victim.notes) == ('=HYPERLINK("http://x")', "'=already")
+
+
+# Commit -----------------------------------------------------------------------------------------------------
+
+
+def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll_refresh(case, intake_worker):
+    untouched = IncidentFactory(case=case, reference="OLD-0")
+    extended = IncidentFactory(case=case, reference="OLD-1")
+    rows = [
+        victim_row("INC-1", weapons="barrel-bomb;mortar", facilities_hit="market", age="12", age_band="child"),
+        victim_row("INC-1", victim_name="Fatima", sex="female"),
+        incident_row("INC-2"),
+        {"incident_reference": "OLD-1", "victim_status": "injured"},
+        {"incident_reference": "OLD-0"},
+    ]
+    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
+        report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert report.committed and report.problems == []
+    created = Incident.objects.get(case=case, reference="INC-1")
+    assert created.created_by == intake_worker
+    assert created.history.get().history_user == intake_worker
+    assert {f.code for f in created.facilities_hit.all()} == {"market"}
+    assert [victim.name for victim in created.victims.order_by("id")] == ["Ahmad", "Fatima"]
+    assert Victim.objects.filter(incident=created).first().history.get().history_user == intake_worker
+    scheduled = {call.kwargs["incident_id"] for call in schedule.call_args_list}
+    assert scheduled == {created.pk, Incident.objects.get(reference="INC-2").pk, extended.pk}
+    assert untouched.pk not in scheduled
+
+
+def test_toll_refresh_is_only_enqueued_once_the_import_commits(case, intake_worker, django_capture_on_commit_callbacks):
+    with mock.patch("casework.incidents.tasks.incident_refresh_tolls_task.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            tabular.victims_csv_import(case, csv_file([victim_row()]), intake_worker)
+            assert delay.call_count == 0
+    assert len(callbacks) == 1
+    delay.assert_called_once_with(Incident.objects.get().pk)
+
+
+def test_a_problem_on_the_last_row_means_nothing_is_written(case, intake_worker):
+    IncidentFactory(case=case, reference="OLD-1")
+    rows = [victim_row(f"INC-{n}") for n in range(1, 30)] + [{"incident_reference": "OLD-1", "victim_status": "dead"}]
+    before = counts()
+    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
+        report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert not report.committed
+    assert list(problems(report)) == [(31, "victim_status")]
+    assert counts() == before
+    schedule.assert_not_called()
+
+
+def test_a_database_error_midway_rolls_back_the_incidents_already_created(case, intake_worker):
+    rows = [victim_row("INC-1"), victim_row("INC-2")]
+    before = counts()
+    with (
+        mock.patch.object(tabular, "bulk_create_with_history", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert counts() == before
+
+
+def test_a_database_error_on_the_second_incident_rolls_back_the_first(case, intake_worker):
+    original_save = Incident.save
+
+    def failing_save(self, *args, **kwargs):
+        if self.reference == "INC-2":
+            raise DatabaseError("connection lost")
+        return original_save(self, *args, **kwargs)
+
+    before = counts()
+    with mock.patch.object(Incident, "save", failing_save), pytest.raises(DatabaseError):
+        tabular.victims_csv_import(case, csv_file([victim_row("INC-1"), victim_row("INC-2")]), intake_worker)
+    assert counts() == before
+
+
+# Export -----------------------------------------------------------------------------------------------------
+
+
+def exported(case) -> str:
+    stream = io.StringIO()
+    tabular.victims_csv_export(case, stream)
+    return stream.getvalue()
+
+
+def test_export_then_import_into_an_empty_case_then_export_gives_the_same_file(case, other_case, intake_worker):
+    market = IncidentFactory(
+        case=case,
+        reference="INC-1",
+        title="غارة على سوق معرة النعمان",
+        start_time=datetime(2017, 9, 15, 14, 30, 5, tzinfo=UTC),
+        date_precision="estimate",
+        district="معرة النعمان",
+        locality="Market, east side",
+        latitude=Decimal("35.647800"),
+        longitude=Decimal("36.674200"),
+    )
+    market.weapons.set(WeaponType.objects.filter(code__in=["barrel-bomb", "cluster-munition"]))
+    teacher = Occupation.objects.get(code="teacher", case=None)
+    VictimFactory(incident=market, name="محمد الأحمد", sex="male", age=None, age_band="unknown", occupation=teacher)
+    VictimFactory(incident=market, name="", sex="female", age=None, age_band="child", status="injured")
+    VictimFactory(incident=market, name='Huda, "Umm Ali"', sex="female", age=34, notes="line one\nline two")
+    IncidentFactory(case=case, reference="INC-2", title="No victims yet", start_time=datetime(2017, 9, 1, tzinfo=UTC))
+
+    first = exported(case)
+    assert first.startswith(tabular.BOM)
+    lines = list(csv.reader(io.StringIO(first.removeprefix(tabular.BOM))))
+    assert lines[0] == COLUMNS
+    assert lines[1][:3] == ["INC-2", "No victims yet", "2017-09-01"] and lines[1][12:] == [""] * 8
+    assert lines[2][COLUMNS.index("weapons")] == "barrel-bomb;cluster-munition"
+    assert lines[2][COLUMNS.index("age")] == "" and lines[2][COLUMNS.index("occupation")] == "teacher"
+    assert len(lines) == 5
+
+    report = tabular.victims_csv_import(other_case, io.BytesIO(first.encode("utf-8")), intake_worker)
+    assert report.committed, report.problems
+    assert exported(other_case) == first
+
+
+def test_export_of_an_empty_case_is_the_header(case):
+    assert exported(case) == tabular.victims_csv_template() == tabular.BOM + ",".join(COLUMNS) + "\r\n"
+
+
+def test_export_queries_do_not_grow_with_incidents_or_victims(case, django_assert_num_queries):
+    for n in range(5):
+        incident = IncidentFactory(case=case)
+        incident.weapons.set(WeaponType.objects.all()[:2])
+        VictimFactory.create_batch(n, incident=incident)
+    # incidents (with governorate and type), weapons, facilities, victims (with occupation)
+    with django_assert_num_queries(4):
+        text = exported(case)
+    assert text.count("\r\n") == 1 + 1 + 1 + 2 + 3 + 4

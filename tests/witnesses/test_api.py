@@ -1,0 +1,186 @@
+"""Witnesses, consents and testimonies through the REST API: pseudonyms only, identity only through the
+audited reveal action, review rules as in the web."""
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from casework.audit.models import AuditAction, AuditEvent
+from casework.witnesses.models import Consent, Testimony, TestimonyTranslation, Witness
+from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
+
+pytestmark = pytest.mark.django_db
+
+REAL_NAME = "Mariam Canary-4411"
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+def url(case, collection, record=None, action=None):
+    return (
+        f"/api/cases/{case.reference}/{collection}/"
+        + (f"{record.pk}/" if record else "")
+        + (f"{action}/" if action else "")
+    )
+
+
+def test_identity_is_written_encrypted_and_never_returned(api, case, intake_worker):
+    api.force_authenticate(intake_worker)
+    response = api.post(
+        url(case, "witnesses"),
+        {"pseudonym": "W-77", "relationship": "survivor", "real_name": REAL_NAME, "phone": "+963 944 000 111"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert REAL_NAME not in response.content.decode() and "real_name" not in response.json()
+    witness = Witness.objects.get(pseudonym="W-77")
+    assert witness.real_name == REAL_NAME and witness.created_by == intake_worker
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT real_name FROM witnesses_witness WHERE id = %s", [witness.pk])
+        assert REAL_NAME not in cursor.fetchone()[0], "stored encrypted"
+    for body in (api.get(url(case, "witnesses")).content, api.get(url(case, "witnesses", witness)).content):
+        assert REAL_NAME.encode() not in body
+    assert api.get(url(case, "witnesses") + "?q=Mariam").json()["count"] == 0, "identity is not searchable"
+
+
+def test_edit_without_identity_keeps_it_and_a_stale_version_conflicts(api, case, intake_worker):
+    api.force_authenticate(intake_worker)
+    witness = WitnessFactory(case=case, real_name=REAL_NAME)
+    response = api.patch(url(case, "witnesses", witness), {"risk_level": "low", "version": 1}, format="json")
+    assert response.status_code == 200, response.json()
+    witness.refresh_from_db()
+    assert witness.risk_level == "low" and witness.real_name == REAL_NAME and witness.version == 2
+    stale = api.patch(url(case, "witnesses", witness), {"risk_level": "high", "version": 1}, format="json")
+    assert stale.status_code == 409
+    witness.refresh_from_db()
+    assert witness.risk_level == "low"
+
+
+def test_bad_witness_is_refused_and_nothing_saved(api, case, intake_worker):
+    api.force_authenticate(intake_worker)
+    WitnessFactory(case=case, pseudonym="W-1")
+    for payload, field in (
+        ({"pseudonym": "W-1", "relationship": "survivor"}, "non_field_errors"),
+        ({"pseudonym": "W-2", "relationship": "bystander"}, "relationship"),
+        ({"pseudonym": "", "relationship": "survivor"}, "pseudonym"),
+    ):
+        response = api.post(url(case, "witnesses"), payload, format="json")
+        assert response.status_code == 400 and field in response.json(), response.json()
+    assert Witness.objects.count() == 1
+
+
+def test_reveal_needs_the_permission_and_a_reason_and_is_audited(api, case, analyst, case_admin, intake_worker):
+    witness = WitnessFactory(case=case, real_name=REAL_NAME)
+    reveal = url(case, "witnesses", witness, "reveal")
+    for person in (analyst, intake_worker):
+        api.force_authenticate(person)
+        assert api.post(reveal, {"reason": "curious"}, format="json").status_code == 403
+    api.force_authenticate(case_admin)
+    no_reason = api.post(reveal, {"reason": "  "}, format="json")
+    assert no_reason.status_code == 400 and REAL_NAME not in no_reason.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.IDENTITY_REVEALED).exists()
+    response = api.post(reveal, {"reason": "ICC request 2024/17 needs the witness's contact"}, format="json")
+    assert response.status_code == 200
+    assert response.json()["real_name"] == REAL_NAME
+    assert response["Cache-Control"] == "no-store"
+    event = AuditEvent.objects.get(action=AuditAction.IDENTITY_REVEALED)
+    assert event.actor == case_admin and "ICC request" in event.reason
+
+
+def test_witness_of_another_case_is_not_found(api, case, other_case, outsider):
+    witness = WitnessFactory(case=case)
+    api.force_authenticate(outsider)
+    assert api.get(url(case, "witnesses", witness)).status_code == 404
+    assert api.get(url(other_case, "witnesses", witness)).status_code == 404
+    assert api.post(url(other_case, "witnesses", witness, "reveal"), {"reason": "x"}).status_code == 404
+
+
+def test_consents_are_recorded_and_withdrawn(api, case, intake_worker, reviewer):
+    witness = WitnessFactory(case=case)
+    api.force_authenticate(reviewer)
+    assert api.post(url(case, "consents"), {"witness": witness.pk}, format="json").status_code == 403
+    api.force_authenticate(intake_worker)
+    created = api.post(
+        url(case, "consents"),
+        {"witness": witness.pk, "scope": "un_mechanisms", "given_on": "2024-01-10", "method": "oral_recorded"},
+        format="json",
+    )
+    assert created.status_code == 201, created.json()
+    assert created.json()["in_force"] is True and created.json()["recorded_by"] == "intake_worker"
+    consent = Consent.objects.get()
+    early = api.post(url(case, "consents", consent, "withdraw"), {"withdrawn_on": "2023-12-31"}, format="json")
+    assert early.status_code == 400
+    withdrawn = api.post(url(case, "consents", consent, "withdraw"), {"withdrawn_on": "2024-06-01"}, format="json")
+    assert withdrawn.status_code == 200 and withdrawn.json()["in_force"] is False
+    again = api.post(url(case, "consents", consent, "withdraw"), {}, format="json")
+    assert again.status_code == 400 and "already withdrawn" in again.json()["withdrawn_on"][0]
+    consent.refresh_from_db()
+    assert str(consent.withdrawn_on) == "2024-06-01"
+    assert api.get(url(case, "consents") + f"?witness={witness.pk}").json()["count"] == 1
+
+
+def test_bad_consent_is_refused(api, case, other_case, intake_worker):
+    api.force_authenticate(intake_worker)
+    foreign = WitnessFactory(case=other_case)
+    witness = WitnessFactory(case=case)
+    base = {"witness": witness.pk, "scope": "un_mechanisms", "given_on": "2024-01-10", "method": "written"}
+    for change, field in (({"witness": foreign.pk}, "witness"), ({"scope": "everyone"}, "scope"),
+                          ({"withdrawn_on": "2024-01-01"}, "non_field_errors")):  # fmt: skip
+        response = api.post(url(case, "consents"), {**base, **change}, format="json")
+        assert response.status_code == 400 and field in response.json(), response.json()
+    assert not Consent.objects.exists()
+
+
+def test_testimony_lifecycle(api, case, other_case, intake_worker, reviewer):
+    witness = WitnessFactory(case=case)
+    IncidentFactory(case=case, reference="INC-1")
+    IncidentFactory(case=other_case, reference="INC-X")
+    api.force_authenticate(intake_worker)
+    payload = {
+        "witness": witness.pk,
+        "incidents": ["INC-1"],
+        "interview_date": "2024-03-04",
+        "method": "messaging_app",
+        "language": "ar",
+        "original_text": "سمعت صوت الطائرة ثم الانفجار.",
+        "translations": [{"language": "en", "text": "I heard the aircraft, then the blast."}],
+    }
+    refused = api.post(url(case, "testimonies"), {**payload, "incidents": ["INC-X"]}, format="json")
+    assert refused.status_code == 400 and "incidents" in refused.json()
+    assert not Testimony.objects.exists()
+    created = api.post(url(case, "testimonies"), payload, format="json")
+    assert created.status_code == 201, created.json()
+    testimony = Testimony.objects.get()
+    assert testimony.interviewer == intake_worker and testimony.status == "draft"
+    assert TestimonyTranslation.objects.get().translator == intake_worker
+
+    assert api.post(url(case, "testimonies", testimony, "submit")).json()["status"] == "submitted"
+    own = api.post(url(case, "testimonies", testimony, "review"), {"decision": "verify"}, format="json")
+    assert own.status_code == 403, "intake staff do not review"
+    api.force_authenticate(reviewer)
+    assert api.post(url(case, "testimonies", testimony, "submit")).status_code == 403
+    no_reason = api.post(url(case, "testimonies", testimony, "review"), {"decision": "reject"}, format="json")
+    assert no_reason.status_code == 400
+    verified = api.post(url(case, "testimonies", testimony, "review"), {"decision": "verify"}, format="json")
+    assert verified.status_code == 200 and verified.json()["reviewed_by"] == "reviewer"
+
+    api.force_authenticate(intake_worker)
+    edit = api.patch(url(case, "testimonies", testimony), {"original_text": "changed", "version": 1}, format="json")
+    assert edit.status_code == 400 and "verified testimony cannot be edited" in str(edit.json())
+    testimony.refresh_from_db()
+    assert testimony.original_text == payload["original_text"]
+    assert api.get(url(case, "testimonies") + "?status=verified").json()["count"] == 1
+    assert api.get(url(case, "testimonies") + "?status=draft").json()["count"] == 0
+    assert api.get(url(case, "testimonies") + "?incident=INC-1").json()["count"] == 1
+
+
+def test_author_cannot_review_own_testimony(api, case, case_admin):
+    testimony = TestimonyFactory(case=case, interviewer=case_admin, created_by=case_admin, status="submitted")
+    api.force_authenticate(case_admin)
+    response = api.post(url(case, "testimonies", testimony, "review"), {"decision": "verify"}, format="json")
+    assert response.status_code == 400 and "someone else must review" in response.json()["decision"][0]
+    testimony.refresh_from_db()
+    assert testimony.status == "submitted"
