@@ -1,0 +1,253 @@
+"""Statistics over the API: the same figures as the page, each with a link to the records behind it.
+
+Both views answer 403 to a person who may see statistics of no case and 404 for a `case` they may not see
+statistics of, like the page; bad parameters are 400 with the errors by field.
+"""
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_field,
+)
+from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from casework.api import Pagination
+from casework.incidents.models import AttributionConfidence, Incident, Victim
+from casework.statistics.selectors import (
+    MEASURES,
+    BadParameter,
+    Figure,
+    StatisticsFilter,
+    StatisticsFilterForm,
+    breakdown_from_params,
+    records_behind,
+    statistics_filter_form,
+    statistics_summary,
+)
+
+FILTER_PARAMETERS = [
+    OpenApiParameter(
+        "case", str, description="Reference of one case; all the cases you may see statistics of if absent."
+    ),
+    OpenApiParameter("date_from", OpenApiTypes.DATE, description="Incidents starting on or after this day."),
+    OpenApiParameter("date_to", OpenApiTypes.DATE, description="Incidents starting on or before this day."),
+    OpenApiParameter("party", str, description="Party code: incidents attributed to this party."),
+    OpenApiParameter("governorate", str, description="Governorate code."),
+    OpenApiParameter(
+        "confidence",
+        str,
+        many=True,
+        enum=AttributionConfidence.values,
+        explode=True,
+        description="Attribution confidence, repeatable; with party, the same attribution must match both.",
+    ),
+    OpenApiParameter(
+        "massacre_min", int, description="Civilians killed that make a massacre (default from the settings)."
+    ),
+]
+RECORDS_PARAMETERS = [
+    OpenApiParameter("measure", str, required=True, enum=list(MEASURES), description="The figure."),
+    OpenApiParameter("occupation", str, description='Occupation code, or "none" (killed_by_occupation ...).'),
+    OpenApiParameter("facility", str, description="Facility type code (facility_incidents)."),
+    OpenApiParameter("weapon", str, description="Weapon type code (weapon_incidents)."),
+    OpenApiParameter("month", str, description="YYYY-MM, month of the incident start (monthly_...)."),
+    OpenApiParameter("page", int, description="Page number."),
+    OpenApiParameter("page_size", int, description="Records per page (at most 500)."),
+]
+
+
+def _filter_from(request) -> tuple[StatisticsFilterForm, StatisticsFilter]:
+    form = statistics_filter_form(request.user, request.query_params)
+    if not form.is_valid():
+        raise ValidationError({name: list(errors) for name, errors in form.errors.items()})
+    return form, form.statistics_filter()
+
+
+@extend_schema_field(OpenApiTypes.URI)
+class RecordsLinkField(serializers.Field):
+    """The API URL of the records behind a figure, with the filters of the request."""
+
+    def to_representation(self, figure: Figure) -> str:
+        query = self.context["filter_query"].copy()
+        query["measure"] = figure.measure
+        for key, value in figure.breakdown.items():
+            query[key] = value
+        return self.context["request"].build_absolute_uri(f"{reverse('api:statistics_records')}?{query.urlencode()}")
+
+
+class StatisticsFigureSerializer(serializers.Serializer):
+    value = serializers.IntegerField()
+    measure = serializers.CharField()
+    breakdown = serializers.DictField(child=serializers.CharField())
+    records = RecordsLinkField(source="*")
+
+
+class StatisticsTotalsSerializer(serializers.Serializer):
+    incidents = StatisticsFigureSerializer()
+    civilians_killed = StatisticsFigureSerializer()
+    children_killed = StatisticsFigureSerializer()
+    adult_women_killed = StatisticsFigureSerializer()
+    massacres = StatisticsFigureSerializer()
+    injured = StatisticsFigureSerializer(
+        help_text="Everyone injured, whatever their civilian status (as the incident tolls)."
+    )
+    civilians_injured = StatisticsFigureSerializer()
+
+
+class StatisticsOccupationFiguresSerializer(serializers.Serializer):
+    killed = StatisticsFigureSerializer()
+    women_killed = StatisticsFigureSerializer()
+
+
+class StatisticsOccupationRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    highlighted = serializers.BooleanField()
+    figures = StatisticsOccupationFiguresSerializer()
+
+
+class StatisticsIncidentsFiguresSerializer(serializers.Serializer):
+    incidents = StatisticsFigureSerializer()
+
+
+class StatisticsFacilityRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    figures = StatisticsIncidentsFiguresSerializer()
+
+
+class StatisticsWeaponRowSerializer(StatisticsFacilityRowSerializer):
+    highlighted = serializers.BooleanField()
+
+
+class StatisticsGovernorateRowSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    incidents = StatisticsFigureSerializer(source="figures.incidents")
+    weapons = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.DictField(child=StatisticsFigureSerializer()))
+    def get_weapons(self, row) -> dict:
+        return {
+            code: StatisticsFigureSerializer(figure, context=self.context).data
+            for code, figure in row.figures.items()
+            if code != "incidents"
+        }
+
+
+class StatisticsMonthlyFiguresSerializer(serializers.Serializer):
+    incidents = StatisticsFigureSerializer()
+    civilians_killed = StatisticsFigureSerializer()
+    children_killed = StatisticsFigureSerializer()
+    adult_women_killed = StatisticsFigureSerializer()
+
+
+class StatisticsMonthRowSerializer(serializers.Serializer):
+    month = serializers.CharField(source="code")
+    figures = StatisticsMonthlyFiguresSerializer()
+
+
+class StatisticsSerializer(serializers.Serializer):
+    massacre_min = serializers.IntegerField(source="filters.massacre_min")
+    cases = serializers.SerializerMethodField()
+    totals = StatisticsTotalsSerializer()
+    occupations = StatisticsOccupationRowSerializer(many=True)
+    facilities = StatisticsFacilityRowSerializer(many=True)
+    weapons = StatisticsWeaponRowSerializer(many=True)
+    governorates = StatisticsGovernorateRowSerializer(many=True)
+    monthly = StatisticsMonthRowSerializer(many=True)
+
+    def get_cases(self, summary) -> list[str]:
+        return self.context["case_references"]
+
+
+class StatisticsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS,
+        responses=StatisticsSerializer,
+        summary="Tolls of your cases",
+        description="Civilians killed, children, adult women, massacres, injured, occupations, vital "
+        "facilities, governorate × weapon and a monthly series; each figure links to its records.",
+    )
+    def get(self, request):
+        form, filters = _filter_from(request)
+        summary = statistics_summary(filters)
+        context = {
+            "request": request,
+            "filter_query": filters.as_query(),
+            "case_references": [case.reference for case in form.cases if case.pk in filters.case_ids],
+        }
+        return Response(StatisticsSerializer(summary, context=context).data)
+
+
+class StatisticsVictimSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="incident.case.reference")
+    incident = serializers.CharField(source="incident.reference")
+    incident_id = serializers.IntegerField()
+    occupation = serializers.CharField(source="occupation.code", allow_null=True, default=None)
+    # Plain text, not an enum: a second enum component for the victim status would make drf-spectacular
+    # rename the one the victim endpoints already use.
+    status = serializers.CharField(help_text="killed, injured, missing or detained.")
+
+    class Meta:
+        model = Victim
+        fields = [
+            "id", "case", "incident", "incident_id", "name", "sex", "age", "age_band", "combatant_status", "status",
+            "occupation", "duplicate_of",
+        ]  # fmt: skip
+        read_only_fields = fields
+
+
+class StatisticsIncidentSerializer(serializers.ModelSerializer):
+    case = serializers.CharField(source="case.reference")
+    governorate = serializers.CharField(source="governorate.code")
+
+    class Meta:
+        model = Incident
+        fields = ["id", "case", "reference", "title", "start_time", "governorate"]
+        read_only_fields = fields
+
+
+class StatisticsRecordsPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = PolymorphicProxySerializer(
+        component_name="StatisticsRecord",
+        serializers=[StatisticsVictimSerializer, StatisticsIncidentSerializer],
+        resource_type_field_name=None,
+        many=True,
+    )
+
+
+class StatisticsRecordsView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS + RECORDS_PARAMETERS,
+        responses=StatisticsRecordsPageSerializer,
+        summary="The records behind a figure",
+        description="Victims (for victim measures) or incidents, exactly the ones counted in the figure.",
+    )
+    def get(self, request):
+        _form, filters = _filter_from(request)
+        try:
+            measure, breakdown = breakdown_from_params(request.query_params, filters)
+        except BadParameter as error:
+            raise ValidationError({error.field: [error.message]}) from None
+        queryset = records_behind(measure, filters, **breakdown)
+        serializer_class = (
+            StatisticsVictimSerializer if MEASURES[measure].records == "victims" else StatisticsIncidentSerializer
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(queryset, request, view=self)
+        return paginator.get_paginated_response(serializer_class(page, many=True).data)

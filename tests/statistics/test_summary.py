@@ -1,0 +1,229 @@
+"""The figures, checked by hand against the fixture in conftest.py, and the records behind every figure."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+
+from casework.statistics.selectors import (
+    BadParameter,
+    StatisticsFilter,
+    StatisticsFilterForm,
+    records_behind,
+    statistics_summary,
+)
+from tests.statistics.conftest import EXPECTED, build_tolls, incident
+
+pytestmark = pytest.mark.django_db
+
+
+def totals(filters: StatisticsFilter) -> dict[str, int]:
+    return {key: figure.value for key, figure in statistics_summary(filters).totals.items()}
+
+
+def scope(case, **kwargs) -> StatisticsFilter:
+    return StatisticsFilter(case_ids=(case.pk,), **kwargs)
+
+
+def test_totals_match_the_hand_count(tolls, case):
+    assert totals(scope(case)) == EXPECTED
+
+
+def test_age_18_is_an_adult_and_unknown_age_and_sex_count_only_in_the_total(tolls, case):
+    filters = scope(case)
+    children = set(records_behind("children_killed", filters).values_list("name", flat=True))
+    women = set(records_behind("adult_women_killed", filters).values_list("name", flat=True))
+    killed = set(records_behind("civilians_killed", filters).values_list("name", flat=True))
+    assert children == {"Boy", "Girl", "Pupil"}
+    assert women == {"Journalist", "Woman", "Teacher"}
+    assert {"Woman of unknown age", "Unknown sex"} <= killed - children - women
+    assert not {"Fighter", "Status unknown", "Guard", "Boy again", "Rescuer again"} & killed
+
+
+def test_a_person_linked_as_a_duplicate_is_counted_once(tolls, case):
+    names = list(records_behind("civilians_killed", scope(case)).values_list("name", flat=True))
+    assert names.count("Boy") == 1 and "Boy again" not in names
+
+
+def test_massacre_starts_at_exactly_n_civilians_killed(tolls, case):
+    filters = scope(case)
+    assert set(records_behind("massacres", filters).values_list("reference", flat=True)) == {"A", "B"}
+    assert totals(scope(case, massacre_min=4))["massacres"] == 3
+    assert totals(scope(case, massacre_min=8))["massacres"] == 0
+
+
+def test_massacre_default_comes_from_the_setting(tolls, case, settings):
+    settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED = 6
+    assert totals(scope(case))["massacres"] == 1
+
+
+def test_massacres_ignore_the_cached_flag(tolls, case):
+    tolls["D"].is_massacre = True
+    tolls["D"].save(update_fields=["is_massacre"])
+    assert totals(scope(case))["massacres"] == 2
+
+
+def test_tables_match_the_hand_count(tolls, case):
+    summary = statistics_summary(scope(case))
+    occupations = {
+        row.code: (row.figures["killed"].value, row.figures["women_killed"].value) for row in summary.occupations
+    }
+    assert occupations["medical-personnel"] == (1, 0)
+    assert occupations["civil-defence"] == (1, 0)
+    assert occupations["media-worker"] == (1, 1)
+    assert occupations["teacher"] == (1, 1)
+    assert occupations["farmer"] == (0, 0)
+    assert occupations["none"] == (12, 4)
+    assert [row.code for row in summary.occupations[:3]] == ["civil-defence", "media-worker", "medical-personnel"]
+    facilities = {row.code: row.figures["incidents"].value for row in summary.facilities}
+    assert facilities["market"] == facilities["bakery"] == facilities["school"] == facilities["medical-facility"] == 1
+    assert facilities["mosque"] == 0
+    weapons = {row.code: row.figures["incidents"].value for row in summary.weapons}
+    assert weapons == {"cluster-munition": 2, "incendiary": 1, "barrel-bomb": 1}
+    grid = {row.code: {key: figure.value for key, figure in row.figures.items()} for row in summary.governorates}
+    assert grid["idlib"] == {"incidents": 2, "cluster-munition": 2, "incendiary": 0, "barrel-bomb": 1}
+    assert grid["aleppo"] == {"incidents": 1, "cluster-munition": 0, "incendiary": 1, "barrel-bomb": 0}
+    assert grid["hama"]["incidents"] == 1 and "damascus" not in grid
+    monthly = {row.code: {key: figure.value for key, figure in row.figures.items()} for row in summary.monthly}
+    assert list(monthly) == ["2024-03", "2024-04", "2024-05", "2024-06"]
+    assert monthly["2024-03"] == {
+        "incidents": 2, "civilians_killed": 12, "children_killed": 2, "adult_women_killed": 2
+    }  # fmt: skip
+    assert monthly["2024-04"] == {"incidents": 1, "civilians_killed": 4, "children_killed": 1, "adult_women_killed": 1}
+    assert monthly["2024-05"]["incidents"] == 0
+    assert monthly["2024-06"] == {"incidents": 1, "civilians_killed": 0, "children_killed": 0, "adult_women_killed": 0}
+
+
+FILTERS = [
+    {},
+    {"date_from": dt.date(2024, 3, 31), "date_to": dt.date(2024, 3, 31)},
+    {"date_from": dt.date(2024, 4, 1)},
+    {"party": "russian-forces"},
+    {"party": "syrian-government-forces", "confidences": ("confirmed",)},
+    {"confidences": ("confirmed", "possible")},
+    {"governorate": "idlib", "massacre_min": 4},
+]
+
+
+@pytest.mark.parametrize("extra", FILTERS)
+def test_every_figure_equals_the_count_of_its_records(tolls, case, other_case, extra):
+    for case_ids in ((case.pk,), (case.pk, other_case.pk)):
+        filters = StatisticsFilter(case_ids=case_ids, **extra)
+        summary = statistics_summary(filters)
+        figures = list(summary.figures())
+        assert len(figures) > 30
+        for figure in figures:
+            assert records_behind(figure.measure, filters, **figure.breakdown).count() == figure.value, figure
+
+
+def test_date_range_is_inclusive_of_both_days(tolls, case):
+    only_b = scope(case, date_from=dt.date(2024, 3, 31), date_to=dt.date(2024, 3, 31))
+    assert totals(only_b)["incidents"] == 1 and totals(only_b)["civilians_killed"] == 5
+    only_c = scope(case, date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 4, 1))
+    assert totals(only_c)["civilians_killed"] == 4
+
+
+def test_party_and_governorate_filters(tolls, case):
+    assert totals(scope(case, party="russian-forces"))["civilians_killed"] == 11
+    assert totals(scope(case, governorate="aleppo"))["civilians_killed"] == 5
+    assert totals(scope(case, party="isis"))["incidents"] == 0
+
+
+def test_party_and_confidence_must_hold_on_the_same_attribution(tolls, case):
+    # A: Russian forces confirmed, government forces possible. Government forces + confirmed is only B.
+    filters = scope(case, party="syrian-government-forces", confidences=("confirmed",))
+    assert set(records_behind("incidents", filters).values_list("reference", flat=True)) == {"B"}
+    filters = scope(case, party="syrian-government-forces", confidences=("possible",))
+    assert set(records_behind("incidents", filters).values_list("reference", flat=True)) == {"A"}
+
+
+def test_confidence_matching_two_attributions_counts_the_incident_once(tolls, case):
+    filters = scope(case, confidences=("confirmed", "possible"))
+    assert totals(filters)["incidents"] == 3
+    assert totals(filters)["civilians_killed"] == 16
+
+
+def test_other_cases_are_not_counted(tolls, case, other_case):
+    assert totals(scope(case))["civilians_killed"] == 16
+    both = StatisticsFilter(case_ids=(case.pk, other_case.pk))
+    assert totals(both)["civilians_killed"] == 22
+
+
+def test_records_behind_refuses_unknown_measures_and_missing_breakdowns(case):
+    with pytest.raises(BadParameter) as error:
+        records_behind("everything", scope(case))
+    assert error.value.field == "measure"
+    with pytest.raises(BadParameter) as error:
+        records_behind("killed_by_occupation", scope(case))
+    assert error.value.field == "occupation"
+    with pytest.raises(BadParameter) as error:
+        records_behind("monthly_incidents", scope(case), month="March")
+    assert error.value.field == "month"
+    with pytest.raises(BadParameter):
+        records_behind("civilians_killed", scope(case), weapon="mortar")
+
+
+def form(permitted_case, **params) -> StatisticsFilterForm:
+    query = QueryDict(mutable=True)
+    for key, value in params.items():
+        query.setlist(key, value if isinstance(value, list) else [value])
+    return StatisticsFilterForm(query, cases=[permitted_case])
+
+
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"date_from": "2024-02-30"}, "date_from"),
+        ({"date_from": "2024-05-01", "date_to": "2024-04-01"}, "date_to"),
+        ({"party": "no-such-party"}, "party"),
+        ({"governorate": "atlantis"}, "governorate"),
+        ({"confidence": ["confirmed", "sure"]}, "confidence"),
+        ({"massacre_min": "0"}, "massacre_min"),
+        ({"massacre_min": "many"}, "massacre_min"),
+        ({"case": "CW-0099"}, "case"),
+    ],
+)
+def test_filter_form_explains_bad_parameters(case, params, field):
+    bound = form(case, **params)
+    assert not bound.is_valid()
+    assert field in bound.errors
+
+
+def test_filter_form_gives_the_filter(case):
+    bound = form(
+        case, case="CW-0042", date_from="2024-03-01", party="russian-forces", confidence=["confirmed", "likely"]
+    )
+    assert bound.is_valid(), bound.errors
+    filters = bound.statistics_filter()
+    assert filters.case_ids == (case.pk,)
+    assert filters.massacre_min == 5
+    assert filters.confidences == ("confirmed", "likely")
+    assert filters.as_query().urlencode() == (
+        "case=CW-0042&date_from=2024-03-01&party=russian-forces&confidence=confirmed&confidence=likely"
+    )
+
+
+def more_data(case, other_case, copies: int):
+    for n in range(copies):
+        created = incident(
+            case, f"X{n}", dt.datetime(2023, 1 + n % 12, 5, tzinfo=dt.UTC), "homs", ["mortar"], ["mosque"],
+            [("isis", "likely")],
+        )  # fmt: skip
+        from tests.factories import VictimFactory
+
+        VictimFactory.create_batch(3, incident=created)
+
+
+def test_summary_takes_the_same_queries_whatever_the_data_size(case, other_case):
+    build_tolls(case, other_case)
+    filters = StatisticsFilter(case_ids=(case.pk,), party="russian-forces", confidences=("confirmed",))
+    with CaptureQueriesContext(connection) as small:
+        statistics_summary(filters)
+    more_data(case, other_case, 15)
+    with CaptureQueriesContext(connection) as large:
+        statistics_summary(filters)
+    # 4 vocabularies, victim totals, incident count, massacres, occupations, facilities, governorates,
+    # governorate × weapon, monthly incidents, monthly victims.
+    assert len(small) == len(large) == 13
