@@ -159,4 +159,3 @@ def test_overview_takes_the_same_queries_whatever_the_data_size(client, analyst,
     # Session, user, the user's two-factor device, permitted cases, party and governorate choices, and the
     # 13 of the summary (statistics_summary).
     assert len(small) == len(large) == 19
-
