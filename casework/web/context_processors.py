@@ -20,4 +20,8 @@ def case_permissions(request):
 
         return check
 
-    return {"can_manage_team": allowed(access.MANAGE_TEAM), "can_request_bundles": allowed(access.REQUEST_BUNDLE)}
+    return {
+        "can_manage_team": allowed(access.MANAGE_TEAM),
+        "can_request_bundles": allowed(access.REQUEST_BUNDLE),
+        "can_view_statistics": allowed(access.VIEW_STATISTICS),
+    }
