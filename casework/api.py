@@ -7,11 +7,13 @@ does their role allow this (403 if not)?
 
 import copy
 
-from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F
 from django.http import Http404
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
+from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
 
@@ -133,3 +135,31 @@ class VersionedSerializerMixin(serializers.Serializer):
         if self.instance is not None and "version" not in attrs:
             raise serializers.ValidationError({"version": ["Send the version you read, so no one's edit is lost."]})
         return super().validate(attrs)
+
+
+class StableOrderingFilter(OrderingFilter):
+    """`?ordering=` with two guarantees for paging: records with an unknown value come last in either
+    direction, and the id breaks ties, so no record is shown on two pages or on none."""
+
+    def filter_queryset(self, request, queryset, view):
+        ordering = self.get_ordering(request, queryset, view)
+        if not ordering:
+            return queryset
+        keys = [self._key(queryset.model, term) for term in ordering]
+        if not any(str(term).lstrip("-") in ("id", "pk") for term in ordering):
+            keys.append("id")
+        return queryset.order_by(*keys)
+
+    @staticmethod
+    def _key(model, term: str):
+        name = term.lstrip("-")
+        field = None
+        for part in name.split("__"):
+            try:
+                field = model._meta.get_field(part)
+            except FieldDoesNotExist:
+                return term
+            model = field.related_model or model
+        if field is None or not field.null:
+            return term  # plain, so that an index in the same order can serve it
+        return F(name).desc(nulls_last=True) if term.startswith("-") else F(name).asc(nulls_last=True)

@@ -61,6 +61,14 @@ def role_on(user, case: Case) -> str | None:
     return cache[case.pk]
 
 
+def remember_role(user, case: Case, role: str | None) -> None:
+    """Record a role already read with the case, so the permission checks that follow need no query."""
+    cache = getattr(user, "_case_roles", None)
+    if cache is None:
+        cache = user._case_roles = {}
+    cache[case.pk] = role
+
+
 class CaseRoleBackend(BaseBackend):
     """Answers case-scoped permissions for an object (a case or anything that belongs to one)."""
 

@@ -1,7 +1,7 @@
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
-from casework.cases.models import Case
+from casework.cases.models import Case, CaseMembership
 
 
 def cases_visible_to(user) -> QuerySet[Case]:
@@ -14,11 +14,20 @@ def cases_visible_to(user) -> QuerySet[Case]:
 
 
 def case_get_for_user(*, reference: str, user) -> Case:
-    """The case, or 404 for a person not on its team: outsiders cannot even learn that it exists."""
-    try:
-        return cases_visible_to(user).get(reference=reference)
-    except Case.DoesNotExist:
-        raise Http404("No such case.") from None
+    """The case, or 404 for a person not on its team: outsiders cannot even learn that it exists.
+
+    The person's role is read in the same query and remembered for the permission checks that follow.
+    """
+    from casework.cases.access import remember_role
+
+    if not user.is_authenticated or not user.is_active:
+        raise Http404("No such case.")
+    role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).values("role")[:1]
+    case = Case.objects.filter(reference=reference).annotate(viewer_role=Subquery(role)).first()
+    if case is None or (case.viewer_role is None and not user.is_superuser):
+        raise Http404("No such case.")
+    remember_role(user, case, case.viewer_role)
+    return case
 
 
 def cases_permitting(user, permission: str) -> QuerySet[Case]:

@@ -245,7 +245,12 @@ class VictimViewSet(
         return access.REVIEW if self.action == "mark_duplicate" else super().permission_for_action()
 
     def get_queryset(self):
-        return Victim.objects.filter(incident__case=self.case).select_related("incident", "occupation")
+        victim_fields = [field.name for field in Victim._meta.concrete_fields]
+        return (
+            Victim.objects.filter(incident__case=self.case)
+            .select_related("incident", "occupation")
+            .only(*victim_fields, "incident__reference", "incident__case", "occupation__code")
+        )
 
     def perform_create(self, serializer):
         serializer.instance = services.victim_write(victim=Victim(), values=dict(serializer.validated_data))

@@ -333,6 +333,12 @@ class Victim(models.Model):
             ),
             models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="victim_not_duplicate_of_itself"),
         ]
+        indexes = [
+            # Victims of an incident with a status (lists and counts): answered from the index alone.
+            models.Index(fields=["incident", "status"], name="victim_incident_status"),
+            # Oldest first with unknown ages last, as the API orders them.
+            models.Index(F("age").desc(nulls_last=True), F("id"), name="victim_age_desc"),
+        ]
 
     def __str__(self) -> str:
         return self.name or _("Unnamed victim #%(id)s") % {"id": self.pk}

@@ -235,6 +235,9 @@ class Testimony(models.Model):
                 name="testimony_decision_has_reviewer",
             ),
         ]
+        # The case's list, filtered by review status, newest interview first: a page without scanning the table.
+        indexes = [models.Index(F("case"), F("status"), F("interview_date").desc(), F("id").desc(),
+                                name="testimony_case_status_date")]  # fmt: skip
 
     def __str__(self) -> str:
         return _("Testimony of %(witness)s, %(date)s") % {

@@ -268,3 +268,21 @@ def test_a_reviewer_links_duplicates_so_the_person_is_counted_once(api, case, re
     assert itself.status_code == 400
     assert api.post(url, {"duplicate_of": None}, format="json").json()["duplicate_of"] is None
     assert Victim.objects.counted().count() == 3
+
+
+def test_ordering_puts_unknown_values_last_and_pages_never_overlap(api, case, analyst):
+    api.force_authenticate(analyst)
+    incident = IncidentFactory(case=case)
+    ages = [None, 40, None, 40, 7, 40, None]
+    victims = [VictimFactory(incident=incident, age=age, age_band="unknown") for age in ages]
+    for ordering, expected_ages in (
+        ("-age", [40, 40, 40, 7, None, None, None]),
+        ("age", [7, 40, 40, 40, None, None, None]),
+    ):
+        pages = [
+            api.get(victims_url(case) + f"?ordering={ordering}&page_size=2&page={page}").json()["results"]
+            for page in (1, 2, 3, 4)
+        ]
+        rows = [row for page in pages for row in page]
+        assert [row["age"] for row in rows] == expected_ages
+        assert sorted(row["id"] for row in rows) == sorted(victim.pk for victim in victims), "each exactly once"
