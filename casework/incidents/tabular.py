@@ -221,6 +221,7 @@ class _PlannedIncident:
     invalid_columns: set[str] = field(default_factory=set)
     existing: Incident | None = None
     victims: list[Victim] = field(default_factory=list)
+    victim_rows: list[int] = field(default_factory=list)
 
 
 def _fold(text: str) -> str:
@@ -333,6 +334,7 @@ def _check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[_Pla
     for incident in existing_incidents:
         plans[incident.reference].existing = incident
 
+    _flag_people_recorded_twice(plans.values(), report)
     for plan in plans.values():
         if plan.existing is not None:
             _compare_with_existing(plan, report)
@@ -427,6 +429,7 @@ class _RowParser:
             victim = self.victim(row, record, report)
             if victim is not None:
                 plan.victims.append(victim)
+                plan.victim_rows.append(row)
 
     def text(self, row: int, column: str, record: dict[str, str], report: ImportReport) -> str:
         value = record.get(column, "")
@@ -634,6 +637,45 @@ def _compare_with_existing(plan: _PlannedIncident, report: ImportReport) -> None
                 )
                 % {"reference": plan.reference, "existing": cells[column] or _("(blank)")},
             )
+
+
+def _person_key(victim: Victim) -> tuple:
+    return (_fold(victim.name), victim.sex, victim.age, victim.status)
+
+
+def _flag_people_recorded_twice(plans, report: ImportReport) -> None:
+    """A named victim already recorded in the incident, or twice in the file, with the same sex, age and status:
+    most likely a file imported again, which would count the person twice. (Two sources naming the same person
+    differently are for a reviewer to link as duplicates.)"""
+    existing = {plan.existing.pk: plan for plan in plans if plan.existing is not None and plan.victims}
+    recorded = {
+        (victim.incident_id, _person_key(victim)): victim.pk
+        for victim in Victim.objects.filter(incident_id__in=list(existing)).exclude(name="")
+    }
+    for plan in plans:
+        first_rows: dict[tuple, int] = {}
+        for victim, row in zip(plan.victims, plan.victim_rows, strict=True):
+            if not victim.name.strip():
+                continue
+            key = _person_key(victim)
+            if plan.existing is not None and (plan.existing.pk, key) in recorded:
+                report.add(
+                    row,
+                    "victim_name",
+                    _(
+                        "%(name)s, with the same sex, age and status, is already recorded in incident %(reference)s; "
+                        "importing this row would count the person twice."
+                    )
+                    % {"name": victim.name, "reference": plan.reference},
+                )
+            elif key in first_rows:
+                report.add(
+                    row,
+                    "victim_name",
+                    _("The same person as on row %(row)s (same name, sex, age and status).") % {"row": first_rows[key]},
+                )
+            else:
+                first_rows[key] = row
 
 
 # Writing ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ all or nothing; the export reads back into an identical file."""
 
 import csv
 import io
+import itertools
 from datetime import UTC, datetime
 from decimal import Decimal
 from unittest import mock
@@ -44,8 +45,12 @@ def incident_row(reference: str = "INC-1", **cells) -> dict:
     }
 
 
+_people = itertools.count(1)
+
+
 def victim_row(reference: str = "INC-1", **cells) -> dict:
-    return incident_row(reference, **{"victim_name": "Ahmad", "victim_status": "killed", **cells})
+    """A killed victim; each unnamed call names a different person (the same person twice is a problem)."""
+    return incident_row(reference, **{"victim_name": f"Ahmad {next(_people)}", "victim_status": "killed", **cells})
 
 
 def problems(report) -> dict[tuple[int, str], str]:
@@ -240,14 +245,18 @@ def test_the_same_reference_in_another_case_is_a_different_incident(case, other_
 
 def test_dry_run_queries_do_not_grow_with_rows(case):
     IncidentFactory(case=case, reference="OLD-1")
-    small = [victim_row("OLD-1", incident_title="", incident_date="", governorate="", incident_type="")]
-    large = small * 40 + [victim_row(f"INC-{n}", weapons="mortar") for n in range(40)]
+    blanks = {"incident_title": "", "incident_date": "", "governorate": "", "incident_type": ""}
+    small = [victim_row("OLD-1", **blanks)]
+    large = [victim_row("OLD-1", **blanks) for _ in range(40)] + [
+        victim_row(f"INC-{n}", weapons="mortar") for n in range(40)
+    ]
     with CaptureQueriesContext(connection) as small_queries:
         assert tabular.victims_csv_check(case, csv_file(small)).is_valid
     with CaptureQueriesContext(connection) as large_queries:
         assert tabular.victims_csv_check(case, csv_file(large)).is_valid
-    # five vocabularies, the existing incidents (with governorate and type), their weapons, their facilities
-    assert len(small_queries) == len(large_queries) == 8
+    # five vocabularies, the existing incidents (with governorate and type), their weapons, their facilities,
+    # their named victims (a file imported twice)
+    assert len(small_queries) == len(large_queries) == 9
 
 
 def test_dry_run_summary_counts_and_writes_nothing(case):
@@ -308,7 +317,14 @@ def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll
     untouched = IncidentFactory(case=case, reference="OLD-0")
     extended = IncidentFactory(case=case, reference="OLD-1")
     rows = [
-        victim_row("INC-1", weapons="barrel-bomb;mortar", facilities_hit="market", age="12", age_band="child"),
+        victim_row(
+            "INC-1",
+            victim_name="Ahmad",
+            weapons="barrel-bomb;mortar",
+            facilities_hit="market",
+            age="12",
+            age_band="child",
+        ),
         victim_row("INC-1", victim_name="Fatima", sex="female"),
         incident_row("INC-2"),
         {"incident_reference": "OLD-1", "victim_status": "injured"},
@@ -429,3 +445,31 @@ def test_export_queries_do_not_grow_with_incidents_or_victims(case, django_asser
     with django_assert_num_queries(4):
         text = exported(case)
     assert text.count("\r\n") == 1 + 1 + 1 + 2 + 3 + 4
+
+
+def test_a_file_imported_twice_is_caught_by_the_dry_run(case, intake_worker):
+    rows = [
+        victim_row(victim_name="Huda", sex="female", age="31"),
+        victim_row(victim_name="Omar", sex="male", age="9"),
+        victim_row(victim_name="", sex="male", victim_status="injured"),
+    ]
+    assert tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
+    before = counts()
+    again = tabular.victims_csv_check(case, csv_file(rows))
+    assert sorted(problems(again)) == [(2, "victim_name"), (3, "victim_name")], "unnamed victims cannot be matched"
+    assert (
+        "Huda, with the same sex, age and status, is already recorded in incident INC-1"
+        in problems(again)[(2, "victim_name")]
+    )
+    assert not tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
+    assert counts() == before
+
+
+def test_the_same_person_twice_in_one_file_is_a_problem_but_namesakes_are_not(case):
+    rows = [
+        victim_row(victim_name="Huda", sex="female", age="31"),
+        victim_row(victim_name="Huda", sex="female", age="6"),
+        victim_row(victim_name="huda ", sex="female", age="31"),
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert problems(report) == {(4, "victim_name"): "The same person as on row 2 (same name, sex, age and status)."}
