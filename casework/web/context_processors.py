@@ -20,7 +20,13 @@ def case_permissions(request):
 
         return check
 
+    def any_statistics():
+        from casework.cases.selectors import cases_permitting
+
+        return cases_permitting(request.user, access.VIEW_STATISTICS).exists()
+
     return {
+        "can_view_any_statistics": any_statistics,
         "can_manage_team": allowed(access.MANAGE_TEAM),
         "can_request_bundles": allowed(access.REQUEST_BUNDLE),
         "can_view_statistics": allowed(access.VIEW_STATISTICS),
