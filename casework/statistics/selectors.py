@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import connections
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
-from django.db.models.functions import ExtractMonth, ExtractYear
+from django.db.models.functions import TruncMonth
 from django.http import Http404, QueryDict
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -481,8 +481,8 @@ def _totals_by_month(filters: StatisticsFilter) -> dict[str, MonthTotals]:
     months = (
         filters.incidents()
         .order_by()
-        .annotate(incident_pk=F("pk"), year=ExtractYear("start_time"), month=ExtractMonth("start_time"))
-        .values("incident_pk", "year", "month")
+        .annotate(incident_pk=F("pk"), month=TruncMonth("start_time"))
+        .values("incident_pk", "month")
     )
     victims_sql, victims_params = per_incident.query.get_compiler(using=per_incident.db).as_sql()
     months_sql, months_params = months.query.get_compiler(using=months.db).as_sql()
@@ -492,24 +492,31 @@ def _totals_by_month(filters: StatisticsFilter) -> dict[str, MonthTotals]:
     sums = ", ".join(f"COALESCE(SUM(per_incident.{name(key)}), 0)" for key in VICTIM_TOTALS)
     # Adding up aggregates needs the per-incident counts as a subquery, which the ORM cannot join or group.
     sql = (
-        f"SELECT incident.{name('year')}, incident.{name('month')}, COUNT(*), "
+        f"SELECT incident.{name('month')}, COUNT(*), "
         f"SUM(CASE WHEN {killed} >= %s THEN 1 ELSE 0 END), {sums} "
         f"FROM ({months_sql}) incident "
         f"LEFT JOIN ({victims_sql}) per_incident "
         f"ON per_incident.{name('incident_id')} = incident.{name('incident_pk')} "
-        f"GROUP BY incident.{name('year')}, incident.{name('month')}"
+        f"GROUP BY incident.{name('month')}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (filters.massacre_min, *months_params, *victims_params))
         rows = cursor.fetchall()
     return {
-        f"{int(year):04d}-{int(month):02d}": MonthTotals(
+        _month_code(month): MonthTotals(
             incidents=int(incident_count),
             massacres=int(massacres),
             victims={key: int(value) for key, value in zip(VICTIM_TOTALS, values, strict=True)},
         )
-        for year, month, incident_count, massacres, *values in rows
+        for month, incident_count, massacres, *values in rows
     }
+
+
+def _month_code(value: dt.datetime | str) -> str:
+    """The "YYYY-MM" of a TruncMonth read through a plain cursor: a datetime, or text on SQLite."""
+    if isinstance(value, str):
+        return value[:7]
+    return f"{value.year:04d}-{value.month:02d}"
 
 
 def _months_between(first: str, last: str) -> list[str]:
