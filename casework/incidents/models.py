@@ -336,8 +336,7 @@ class Victim(models.Model):
         indexes = [
             # Victims of an incident with a status (lists and counts): answered from the index alone.
             models.Index(fields=["incident", "status"], name="victim_incident_status"),
-            # Oldest first with unknown ages last, as the API orders them.
-            models.Index(F("age").desc(nulls_last=True), F("id"), name="victim_age_desc"),
+            # (On PostgreSQL, migration 0004 also adds victim_age_desc: age DESC NULLS LAST, id.)
         ]
 
     def __str__(self) -> str:

@@ -2,6 +2,20 @@
 
 from django.db import migrations, models
 
+# The API orders victims by age with unknown ages last (NULLS LAST) and the id as tie-breaker. An index in that
+# order serves it on PostgreSQL; SQLite has no NULLS LAST in index definitions, and its databases are small.
+AGE_INDEX_SQL = 'CREATE INDEX IF NOT EXISTS "victim_age_desc" ON "incidents_victim" ("age" DESC NULLS LAST, "id")'
+
+
+def create_age_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(AGE_INDEX_SQL)
+
+
+def drop_age_index(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute('DROP INDEX IF EXISTS "victim_age_desc"')
+
 
 class Migration(migrations.Migration):
 
@@ -14,8 +28,5 @@ class Migration(migrations.Migration):
             model_name='victim',
             index=models.Index(fields=['incident', 'status'], name='victim_incident_status'),
         ),
-        migrations.AddIndex(
-            model_name='victim',
-            index=models.Index(models.OrderBy(models.F('age'), descending=True, nulls_last=True), models.F('id'), name='victim_age_desc'),
-        ),
+        migrations.RunPython(create_age_index, drop_age_index),
     ]
