@@ -184,3 +184,20 @@ def test_author_cannot_review_own_testimony(api, case, case_admin):
     assert response.status_code == 400 and "someone else must review" in response.json()["decision"][0]
     testimony.refresh_from_db()
     assert testimony.status == "submitted"
+
+
+def test_lists_never_decrypt_identities(api, case, intake_worker, monkeypatch):
+    witness = WitnessFactory(case=case, real_name=REAL_NAME, phone="+963 944 000 111")
+    TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+    Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
+    decrypted = []
+    from casework.witnesses import crypto
+
+    original = crypto.decrypt_text
+    monkeypatch.setattr(crypto, "decrypt_text", lambda token: decrypted.append(token) or original(token))
+    api.force_authenticate(intake_worker)
+    for collection in ("witnesses", "testimonies", "consents"):
+        listed = api.get(url(case, collection)).json()["results"]
+        assert len(listed) == 1
+        assert api.get(url(case, collection) + f"{listed[0]['id']}/").status_code == 200
+    assert decrypted == []
