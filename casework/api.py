@@ -7,10 +7,13 @@ does their role allow this (403 if not)?
 
 import copy
 
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import Http404
+from django.utils.functional import cached_property
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.filters import OrderingFilter
@@ -21,10 +24,64 @@ from casework.cases.models import Case
 from casework.cases.selectors import case_get_for_user
 
 
+class BoundedCountPaginator(Paginator):
+    """Counts the matching records exactly up to a limit; above it the count is None ("more than the limit").
+
+    An exact count over a filtered join (29,000 killed in one governorate, say) costs more than the page itself;
+    exact totals are the statistics' job. Without a count, a page is found by fetching it with one row more, which
+    also tells whether there is a next page.
+    """
+
+    def __init__(self, *args, count_limit: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.count_limit = count_limit
+
+    @cached_property
+    def count(self) -> int | None:
+        if not hasattr(self.object_list, "order_by"):
+            return len(self.object_list)
+        counted = self.object_list.order_by()[: self.count_limit + 1].count()
+        return None if counted > self.count_limit else counted
+
+    @cached_property
+    def num_pages(self) -> int | None:
+        return None if self.count is None else super().num_pages
+
+    def page(self, number):
+        if self.count is not None:
+            return super().page(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        bottom = (number - 1) * self.per_page
+        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
+        if not rows and number > 1:
+            raise EmptyPage(self.error_messages["no_results"])
+        self.num_pages = number + 1 if len(rows) > self.per_page else number
+        return self._get_page(rows[: self.per_page], number, self)
+
+
 class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+
+    def django_paginator_class(self, object_list, per_page):
+        return BoundedCountPaginator(object_list, per_page, count_limit=settings.CASEWORK_API_EXACT_COUNT_LIMIT)
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["count"] = {
+            "type": "integer",
+            "nullable": True,
+            "example": 123,
+            "description": f"How many records match; null when more than {settings.CASEWORK_API_EXACT_COUNT_LIMIT:,} "
+            "do (follow `next`; the statistics endpoints give exact totals).",
+        }
+        return response
 
 
 def api_case(request, reference: str, permission: str) -> Case:

@@ -157,6 +157,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# API lists count matching records exactly up to this many; above, `count` is null (see casework.api).
+CASEWORK_API_EXACT_COUNT_LIMIT = env.int("CASEWORK_API_EXACT_COUNT_LIMIT", default=10_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework API",
     "DESCRIPTION": "Incidents, victims, witnesses (pseudonymous), testimonies, media evidence, custody and "

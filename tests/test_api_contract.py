@@ -104,3 +104,28 @@ def test_list_queries_do_not_grow_with_the_page(case, case_admin, endpoint):
     many = queries_for(api, case_admin, endpoint)
     assert api.get(f"/api/{endpoint}?page_size=100").json()["count"] >= (7 if endpoint != "cases/" else 1)
     assert many == few, f"{endpoint}: {few} queries for 1 record, {many} for 7"
+
+
+def test_count_is_exact_up_to_the_limit_then_null_and_pages_still_work(case, analyst, settings):
+    settings.CASEWORK_API_EXACT_COUNT_LIMIT = 3
+    incident = IncidentFactory(case=case)
+    victims = [VictimFactory(incident=incident, name=f"Person {n}") for n in range(5)]
+    api = APIClient()
+    api.force_authenticate(analyst)
+    url = f"/api/cases/{case.reference}/victims/"
+
+    assert api.get(url + "?status=injured").json()["count"] == 0
+    first = api.get(url + "?page_size=2").json()
+    assert first["count"] is None and first["previous"] is None, "5 records match: more than the limit"
+    second = api.get(first["next"]).json()
+    third = api.get(second["next"]).json()
+    assert third["next"] is None and api.get(third["previous"]).json()["results"] == second["results"]
+    listed = [row["id"] for page in (first, second, third) for row in page["results"]]
+    assert listed == [victim.pk for victim in victims]
+    assert api.get(url + "?page_size=2&page=4").status_code == 404
+    assert api.get(url + "?page_size=2&page=0").status_code == 404
+    assert api.get(url + "?page_size=2&page=last").status_code == 404
+
+    settings.CASEWORK_API_EXACT_COUNT_LIMIT = 5
+    exact = api.get(url + "?page_size=2&page=last").json()
+    assert exact["count"] == 5 and [row["id"] for row in exact["results"]] == [victims[4].pk]
