@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from casework.bundles.models import EvidenceBundle
 from casework.evidence.custody import custody_record
 from casework.evidence.models import MediaItem
-from casework.incidents.models import Attribution, FacilityType, Occupation, Party, WeaponType
+from casework.incidents.models import Attribution, FacilityType, Incident, Occupation, Party, Victim, WeaponType
 from casework.witnesses.models import Consent, TestimonyTranslation
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
 
@@ -129,3 +129,63 @@ def test_count_is_exact_up_to_the_limit_then_null_and_pages_still_work(case, ana
     settings.CASEWORK_API_EXACT_COUNT_LIMIT = 5
     exact = api.get(url + "?page_size=2&page=last").json()
     assert exact["count"] == 5 and [row["id"] for row in exact["results"]] == [victims[4].pk]
+
+
+@pytest.fixture
+def records(case, intake_worker):
+    incident = IncidentFactory(case=case)
+    witness = WitnessFactory(case=case)
+    testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+    testimony.incidents.add(incident)
+    return {
+        "incidents": incident,
+        "victims": VictimFactory(incident=incident),
+        "witnesses": witness,
+        "testimonies": testimony,
+        "consents": Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written"),
+    }
+
+
+WRITES = [
+    ("post", "incidents", None),
+    ("patch", "incidents", ""),
+    ("put", "incidents", ""),
+    ("post", "victims", None),
+    ("patch", "victims", ""),
+    ("delete", "victims", ""),
+    ("post", "witnesses", None),
+    ("patch", "witnesses", ""),
+    ("post", "consents", None),
+    ("post", "consents", "withdraw/"),
+    ("post", "testimonies", None),
+    ("patch", "testimonies", ""),
+    ("post", "testimonies", "submit/"),
+    ("post", "media", None),
+    ("post", "packets", None),
+]
+
+
+@pytest.mark.parametrize(("method", "collection", "action"), WRITES)
+def test_writes_are_refused_to_roles_without_the_permission_and_change_nothing(
+    case, records, reviewer, analyst, intake_worker, outsider, method, collection, action
+):
+    record = records.get(collection)
+    url = f"/api/cases/{case.reference}/{collection}/" + (f"{record.pk}/{action}" if action is not None else "")
+    allowed = {"packets": {analyst}}.get(collection, {intake_worker})
+    api = APIClient()
+    for person in (reviewer, analyst, intake_worker):
+        if person in allowed:
+            continue
+        api.force_authenticate(person)
+        assert getattr(api, method)(url, {"version": 1}, format="json").status_code == 403, (person, method, url)
+    api.force_authenticate(outsider)
+    assert getattr(api, method)(url, {"version": 1}, format="json").status_code == 404
+    api.force_authenticate(None)
+    assert getattr(api, method)(url, {"version": 1}, format="json").status_code in (401, 403)
+    for kind, stored in records.items():
+        fresh = type(stored).objects.get(pk=stored.pk)
+        assert getattr(fresh, "version", None) == getattr(stored, "version", None), kind
+        assert getattr(fresh, "withdrawn_on", None) is None and getattr(fresh, "status", "") == getattr(
+            stored, "status", ""
+        )
+    assert Incident.objects.count() == 1 and Victim.objects.count() == 1 and not EvidenceBundle.objects.exists()
