@@ -22,6 +22,7 @@ from rest_framework.settings import api_settings
 
 from casework.cases.models import Case
 from casework.cases.selectors import case_get_for_user
+from casework.cases.versioning import EditConflict
 
 
 class BoundedCountPaginator(Paginator):
@@ -176,6 +177,26 @@ class ModelCheckedSerializer(serializers.ModelSerializer):
         """Values the server sets on a new record (its case, say), so the checks see the whole record."""
         case = self.context.get("case")
         return {"case": case} if case is not None and hasattr(self.Meta.model, "case_id") else {}
+
+
+class VersionedWriteMixin:
+    """Create and update through the app's service: `write(record, values, expected_version)` returns the saved
+    record; a stale version is a 409 and nothing is written. Subclasses give `new_record()` and `write()`."""
+
+    def perform_create(self, serializer):
+        self._save(serializer, self.new_record())
+
+    def perform_update(self, serializer):
+        self._save(serializer, serializer.instance)
+
+    def _save(self, serializer, record):
+        values = dict(serializer.validated_data)
+        expected_version = values.pop("version", None)
+        try:
+            saved = self.write(record, values, expected_version)
+        except EditConflict as conflict:
+            raise EditConflictError(str(conflict)) from None
+        serializer.instance = self.get_queryset().get(pk=saved.pk)  # as stored, with what the list shows
 
 
 class VersionedSerializerMixin(serializers.Serializer):

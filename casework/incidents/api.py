@@ -1,7 +1,6 @@
 """Incidents (with their attributions) and victims through the REST API, under /api/cases/<reference>/."""
 
 import django_filters
-from django.db.models import Q
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
@@ -10,14 +9,14 @@ from rest_framework.response import Response
 
 from casework.api import (
     CaseScopedViewMixin,
-    EditConflictError,
     ModelCheckedSerializer,
     VersionedSerializerMixin,
+    VersionedWriteMixin,
     VocabularyField,
 )
 from casework.cases import access
-from casework.cases.versioning import EditConflict
 from casework.incidents import services
+from casework.incidents.filters import incidents_matching
 from casework.incidents.models import (
     AgeBand,
     Attribution,
@@ -90,12 +89,7 @@ class IncidentFilter(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(reference__icontains=value)
-            | Q(locality__icontains=value)
-            | Q(description__icontains=value)
-        )
+        return incidents_matching(queryset, value)
 
     # Exists-style filters: an incident with two matching rows is still listed once.
     def with_weapon(self, queryset, name, value):
@@ -113,6 +107,7 @@ class IncidentFilter(django_filters.FilterSet):
 
 class IncidentViewSet(
     CaseScopedViewMixin,
+    VersionedWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -136,27 +131,18 @@ class IncidentViewSet(
             .prefetch_related("weapons", "facilities_hit", "attributions__party")
         )
 
-    def perform_create(self, serializer):
-        self._write(serializer, Incident(case=self.case))
+    def new_record(self):
+        return Incident(case=self.case)
 
-    def perform_update(self, serializer):
-        self._write(serializer, serializer.instance)
-
-    def _write(self, serializer, incident):
-        values = dict(serializer.validated_data)
-        expected_version = values.pop("version", None)
+    def write(self, incident, values, expected_version):
         attributions = values.pop("attributions", None)
-        try:
-            serializer.instance = services.incident_write(
-                incident=incident,
-                values=values,
-                attributions=attributions,
-                actor=self.request.user,
-                expected_version=expected_version,
-            )
-        except EditConflict as conflict:
-            raise EditConflictError(str(conflict)) from None
-        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+        return services.incident_write(
+            incident=incident,
+            values=values,
+            attributions=attributions,
+            actor=self.request.user,
+            expected_version=expected_version,
+        )
 
 
 class VictimSerializer(ModelCheckedSerializer):

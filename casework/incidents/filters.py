@@ -44,12 +44,17 @@ class IncidentFilter(django_filters.FilterSet):
         fields = []
 
     def search(self, queryset, name, value):
-        return queryset.filter(
-            Q(title__icontains=value)
-            | Q(reference__icontains=value)
-            | Q(locality__icontains=value)
-            | Q(description__icontains=value)
-        )
+        return incidents_matching(queryset, value)
+
+
+def incidents_matching(queryset, words: str):
+    """Incidents whose title, reference, locality or description contains the words (pages and API alike)."""
+    return queryset.filter(
+        Q(title__icontains=words)
+        | Q(reference__icontains=words)
+        | Q(locality__icontains=words)
+        | Q(description__icontains=words)
+    )
 
 
 class VictimFilter(django_filters.FilterSet):

@@ -13,9 +13,13 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from casework.api import CaseScopedViewMixin, EditConflictError, ModelCheckedSerializer, VersionedSerializerMixin
+from casework.api import (
+    CaseScopedViewMixin,
+    ModelCheckedSerializer,
+    VersionedSerializerMixin,
+    VersionedWriteMixin,
+)
 from casework.cases import access
-from casework.cases.versioning import EditConflict
 from casework.evidence.models import MediaItem
 from casework.incidents.models import Incident
 from casework.witnesses import services
@@ -55,6 +59,7 @@ IdentitySerializer = inline_serializer(
 
 class WitnessViewSet(
     CaseScopedViewMixin,
+    VersionedWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -80,21 +85,13 @@ class WitnessViewSet(
         query = self.request.query_params.get("q", "").strip()
         return witnesses.filter(pseudonym__icontains=query) if query else witnesses
 
-    def perform_create(self, serializer):
-        self._write(serializer, Witness(case=self.case))
+    def new_record(self):
+        return Witness(case=self.case)
 
-    def perform_update(self, serializer):
-        self._write(serializer, serializer.instance)
-
-    def _write(self, serializer, witness):
-        values = dict(serializer.validated_data)
-        expected_version = values.pop("version", None)
-        try:
-            serializer.instance = services.witness_write(
-                witness=witness, values=values, actor=self.request.user, expected_version=expected_version
-            )
-        except EditConflict as conflict:
-            raise EditConflictError(str(conflict)) from None
+    def write(self, witness, values, expected_version):
+        return services.witness_write(
+            witness=witness, values=values, actor=self.request.user, expected_version=expected_version
+        )
 
     @extend_schema(request=RevealSerializer, responses=IdentitySerializer)
     @action(detail=True, methods=["post"])
@@ -269,6 +266,7 @@ class TestimonyFilter(django_filters.FilterSet):
 
 class TestimonyViewSet(
     CaseScopedViewMixin,
+    VersionedWriteMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
@@ -297,29 +295,21 @@ class TestimonyViewSet(
             .prefetch_related(Prefetch("incidents", Incident.objects.only("id", "reference")), "translations")
         )
 
-    def perform_create(self, serializer):
-        self._write(serializer, Testimony(case=self.case))
+    def new_record(self):
+        return Testimony(case=self.case)
 
-    def perform_update(self, serializer):
-        self._write(serializer, serializer.instance)
-
-    def _write(self, serializer, testimony):
-        values = dict(serializer.validated_data)
-        expected_version = values.pop("version", None)
+    def write(self, testimony, values, expected_version):
         translations = values.pop("translations", None)
         try:
-            services.testimony_write(
+            return services.testimony_write(
                 testimony=testimony,
                 values=values,
                 translations=translations,
                 actor=self.request.user,
                 expected_version=expected_version,
             )
-        except EditConflict as conflict:
-            raise EditConflictError(str(conflict)) from None
         except services.ReviewRefused as refusal:
             raise ValidationError({"status": [str(refusal)]}) from None
-        serializer.instance = self.get_queryset().get(pk=testimony.pk)
 
     @extend_schema(request=None, responses=TestimonySerializer)
     @action(detail=True, methods=["post"])

@@ -59,13 +59,7 @@ def testimony_write(
     """Create or change a testimony from checked values; `translations`, when given, replace the current ones."""
     incidents = values.pop("incidents", None)
     with transaction.atomic():
-        if testimony.pk is not None:
-            if testimony.status == ReviewStatus.VERIFIED:
-                raise ReviewRefused(_("A verified testimony cannot be edited."))
-            version_claim(testimony, expected_version=expected_version or 0)
-        else:
-            testimony.created_by = actor
-            testimony.interviewer = actor
+        _testimony_claim(testimony, actor=actor, expected_version=expected_version)
         for name, value in values.items():
             setattr(testimony, name, value)
         testimony.save()
@@ -81,13 +75,7 @@ def testimony_write(
 def testimony_save(*, form, translations, actor, expected_version: int | None) -> Testimony:
     with transaction.atomic():
         testimony = form.instance
-        if testimony.pk is not None:
-            if testimony.status == ReviewStatus.VERIFIED:
-                raise ReviewRefused(_("A verified testimony cannot be edited."))
-            version_claim(testimony, expected_version=expected_version or 0)
-        else:
-            testimony.created_by = actor
-            testimony.interviewer = actor
+        _testimony_claim(testimony, actor=actor, expected_version=expected_version)
         testimony = form.save()
         translations.instance = testimony
         for translation in translations.save(commit=False):
@@ -96,6 +84,18 @@ def testimony_save(*, form, translations, actor, expected_version: int | None) -
         for removed in translations.deleted_objects:
             removed.delete()
     return testimony
+
+
+def _testimony_claim(testimony: Testimony, *, actor, expected_version: int | None) -> None:
+    """Before an edit: a verified testimony stays as verified, and an edit from an older version is refused.
+    A new testimony is recorded by the person entering it."""
+    if testimony.pk is not None:
+        if testimony.status == ReviewStatus.VERIFIED:
+            raise ReviewRefused(_("A verified testimony cannot be edited."))
+        version_claim(testimony, expected_version=expected_version or 0)
+    else:
+        testimony.created_by = actor
+        testimony.interviewer = actor
 
 
 def testimony_submit(*, testimony: Testimony, actor) -> Testimony:
