@@ -12,7 +12,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
-from django.db import models
+from django.db import models, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.authtoken.models import Token
 
 from casework.audit.services import audit_record
+from casework.cases.versioning import EditConflict, version_claim
 from casework.evidence.models import CustodyEvent, MediaItem
 from casework.incidents.models import Incident, Victim
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Witness
@@ -274,3 +275,21 @@ class IncidentAdminTests:
         assert incident.civilians_killed == civilians_killed.count() == 2
         assert (incident.children_killed, incident.adult_women_killed, incident.injured) == (1, 1, 1)
         assert incident.tolls_computed_at is not None
+
+
+@pytest.mark.parametrize("factory_name", ["IncidentFactory", "WitnessFactory", "TestimonyFactory"])
+def test_an_admin_edit_claims_the_version_so_an_older_staff_form_is_refused(admin_client, case, factory_name):
+    import tests.factories
+
+    record = getattr(tests.factories, factory_name)(case=case)
+    if factory_name == "TestimonyFactory":
+        record.incidents.add(tests.factories.IncidentFactory(case=case))
+    model = type(record)
+    change_url = admin_url(model, "change", record.pk)
+    data = form_data(admin_client.get(change_url), model)
+    assert admin_client.post(change_url, data).status_code == 302
+    record.refresh_from_db()
+    assert record.version == 2
+    with pytest.raises(EditConflict):
+        with transaction.atomic():
+            version_claim(record, expected_version=1)

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from casework.cases.versioning import version_claim
+from casework.cases.versioning import AdminEditClaimsVersion
 from casework.incidents import services
 from casework.incidents.models import (
     Attribution,
@@ -42,7 +42,7 @@ TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "inj
 
 
 @admin.register(Incident)
-class IncidentAdmin(SimpleHistoryAdmin):
+class IncidentAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["reference", "title", "case", "start_time", "governorate", "incident_type", *TOLL_FIELDS]
     list_filter = ["case", "governorate", "incident_type", "weapons", "facilities_hit", "date_precision"]
     search_fields = ["reference", "title", "description", "locality"]
@@ -51,14 +51,6 @@ class IncidentAdmin(SimpleHistoryAdmin):
     readonly_fields = [*TOLL_FIELDS, "tolls_computed_at", "created_by", "created_at", "updated_at"]
     inlines = [AttributionInline, VictimInline]
     list_select_related = ["case", "governorate", "incident_type"]
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            # Admin edits count as edits: a web form opened before this save must not overwrite it.
-            version_claim(obj, expected_version=obj.version)
-        else:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

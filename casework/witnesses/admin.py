@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.cases import access
+from casework.cases.versioning import AdminEditClaimsVersion
 from casework.witnesses import services
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
 
@@ -14,7 +15,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Witness)
-class WitnessAdmin(SimpleHistoryAdmin):
+class WitnessAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["pseudonym", "case", "relationship", "risk_level", "reliability", "connection"]
     list_filter = ["case", "relationship", "risk_level", "reliability", "connection"]
     # Only the pseudonym is searchable: identities are encrypted and never indexed.
@@ -41,7 +42,7 @@ class TestimonyTranslationInline(admin.StackedInline):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(SimpleHistoryAdmin):
+class TestimonyAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["__str__", "case", "witness", "interview_date", "method", "language", "status"]
     list_filter = ["status", "method", "language", "case"]
     search_fields = ["witness__pseudonym", "original_text"]
