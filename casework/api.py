@@ -99,14 +99,18 @@ def api_case(request, reference: str, permission: str) -> Case:
 class CaseScopedViewMixin:
     """For views under /api/cases/<reference>/: `self.case` is checked against the permission for the method.
 
-    Subclasses set `read_permission` and `write_permission` (and may override `permission_for_action`).
+    Subclasses set `read_permission`, `write_permission` and, for actions that need another permission,
+    `action_permissions` ({action name: permission}).
     """
 
     read_permission: str
     write_permission: str
+    action_permissions: dict[str, str] = {}
     case: Case | None = None  # set for each request; None only while the schema is generated
 
     def permission_for_action(self) -> str:
+        if self.action in self.action_permissions:
+            return self.action_permissions[self.action]
         return self.read_permission if self.request.method in ("GET", "HEAD", "OPTIONS") else self.write_permission
 
     def initial(self, request, *args, **kwargs):
@@ -205,9 +209,6 @@ class VersionedSerializerMixin(serializers.Serializer):
     version = serializers.IntegerField(
         required=False, help_text="The version you read; required when changing a record."
     )
-
-    def validate_version(self, value):
-        return value
 
     def validate(self, attrs):
         if self.instance is not None and "version" not in attrs:

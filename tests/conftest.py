@@ -13,18 +13,18 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test import override_settings
-from django.utils import timezone
 
 from casework.bundles.models import EvidenceBundle
 from casework.cases.models import CaseMembership
 from casework.celery import app as celery_app
 from casework.evidence.custody import custody_record
-from casework.evidence.models import MediaItem, NearDuplicate
+from casework.evidence.models import NearDuplicate
 from casework.incidents.models import Attribution, Party
 from casework.witnesses.models import Consent, TestimonyTranslation
 from tests.factories import (
     CaseFactory,
     IncidentFactory,
+    MediaItemFactory,
     MembershipFactory,
     TestimonyFactory,
     UserFactory,
@@ -127,20 +127,7 @@ def one_of_everything(case, intake_worker, reviewer):
     incident = IncidentFactory(case=case, latitude=35.9, longitude=36.6)
     witness = WitnessFactory(case=case)
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
-    media = [
-        MediaItem.objects.create(
-            case=case,
-            original=f"originals/{n}",
-            sha256=f"{n:064x}",
-            size_bytes=10,
-            mime_type="image/jpeg",
-            kind="photo",
-            source="witness",
-            acquired_at=timezone.now(),
-            acquired_by=intake_worker,
-        )
-        for n in (1, 2)
-    ]
+    media = [MediaItemFactory(case=case, acquired_by=intake_worker) for _ in (1, 2)]
     return {
         "case": case,
         "membership": CaseMembership.objects.get(user=intake_worker),

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from casework.cases.models import Case, CaseMembership
+from casework.evidence.models import MediaItem
 from casework.incidents.models import Governorate, Incident, IncidentType, Victim
 from casework.witnesses.models import Testimony, Witness
 
@@ -88,3 +89,20 @@ class TestimonyFactory(factory.django.DjangoModelFactory):
     method = "phone"
     language = "ar"
     original_text = "رأيت الطائرة تقصف السوق."
+
+
+class MediaItemFactory(factory.django.DjangoModelFactory):
+    """A stored media item's row only (no file): for lists, links and constraints, not for processing."""
+
+    class Meta:
+        model = MediaItem
+
+    case = factory.SubFactory(CaseFactory)
+    original = factory.Sequence(lambda n: f"originals/factory-{n}")
+    sha256 = factory.Sequence(lambda n: f"{n + 1:064x}")
+    size_bytes = 10
+    mime_type = "image/jpeg"
+    kind = "photo"
+    source = "witness"
+    acquired_at = factory.LazyFunction(timezone.now)
+    acquired_by = factory.SubFactory(UserFactory)

@@ -1,15 +1,17 @@
 """The cases a person is on, with their role, through the REST API."""
 
-from django.db.models import OuterRef, Subquery
 from rest_framework import mixins, serializers, viewsets
 
-from casework.cases.models import Case, CaseMembership
-from casework.cases.selectors import cases_visible_to
+from casework.cases.models import Case
+from casework.cases.selectors import cases_visible_to, with_viewer_role
 
 
 class CaseSerializer(serializers.ModelSerializer):
     my_role = serializers.CharField(
-        read_only=True, allow_null=True, help_text="Your role on the case's team (empty for superusers)."
+        source="viewer_role",
+        read_only=True,
+        allow_null=True,
+        help_text="Your role on the case's team (empty for superusers).",
     )
 
     class Meta:
@@ -26,6 +28,4 @@ class CaseViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     ordering = ["reference"]
 
     def get_queryset(self):
-        user = self.request.user
-        my_role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).values("role")[:1]
-        return cases_visible_to(user).annotate(my_role=Subquery(my_role))
+        return with_viewer_role(cases_visible_to(self.request.user), self.request.user)

@@ -1,6 +1,7 @@
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import Http404
 
+from casework.cases.access import ROLE_PERMISSIONS, remember_role
 from casework.cases.models import Case, CaseMembership
 
 
@@ -13,17 +14,20 @@ def cases_visible_to(user) -> QuerySet[Case]:
     return Case.objects.filter(memberships__user=user).distinct()
 
 
+def with_viewer_role(cases: QuerySet[Case], user) -> QuerySet[Case]:
+    """The cases, each with `viewer_role`: the person's role on its team, or None."""
+    role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).values("role")[:1]
+    return cases.annotate(viewer_role=Subquery(role))
+
+
 def case_get_for_user(*, reference: str, user) -> Case:
     """The case, or 404 for a person not on its team: outsiders cannot even learn that it exists.
 
     The person's role is read in the same query and remembered for the permission checks that follow.
     """
-    from casework.cases.access import remember_role
-
     if not user.is_authenticated or not user.is_active:
         raise Http404("No such case.")
-    role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).values("role")[:1]
-    case = Case.objects.filter(reference=reference).annotate(viewer_role=Subquery(role)).first()
+    case = with_viewer_role(Case.objects.filter(reference=reference), user).first()
     if case is None or (case.viewer_role is None and not user.is_superuser):
         raise Http404("No such case.")
     remember_role(user, case, case.viewer_role)
@@ -32,8 +36,6 @@ def case_get_for_user(*, reference: str, user) -> Case:
 
 def cases_permitting(user, permission: str) -> QuerySet[Case]:
     """The cases on which a person holds a case permission (e.g. access.VIEW_STATISTICS), in one query."""
-    from casework.cases.access import ROLE_PERMISSIONS
-
     if not user.is_authenticated or not user.is_active:
         return Case.objects.none()
     if user.is_superuser:

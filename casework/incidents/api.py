@@ -32,6 +32,7 @@ from casework.incidents.models import (
     Victim,
     VictimStatus,
     WeaponType,
+    age_contradicts_band,
 )
 
 
@@ -170,7 +171,7 @@ class VictimSerializer(ModelCheckedSerializer):
     def validate(self, attrs):
         age = attrs.get("age", getattr(self.instance, "age", None))
         band = attrs.get("age_band", getattr(self.instance, "age_band", AgeBand.UNKNOWN))
-        if age is not None and band != AgeBand.UNKNOWN and (age < 18) != (band == AgeBand.CHILD):
+        if age_contradicts_band(age, band):
             raise ValidationError({"age_band": [f"Age {age} does not fit the age band {band!r}."]})
         return super().validate(attrs)
 
@@ -226,9 +227,7 @@ class VictimViewSet(
     lookup_url_kwarg = "victim_id"
     read_permission = access.VIEW_CASE
     write_permission = access.EDIT_RECORDS
-
-    def permission_for_action(self) -> str:
-        return access.REVIEW if self.action == "mark_duplicate" else super().permission_for_action()
+    action_permissions = {"mark_duplicate": access.REVIEW}
 
     def get_queryset(self):
         victim_fields = [field.name for field in Victim._meta.concrete_fields]

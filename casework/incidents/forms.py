@@ -12,6 +12,7 @@ from casework.incidents.models import (
     Party,
     Victim,
     WeaponType,
+    age_contradicts_band,
 )
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
@@ -60,7 +61,7 @@ class VictimForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         age, band = cleaned.get("age"), cleaned.get("age_band")
-        if age is not None and band in ("child", "adult") and (age < 18) != (band == "child"):
+        if age_contradicts_band(age, band):
             self.add_error("age_band", _("Age %(age)s does not fit this age band.") % {"age": age})
         return cleaned
 

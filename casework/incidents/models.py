@@ -258,6 +258,11 @@ class VictimStatus(models.TextChoices):
 ADULT_AGE = 18
 
 
+def age_contradicts_band(age: int | None, band: str) -> bool:
+    """A known age outside a known band: a child is under 18, an adult 18 or over."""
+    return age is not None and band in (AgeBand.CHILD, AgeBand.ADULT) and (age < ADULT_AGE) != (band == AgeBand.CHILD)
+
+
 class VictimQuerySet(models.QuerySet):
     """The toll rules in one place: a child is under 18, an adult woman is female and 18 or over."""
 

@@ -41,6 +41,7 @@ from casework.incidents.models import (
     Victim,
     VictimStatus,
     WeaponType,
+    age_contradicts_band,
 )
 from casework.incidents.services import incident_schedule_toll_refresh
 
@@ -544,7 +545,7 @@ class _RowParser:
             else:
                 victim.age = int(age_text)
                 band = victim.age_band
-                if band in (AgeBand.CHILD, AgeBand.ADULT) and (victim.age < ADULT_AGE) != (band == AgeBand.CHILD):
+                if age_contradicts_band(victim.age, band):
                     report.add(
                         row,
                         "age_band",

@@ -75,9 +75,7 @@ class WitnessViewSet(
     lookup_url_kwarg = "witness_id"
     read_permission = access.VIEW_CASE
     write_permission = access.EDIT_RECORDS
-
-    def permission_for_action(self) -> str:
-        return access.REVEAL_IDENTITY if self.action == "reveal" else super().permission_for_action()
+    action_permissions = {"reveal": access.REVEAL_IDENTITY}
 
     def get_queryset(self):
         # Identities are never returned here, so they are not even decrypted.
@@ -283,9 +281,7 @@ class TestimonyViewSet(
     lookup_url_kwarg = "testimony_id"
     read_permission = access.VIEW_CASE
     write_permission = access.EDIT_RECORDS
-
-    def permission_for_action(self) -> str:
-        return access.REVIEW if self.action == "review" else super().permission_for_action()
+    action_permissions = {"review": access.REVIEW}
 
     def get_queryset(self):
         return (
