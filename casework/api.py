@@ -14,15 +14,16 @@ from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
 from django.http import Http404
 from django.utils.functional import cached_property
-from rest_framework import serializers, status
+from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.filters import OrderingFilter
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.settings import api_settings
+from rest_framework.views import exception_handler
 
 from casework.cases.models import Case
 from casework.cases.selectors import case_get_for_user
-from casework.cases.versioning import EditConflict
+from casework.errors import WHOLE_RECORD, Refused
 
 
 class BoundedCountPaginator(Paginator):
@@ -144,9 +145,26 @@ class VocabularyField(serializers.SlugRelatedField):
         return matches[0]
 
 
-class EditConflictError(APIException):
-    status_code = status.HTTP_409_CONFLICT
-    default_code = "edit_conflict"
+class RefusedError(APIException):
+    """A service's refusal as an API error: 400 with the messages by field, or 409 for an edit conflict."""
+
+    def __init__(self, refusal: Refused):
+        errors = dict(refusal.errors)
+        if WHOLE_RECORD in errors:
+            errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(WHOLE_RECORD)
+        super().__init__(errors)
+        self.status_code = refusal.status_code
+        self.detail = errors  # by field, as DRF's own validation errors are
+
+
+def api_exception_handler(exc, context):
+    """DRF's handler, which also answers a service's Refused (400) and EditConflict (409) and a model's
+    ValidationError (400), so no view needs its own try/except."""
+    if isinstance(exc, Refused):
+        exc = RefusedError(exc)
+    elif isinstance(exc, DjangoValidationError):
+        exc = RefusedError(Refused.from_validation_error(exc))
+    return exception_handler(exc, context)
 
 
 class ModelCheckedSerializer(serializers.ModelSerializer):
@@ -196,10 +214,7 @@ class VersionedWriteMixin:
     def _save(self, serializer, record):
         values = dict(serializer.validated_data)
         expected_version = values.pop("version", None)
-        try:
-            saved = self.write(record, values, expected_version)
-        except EditConflict as conflict:
-            raise EditConflictError(str(conflict)) from None
+        saved = self.write(record, values, expected_version)
         serializer.instance = self.get_queryset().get(pk=saved.pk)  # as stored, with what the list shows
 
 

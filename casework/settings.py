@@ -156,6 +156,8 @@ REST_FRAMEWORK = {
         "casework.api.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # A service's Refused / EditConflict become 400 / 409 here, once for every endpoint.
+    "EXCEPTION_HANDLER": "casework.api.api_exception_handler",
 }
 # API lists count matching records exactly up to this many; above, `count` is null (see casework.api).
 CASEWORK_API_EXACT_COUNT_LIMIT = env.int("CASEWORK_API_EXACT_COUNT_LIMIT", default=10_000)

@@ -1,17 +1,8 @@
 """Optimistic locking: an edit names the version it started from and is refused if someone saved since."""
 
 from django.db.models import F, Model
-from django.utils.translation import gettext as _
 
-
-class EditConflict(Exception):
-    def __init__(self):
-        super().__init__(
-            _(
-                "Someone else saved this record while you were editing it. Your changes were not saved; reload it, "
-                "then apply them again."
-            )
-        )
+from casework.errors import EditConflict
 
 
 def version_claim(instance: Model, *, expected_version: int) -> None:
