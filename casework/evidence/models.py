@@ -64,6 +64,16 @@ class MediaItem(models.Model):
         blank=True,
         related_name="media_items",
         verbose_name=_("testimony"),
+        help_text=_("The testimony this file records (an interview's audio or video), if any."),
+    )
+    witness = models.ForeignKey(
+        "witnesses.Witness",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="media_items",
+        verbose_name=_("witness"),
+        help_text=_("The witness who sent or recorded this file; it then follows that witness's consent."),
     )
     original = models.FileField(_("original file"), upload_to=original_upload_path, max_length=300)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
@@ -123,6 +133,19 @@ class MediaItem(models.Model):
     verified_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     verification_notes = models.TextField(_("review notes"), blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # Evidence is never deleted: a case admin withdraws an item (with a reason, a custody event). A withdrawn
+    # item stays listed and stays out of every packet.
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True, editable=False)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("withdrawn by"),
+    )
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True, editable=False)
 
     history = HistoricalRecords(excluded_fields=["metadata"])
     objects = MediaItemQuerySet.as_manager()
@@ -164,6 +187,11 @@ class MediaItem(models.Model):
             models.CheckConstraint(
                 condition=~Q(verification_status__in=["verified", "rejected"]) | Q(verified_by__isnull=False),
                 name="media_decision_has_reviewer",
+            ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawal_reason="")
+                | (Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False) & ~Q(withdrawal_reason="")),
+                name="media_withdrawal_has_reason",
             ),
         ]
         indexes = [
@@ -225,6 +253,8 @@ class CustodyAction(models.TextChoices):
     VERIFIED = "verified", _("Verified")
     REJECTED = "rejected", _("Rejected")
     EXPORTED = "exported", _("Exported in a bundle")
+    EDITED = "edited", _("Details edited")
+    WITHDRAWN = "withdrawn", _("Withdrawn from use")
     BUNDLE_DOWNLOADED = "bundle_downloaded", _("Bundle downloaded")
 
 

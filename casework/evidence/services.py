@@ -415,6 +415,26 @@ def media_link_incident(*, item: MediaItem, incident: Incident, actor) -> None:
         _link_incidents(item, [incident], actor=actor)
 
 
+def media_set_testimony_recordings(*, testimony, items: Iterable[MediaItem], actor) -> None:
+    """Make `items` the recordings of `testimony` (the one link between a testimony and its audio or video);
+    each change is a custody event. Joins the caller's transaction."""
+    chosen = {item.pk: item for item in items}
+    for item in chosen.values():
+        if item.case_id != testimony.case_id:
+            raise IntakeRejected(_("A recording must belong to the testimony's case."))
+    with transaction.atomic():
+        for item in MediaItem.objects.filter(testimony=testimony).exclude(pk__in=list(chosen)):
+            MediaItem.objects.filter(pk=item.pk).update(testimony=None)
+            custody_record(
+                action=CustodyAction.UNLINKED, target=item, actor=actor, details={"testimony": testimony.pk}
+            )
+        for item in chosen.values():
+            if item.testimony_id == testimony.pk:
+                continue
+            MediaItem.objects.filter(pk=item.pk).update(testimony=testimony)
+            custody_record(action=CustodyAction.LINKED, target=item, actor=actor, details={"testimony": testimony.pk})
+
+
 def media_unlink_incident(*, item: MediaItem, incident: Incident, actor) -> None:
     with transaction.atomic():
         if not item.incidents.filter(pk=incident.pk).exists():

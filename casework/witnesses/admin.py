@@ -46,7 +46,7 @@ class TestimonyAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["__str__", "case", "witness", "interview_date", "method", "language", "status"]
     list_filter = ["status", "method", "language", "case"]
     search_fields = ["witness__pseudonym", "original_text"]
-    autocomplete_fields = ["witness", "incidents", "recording"]
+    autocomplete_fields = ["witness", "incidents"]
     # Review decisions go through the actions below, which apply the same rules as the staff pages.
     readonly_fields = [
         "status",

@@ -200,7 +200,13 @@ class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
     incidents = serializers.SlugRelatedField(
         slug_field="reference", many=True, queryset=Incident.objects.all(), help_text="Incident references."
     )
-    recording = serializers.PrimaryKeyRelatedField(queryset=MediaItem.objects.all(), required=False, allow_null=True)
+    recordings = serializers.PrimaryKeyRelatedField(
+        source="media_items",
+        many=True,
+        queryset=MediaItem.objects.all(),
+        required=False,
+        help_text="Ids of the media items (audio or video) that record this testimony.",
+    )
     language = serializers.ChoiceField(choices=LANGUAGE_CHOICES)
     translations = TranslationSerializer(many=True, required=False)
     interviewer = serializers.SlugRelatedField(slug_field="username", read_only=True)
@@ -210,7 +216,7 @@ class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
         model = Testimony
         fields = [
             "id", "witness", "witness_pseudonym", "incidents", "interview_date", "interviewer", "method", "language",
-            "original_text", "recording", "translations", "status", "reviewed_by", "reviewed_at", "review_reason",
+            "original_text", "recordings", "translations", "status", "reviewed_by", "reviewed_at", "review_reason",
             "version", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = ["status", "reviewed_at", "review_reason", "created_at", "updated_at"]
@@ -221,7 +227,7 @@ class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
         if case is not None:
             self.fields["witness"].queryset = Witness.objects.filter(case=case)
             self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
-            self.fields["recording"].queryset = MediaItem.objects.filter(case=case)
+            self.fields["recordings"].child_relation.queryset = MediaItem.objects.filter(case=case)
 
     def validate_incidents(self, incidents):
         if not incidents:
@@ -288,7 +294,11 @@ class TestimonyViewSet(
             Testimony.objects.filter(case=self.case)
             .select_related("witness", "interviewer", "reviewed_by")
             .defer(*(f"witness__{name}" for name in IDENTITY_FIELDS))
-            .prefetch_related(Prefetch("incidents", Incident.objects.only("id", "reference")), "translations")
+            .prefetch_related(
+                Prefetch("incidents", Incident.objects.only("id", "reference")),
+                "translations",
+                Prefetch("media_items", MediaItem.objects.only("id", "testimony_id")),
+            )
         )
 
     def new_record(self):
@@ -296,6 +306,8 @@ class TestimonyViewSet(
 
     def write(self, testimony, values, expected_version):
         translations = values.pop("translations", None)
+        if "media_items" in values:
+            values["recordings"] = values.pop("media_items")
         try:
             return services.testimony_write(
                 testimony=testimony,

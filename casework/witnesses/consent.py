@@ -21,12 +21,14 @@ class Disclosure(StrEnum):
 def witness_disclosure(*, witness: Witness, scope: ConsentScope | str, on: datetime.date | None = None) -> Disclosure:
     """How much of `witness` may be shared in `scope` on day `on` (today by default).
 
-    Reads consents in force on that day: given on or before it and not withdrawn by then.
+    Reads the newest consent in force for the scope on that day (given on or before it, neither withdrawn nor
+    superseded by then); the name only if sharing it was confirmed by a case admin.
     """
     day = on or timezone.localdate()
-    consents = witness.consents.in_force(day).filter(scope=scope)
-    if not consents.exists():
+    consent = witness.consents.in_force(day).filter(scope=scope).order_by("-given_on", "-recorded_at", "-pk").first()
+    if consent is None:
         return Disclosure.WITHHOLD
-    if consents.filter(allows_name=True).exists():
+    # A name consent recorded by intake staff shares nothing more than the pseudonym until a case admin confirms it.
+    if consent.name_sharing_confirmed:
         return Disclosure.NAME
     return Disclosure.PSEUDONYM

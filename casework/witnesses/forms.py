@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from casework.evidence.models import MediaItem
 from casework.incidents.models import Incident
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
 
@@ -62,10 +63,16 @@ class ConsentForm(forms.ModelForm):
 class TestimonyForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
+    recordings = forms.ModelMultipleChoiceField(
+        label=_("Audio or video recordings"),
+        queryset=MediaItem.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
 
     class Meta:
         model = Testimony
-        fields = ["witness", "incidents", "interview_date", "method", "language", "original_text", "recording"]
+        fields = ["witness", "incidents", "interview_date", "method", "language", "original_text"]
         widgets = {
             "interview_date": forms.DateInput(attrs={"type": "date"}),
             "incidents": forms.CheckboxSelectMultiple,
@@ -78,8 +85,9 @@ class TestimonyForm(forms.ModelForm):
         self.fields["version"].initial = self.instance.version
         self.fields["witness"].queryset = Witness.objects.filter(case=case)
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
-        self.fields["recording"].queryset = case.media_items.filter(kind__in=["audio", "video"])
-        self.fields["recording"].required = False
+        self.fields["recordings"].queryset = case.media_items.filter(kind__in=["audio", "video"])
+        if self.instance.pk:
+            self.initial["recordings"] = list(self.instance.media_items.values_list("pk", flat=True))
 
 
 TranslationFormSet = forms.inlineformset_factory(

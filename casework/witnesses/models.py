@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -122,10 +123,13 @@ class ConsentMethod(models.TextChoices):
 
 class ConsentQuerySet(models.QuerySet):
     def in_force(self, on=None) -> "ConsentQuerySet":
-        from django.utils import timezone
-
+        """Consents in force on day `on` (today): given by then, and neither withdrawn nor superseded by then."""
         day = on or timezone.localdate()
-        return self.filter(given_on__lte=day).filter(Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day))
+        return self.filter(
+            Q(given_on__lte=day),
+            Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gt=day),
+            Q(superseded_on__isnull=True) | Q(superseded_on__gt=day),
+        )
 
 
 class Consent(models.Model):
@@ -139,6 +143,20 @@ class Consent(models.Model):
     given_on = models.DateField(_("given on"))
     method = models.CharField(_("how given"), max_length=20, choices=ConsentMethod.choices)
     withdrawn_on = models.DateField(_("withdrawn on"), null=True, blank=True)
+    withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True)
+    # A newer consent for the same scope replaces this one from the day it was given.
+    superseded_on = models.DateField(_("superseded on"), null=True, blank=True, editable=False)
+    # Sharing a name takes effect only once a case admin has confirmed it (intake staff may record it).
+    name_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("name sharing confirmed by"),
+    )
+    name_confirmed_at = models.DateTimeField(_("name sharing confirmed at"), null=True, blank=True, editable=False)
     notes = models.TextField(_("notes"), blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -159,10 +177,27 @@ class Consent(models.Model):
                 condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
                 name="consent_withdrawn_after_given",
             ),
+            models.CheckConstraint(
+                condition=Q(name_confirmed_at__isnull=True) | Q(allows_name=True, name_confirmed_by__isnull=False),
+                name="consent_name_confirmation_needs_name",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.witness} — {self.get_scope_display()}"
+
+    def in_force_on(self, day=None) -> bool:
+        """The same rule as ConsentQuerySet.in_force, for a row already loaded."""
+        day = day or timezone.localdate()
+        return (
+            self.given_on <= day
+            and (self.withdrawn_on is None or self.withdrawn_on > day)
+            and (self.superseded_on is None or self.superseded_on > day)
+        )
+
+    @property
+    def name_sharing_confirmed(self) -> bool:
+        return self.allows_name and self.name_confirmed_at is not None
 
 
 class InterviewMethod(models.TextChoices):
@@ -190,14 +225,6 @@ class Testimony(models.Model):
     method = models.CharField(_("interview method"), max_length=20, choices=InterviewMethod.choices)
     language = models.CharField(_("language"), max_length=10, help_text=_("Language code, e.g. ar or en."))
     original_text = models.TextField(_("original text"))
-    recording = models.ForeignKey(
-        "evidence.MediaItem",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="recorded_testimonies",
-        verbose_name=_("audio or video recording"),
-    )
     status = models.CharField(_("status"), max_length=20, choices=ReviewStatus.choices, default=ReviewStatus.DRAFT)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

@@ -3,6 +3,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.cases.versioning import version_claim
+from casework.evidence.services import media_set_testimony_recordings
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, TestimonyTranslation, Witness
 
 
@@ -37,7 +38,36 @@ def witness_write(*, witness: Witness, values: dict, actor, expected_version: in
 
 
 def consent_record(*, witness: Witness, values: dict, actor) -> Consent:
-    return Consent.objects.create(witness=witness, recorded_by=actor, **values)
+    """Record a consent. It supersedes, from the day it was given, the consent in force for the same scope.
+
+    Sharing the name takes effect only once a case admin confirms it; a case admin recording it confirms it.
+    """
+    from casework.cases import access
+
+    with transaction.atomic():
+        consent = Consent(witness=witness, recorded_by=actor, **values)
+        if consent.allows_name and actor is not None and actor.has_perm(access.MANAGE_TEAM, witness.case):
+            consent.name_confirmed_by = actor
+            consent.name_confirmed_at = timezone.now()
+        consent.save()
+        Consent.objects.filter(witness=witness, scope=consent.scope, given_on__lte=consent.given_on).exclude(
+            pk=consent.pk
+        ).in_force(consent.given_on).update(superseded_on=consent.given_on)
+    return consent
+
+
+def consent_confirm_name(*, consent: Consent, actor) -> Consent:
+    """A case admin's confirmation that the witness agreed to share their name in this scope."""
+    from casework.cases import access
+
+    if not actor.has_perm(access.MANAGE_TEAM, consent.witness.case):
+        raise ReviewRefused(_("Only a case admin can confirm that a witness's name may be shared."))
+    if not consent.allows_name:
+        raise ReviewRefused(_("This consent does not allow the name to be shared."))
+    consent.name_confirmed_by = actor
+    consent.name_confirmed_at = timezone.now()
+    consent.save(update_fields=["name_confirmed_by", "name_confirmed_at"])
+    return consent
 
 
 def consent_withdraw(*, consent: Consent, withdrawn_on, notes: str = "") -> Consent:
@@ -58,6 +88,7 @@ def testimony_write(
 ) -> Testimony:
     """Create or change a testimony from checked values; `translations`, when given, replace the current ones."""
     incidents = values.pop("incidents", None)
+    recordings = values.pop("recordings", None)
     with transaction.atomic():
         _testimony_claim(testimony, actor=actor, expected_version=expected_version)
         for name, value in values.items():
@@ -65,6 +96,8 @@ def testimony_write(
         testimony.save()
         if incidents is not None:
             testimony.incidents.set(incidents)
+        if recordings is not None:
+            media_set_testimony_recordings(testimony=testimony, items=recordings, actor=actor)
         if translations is not None:
             testimony.translations.all().delete()
             for translation in translations:
@@ -77,6 +110,7 @@ def testimony_save(*, form, translations, actor, expected_version: int | None) -
         testimony = form.instance
         _testimony_claim(testimony, actor=actor, expected_version=expected_version)
         testimony = form.save()
+        media_set_testimony_recordings(testimony=testimony, items=form.cleaned_data["recordings"], actor=actor)
         translations.instance = testimony
         for translation in translations.save(commit=False):
             translation.translator = translation.translator or actor

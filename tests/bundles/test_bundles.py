@@ -9,6 +9,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -41,7 +42,14 @@ def make_evidence(case, user, *, consent_scopes=("internal", "courts"), allows_n
     witness = WitnessFactory(case=case, pseudonym="W-900", real_name=REAL_NAME)
     for scope in consent_scopes:
         Consent.objects.create(
-            witness=witness, scope=scope, given_on=date(2020, 1, 1), method="written", allows_name=allows_name
+            witness=witness,
+            scope=scope,
+            given_on=date(2020, 1, 1),
+            method="written",
+            allows_name=allows_name,
+            # Confirmed by a case admin, as a name consent must be before it takes effect.
+            name_confirmed_by=user if allows_name else None,
+            name_confirmed_at=timezone.now() if allows_name else None,
         )
     testimony = TestimonyFactory(
         case=case, witness=witness, interviewer=user, created_by=user, original_text="شاهدت الغارة على السوق"
