@@ -425,9 +425,7 @@ def media_set_testimony_recordings(*, testimony, items: Iterable[MediaItem], act
     with transaction.atomic():
         for item in MediaItem.objects.filter(testimony=testimony).exclude(pk__in=list(chosen)):
             MediaItem.objects.filter(pk=item.pk).update(testimony=None)
-            custody_record(
-                action=CustodyAction.UNLINKED, target=item, actor=actor, details={"testimony": testimony.pk}
-            )
+            custody_record(action=CustodyAction.UNLINKED, target=item, actor=actor, details={"testimony": testimony.pk})
         for item in chosen.values():
             if item.testimony_id == testimony.pk:
                 continue

@@ -9,11 +9,11 @@ from datetime import date, datetime
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
+from django.utils import timezone
 from PIL import Image
 
 from casework.bundles import services
