@@ -5,10 +5,8 @@ same question the web pages ask: is this person on the case (404 if not, so outs
 does their role allow this (403 if not)?
 """
 
-import copy
-
 from django.conf import settings
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import F
@@ -23,7 +21,7 @@ from rest_framework.views import exception_handler
 
 from casework.cases.models import Case
 from casework.cases.selectors import case_get_for_user
-from casework.errors import WHOLE_RECORD, Refused
+from casework.errors import WHOLE_RECORD, EditConflict, Refused
 
 
 class BoundedCountPaginator(Paginator):
@@ -149,12 +147,14 @@ class RefusedError(APIException):
     """A service's refusal as an API error: 400 with the messages by field, or 409 for an edit conflict."""
 
     def __init__(self, refusal: Refused):
+        self.status_code = refusal.status_code
+        if isinstance(refusal, EditConflict):
+            super().__init__(str(refusal), code="edit_conflict")
+            return
         errors = dict(refusal.errors)
         if WHOLE_RECORD in errors:
             errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop(WHOLE_RECORD)
-        super().__init__(errors)
-        self.status_code = refusal.status_code
-        self.detail = errors  # by field, as DRF's own validation errors are
+        super().__init__(errors)  # by field, as DRF's own validation errors are
 
 
 def api_exception_handler(exc, context):
@@ -167,46 +167,13 @@ def api_exception_handler(exc, context):
     return exception_handler(exc, context)
 
 
-class ModelCheckedSerializer(serializers.ModelSerializer):
-    """Runs the model's own checks (field rules, unique and check constraints) on what would be saved, so a
-    bad request gets a precise 400 instead of a database error, and nothing is written."""
-
-    def validate(self, attrs):
-        attrs = super().validate(attrs)
-        model = self.Meta.model
-        many_to_many = {field.name for field in model._meta.many_to_many}
-        concrete = {field.name for field in model._meta.concrete_fields}
-        values = {name: value for name, value in attrs.items() if name in concrete}
-        if self.instance is not None:
-            candidate = copy.copy(self.instance)
-            for name, value in values.items():
-                setattr(candidate, name, value)
-            exclude = set(many_to_many)
-        else:
-            candidate = model(**values, **self.server_values())
-            given = set(values) | set(self.server_values())
-            exclude = {field.name for field in model._meta.concrete_fields if field.name not in given}
-        try:
-            candidate.full_clean(exclude=exclude)
-        except DjangoValidationError as error:
-            detail = error.message_dict if hasattr(error, "error_dict") else {NON_FIELD_ERRORS: error.messages}
-            if NON_FIELD_ERRORS in detail:
-                detail[api_settings.NON_FIELD_ERRORS_KEY] = detail.pop(NON_FIELD_ERRORS)
-            raise serializers.ValidationError(detail) from None
-        return attrs
-
-    def server_values(self) -> dict:
-        """Values the server sets on a new record (its case, say), so the checks see the whole record."""
-        case = self.context.get("case")
-        return {"case": case} if case is not None and hasattr(self.Meta.model, "case_id") else {}
-
-
 class VersionedWriteMixin:
     """Create and update through the app's service: `write(record, values, expected_version)` returns the saved
-    record; a stale version is a 409 and nothing is written. Subclasses give `new_record()` and `write()`."""
+    record (`record` is None for a new one); the service's Refused / EditConflict become 400 / 409 and nothing is
+    written. Subclasses give `write()`."""
 
     def perform_create(self, serializer):
-        self._save(serializer, self.new_record())
+        self._save(serializer, None)
 
     def perform_update(self, serializer):
         self._save(serializer, serializer.instance)

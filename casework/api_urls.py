@@ -51,6 +51,11 @@ urlpatterns = [
         ConsentViewSet.as_view({"post": "withdraw"}),
         name="consent_withdraw",
     ),
+    path(
+        f"{CASE}/consents/<int:consent_id>/confirm-name/",
+        ConsentViewSet.as_view({"post": "confirm_name"}),
+        name="consent_confirm_name",
+    ),
     path(f"{CASE}/testimonies/", TestimonyViewSet.as_view(LIST), name="testimony_list"),
     path(f"{CASE}/testimonies/<int:testimony_id>/", TestimonyViewSet.as_view(DETAIL), name="testimony_detail"),
     path(

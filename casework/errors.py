@@ -80,3 +80,31 @@ def add_refusal_to_form(form, refusal: Refused) -> None:
         target = name if name in form.fields else None
         for message in messages:
             form.add_error(target, message)
+
+
+class ConstraintMessagesByField:
+    """For a model: a failed check or unique constraint is reported next to the field it concerns
+    (`constraint_fields`: constraint name -> field), with the constraint's plain `violation_error_message`.
+
+    Django reports check constraints as errors of the whole record; a person fixing a form needs the message
+    where the wrong value is.
+    """
+
+    constraint_fields: dict[str, str] = {}
+
+    def validate_constraints(self, exclude=None):
+        from django.db import router
+
+        errors: dict[str, list[str]] = {}
+        using = router.db_for_write(type(self), instance=self)
+        for model_class, constraints in self.get_constraints():
+            for constraint in constraints:
+                try:
+                    constraint.validate(model_class, self, exclude=exclude, using=using)
+                except ValidationError as error:
+                    field = self.constraint_fields.get(constraint.name, WHOLE_RECORD)
+                    if exclude and field in exclude:
+                        field = WHOLE_RECORD
+                    errors.setdefault(field, []).extend(error.messages)
+        if errors:
+            raise ValidationError(errors)

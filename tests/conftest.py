@@ -20,7 +20,7 @@ from casework.celery import app as celery_app
 from casework.evidence.custody import custody_record
 from casework.evidence.models import NearDuplicate
 from casework.incidents.models import Attribution, Party
-from casework.witnesses.models import Consent, TestimonyTranslation
+from casework.witnesses.models import Consent, TestimonyTranslation, WitnessIdentityChange
 from tests.factories import (
     CaseFactory,
     IncidentFactory,
@@ -69,6 +69,14 @@ def vocabularies(transactional_db):
     from casework.incidents.vocabularies import vocabularies_seed
 
     vocabularies_seed()
+
+
+@pytest.fixture
+def api():
+    """A REST client; sign someone in with `api.force_authenticate(person)`."""
+    from rest_framework.test import APIClient
+
+    return APIClient()
 
 
 @pytest.fixture
@@ -142,6 +150,9 @@ def one_of_everything(case, intake_worker, reviewer):
         ),
         "testimony": testimony,
         "translation": TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it."),
+        "identity_change": WitnessIdentityChange.objects.create(
+            witness=witness, changed_by=intake_worker, fields=["phone"], previous_values='{"phone": "+963 1"}'
+        ),
         "media": media[0],
         "near_duplicate": NearDuplicate.objects.create(case=case, first=media[0], second=media[1], distance=3),
         "custody_event": custody_record(action="received", target=media[0], actor=intake_worker),
@@ -217,3 +228,17 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2, what: str
             return result
         time.sleep(interval)
     pytest.fail(f"Timed out after {timeout}s waiting for {what}")
+
+
+def constraint_names() -> set[str]:
+    """The names of every database constraint of the project's models: none may ever reach a person."""
+    from django.apps import apps
+
+    labels = ("cases", "incidents", "witnesses", "evidence", "bundles", "audit")
+    models = [model for label in labels for model in apps.get_app_config(label).get_models()]
+    return {constraint.name for model in models for constraint in model._meta.constraints}
+
+
+def assert_no_constraint_name(text: str) -> None:
+    leaked = sorted(name for name in constraint_names() if name in text)
+    assert not leaked, f"a constraint name reached the person: {leaked}"

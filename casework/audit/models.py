@@ -12,6 +12,7 @@ class AuditAction(models.TextChoices):
     SIGN_IN_FAILED = "sign_in_failed", _("Sign-in failed")
     SIGN_OUT = "sign_out", _("Signed out")
     IDENTITY_REVEALED = "identity_revealed", _("Witness identity revealed")
+    IDENTITY_CHANGED = "identity_changed", _("Witness identity changed")
     MEMBERSHIP_ADDED = "membership_added", _("Added to a case team")
     MEMBERSHIP_CHANGED = "membership_changed", _("Role on a case changed")
     MEMBERSHIP_REMOVED = "membership_removed", _("Removed from a case team")

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from casework.cases.versioning import AdminEditClaimsVersion
+from casework.admin_writes import WritesThroughServices
 from casework.incidents import services
+from casework.incidents.forms import attribution_rows, victim_changes
 from casework.incidents.models import (
     Attribution,
     FacilityType,
@@ -42,7 +43,7 @@ TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "inj
 
 
 @admin.register(Incident)
-class IncidentAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
+class IncidentAdmin(WritesThroughServices, SimpleHistoryAdmin):
     list_display = ["reference", "title", "case", "start_time", "governorate", "incident_type", *TOLL_FIELDS]
     list_filter = ["case", "governorate", "incident_type", "weapons", "facilities_hit", "date_precision"]
     search_fields = ["reference", "title", "description", "locality"]
@@ -52,21 +53,47 @@ class IncidentAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
     inlines = [AttributionInline, VictimInline]
     list_select_related = ["case", "governorate", "incident_type"]
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        services.incident_schedule_toll_refresh(incident_id=form.instance.pk)
+    def write(self, request, form, formsets, change):
+        incident = form.instance
+        values = {name: form.cleaned_data[name] for name in form.cleaned_data if name in services.INCIDENT_FIELDS}
+        values |= {name: form.cleaned_data[name] for name in services.INCIDENT_TERMS if name in form.cleaned_data}
+        by_model = {formset.model: formset for formset in formsets}
+        return services.incident_write(
+            case=form.cleaned_data.get("case") or incident.case,
+            actor=request.user,
+            incident=incident,
+            values=values,
+            # An admin edit is an edit like any other: a staff form opened before it is refused afterwards.
+            expected_version=incident.version if change else None,
+            attributions=attribution_rows(by_model[Attribution]) if Attribution in by_model else None,
+            victims=victim_changes(by_model[Victim]) if Victim in by_model else (),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        # An incident never moves to another case.
+        return [*self.readonly_fields, "case"] if obj is not None else self.readonly_fields
 
 
 @admin.register(Attribution)
 class AttributionAdmin(SimpleHistoryAdmin):
+    """Read here; attributions are edited with their incident (one write path)."""
+
     list_display = ["incident", "party", "confidence"]
     list_filter = ["confidence", "party"]
     search_fields = ["incident__reference", "basis"]
-    autocomplete_fields = ["incident"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Victim)
-class VictimAdmin(SimpleHistoryAdmin):
+class VictimAdmin(WritesThroughServices, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "incident",
@@ -81,19 +108,19 @@ class VictimAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "incident__reference"]
     autocomplete_fields = ["incident", "duplicate_of"]
     list_select_related = ["incident", "occupation"]
+    fields = ["incident", *services.VICTIM_FIELDS, "duplicate_of"]
 
-    def save_model(self, request, obj, form, change):
-        previous_incident_id = form.initial.get("incident") if change else None
-        super().save_model(request, obj, form, change)
-        for incident_id in {obj.incident_id, previous_incident_id} - {None}:
-            services.incident_schedule_toll_refresh(incident_id=incident_id)
+    def get_readonly_fields(self, request, obj=None):
+        # A victim stays with its incident; the duplicate link is a reviewer's decision on the staff pages.
+        return ["incident", "duplicate_of"] if obj is not None else ["duplicate_of"]
 
-    def delete_model(self, request, obj):
-        super().delete_model(request, obj)
-        services.incident_schedule_toll_refresh(incident_id=obj.incident_id)
+    def write(self, request, form, formsets, change):
+        values = {name: form.cleaned_data[name] for name in services.VICTIM_FIELDS if name in form.cleaned_data}
+        if change:
+            return services.victim_write(actor=request.user, values=values, victim=form.instance)
+        return services.victim_write(
+            actor=request.user, values=values, victim=form.instance, incident=form.cleaned_data["incident"]
+        )
 
-    def delete_queryset(self, request, queryset):
-        incident_ids = set(queryset.values_list("incident_id", flat=True))
-        super().delete_queryset(request, queryset)
-        for incident_id in incident_ids:
-            services.incident_schedule_toll_refresh(incident_id=incident_id)
+    def delete(self, request, obj):
+        services.victim_delete(victim=obj, actor=request.user)

@@ -4,12 +4,10 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from casework.api import (
     CaseScopedViewMixin,
-    ModelCheckedSerializer,
     VersionedSerializerMixin,
     VersionedWriteMixin,
     VocabularyField,
@@ -18,7 +16,6 @@ from casework.cases import access
 from casework.incidents import services
 from casework.incidents.filters import incidents_matching
 from casework.incidents.models import (
-    AgeBand,
     Attribution,
     AttributionConfidence,
     CombatantStatus,
@@ -32,7 +29,6 @@ from casework.incidents.models import (
     Victim,
     VictimStatus,
     WeaponType,
-    age_contradicts_band,
 )
 
 
@@ -44,7 +40,7 @@ class AttributionSerializer(serializers.ModelSerializer):
         fields = ["party", "confidence", "basis"]
 
 
-class IncidentSerializer(VersionedSerializerMixin, ModelCheckedSerializer):
+class IncidentSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     governorate = VocabularyField(Governorate)
     incident_type = VocabularyField(IncidentType)
     weapons = VocabularyField(WeaponType, many=True, required=False)
@@ -63,12 +59,6 @@ class IncidentSerializer(VersionedSerializerMixin, ModelCheckedSerializer):
             "civilians_killed", "children_killed", "adult_women_killed", "injured", "is_massacre",
             "tolls_computed_at", "created_at", "updated_at",
         ]  # fmt: skip
-
-    def validate_attributions(self, attributions):
-        parties = [attribution["party"].pk for attribution in attributions]
-        if len(parties) != len(set(parties)):
-            raise serializers.ValidationError("Each party can be named once per incident.")
-        return attributions
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -132,21 +122,19 @@ class IncidentViewSet(
             .prefetch_related("weapons", "facilities_hit", "attributions__party")
         )
 
-    def new_record(self):
-        return Incident(case=self.case)
-
     def write(self, incident, values, expected_version):
         attributions = values.pop("attributions", None)
         return services.incident_write(
+            case=self.case,
+            actor=self.request.user,
             incident=incident,
             values=values,
-            attributions=attributions,
-            actor=self.request.user,
+            attributions=[dict(attribution) for attribution in attributions] if attributions is not None else None,
             expected_version=expected_version,
         )
 
 
-class VictimSerializer(ModelCheckedSerializer):
+class VictimSerializer(serializers.ModelSerializer):
     incident = serializers.SlugRelatedField(
         slug_field="reference", queryset=Incident.objects.all(), help_text="Reference of an incident of this case."
     )
@@ -167,13 +155,6 @@ class VictimSerializer(ModelCheckedSerializer):
             self.fields["incident"].queryset = Incident.objects.filter(case=case)
         if isinstance(self.instance, Victim):
             self.fields["incident"].read_only = True  # a victim is not moved to another incident
-
-    def validate(self, attrs):
-        age = attrs.get("age", getattr(self.instance, "age", None))
-        band = attrs.get("age_band", getattr(self.instance, "age_band", AgeBand.UNKNOWN))
-        if age_contradicts_band(age, band):
-            raise ValidationError({"age_band": [f"Age {age} does not fit the age band {band!r}."]})
-        return super().validate(attrs)
 
 
 class DuplicateLinkSerializer(serializers.Serializer):
@@ -238,13 +219,16 @@ class VictimViewSet(
         )
 
     def perform_create(self, serializer):
-        serializer.instance = services.victim_write(victim=Victim(), values=dict(serializer.validated_data))
+        values = dict(serializer.validated_data)
+        incident = values.pop("incident")
+        serializer.instance = services.victim_write(actor=self.request.user, values=values, incident=incident)
 
     def perform_update(self, serializer):
-        services.victim_write(victim=serializer.instance, values=dict(serializer.validated_data))
+        values = dict(serializer.validated_data)
+        services.victim_write(actor=self.request.user, values=values, victim=serializer.instance)
 
     def perform_destroy(self, instance):
-        services.victim_delete(victim=instance)
+        services.victim_delete(victim=instance, actor=self.request.user)
 
     @extend_schema(request=DuplicateLinkSerializer, responses=VictimSerializer)
     @action(detail=True, methods=["post"], url_path="duplicate-of")
@@ -253,8 +237,5 @@ class VictimViewSet(
         victim = self.get_object()
         link = DuplicateLinkSerializer(data=request.data, context=self.get_serializer_context())
         link.is_valid(raise_exception=True)
-        try:
-            services.victim_mark_duplicate(victim=victim, same_as=link.validated_data["duplicate_of"])
-        except services.DuplicateRefused as refusal:
-            raise ValidationError({"duplicate_of": [str(refusal)]}) from None
+        services.victim_mark_duplicate(victim=victim, same_as=link.validated_data["duplicate_of"], actor=request.user)
         return Response(VictimSerializer(victim, context=self.get_serializer_context()).data)

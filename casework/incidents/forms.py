@@ -1,6 +1,5 @@
 from django import forms
 from django.forms import inlineformset_factory
-from django.utils.translation import gettext_lazy as _
 
 from casework.incidents.models import (
     Attribution,
@@ -12,8 +11,8 @@ from casework.incidents.models import (
     Party,
     Victim,
     WeaponType,
-    age_contradicts_band,
 )
+from casework.incidents.services import ATTRIBUTION_FIELDS, VICTIM_FIELDS, VictimChange
 
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -58,13 +57,6 @@ class VictimForm(forms.ModelForm):
         model = Victim
         fields = ["name", "sex", "age", "age_band", "combatant_status", "status", "occupation"]
 
-    def clean(self):
-        cleaned = super().clean()
-        age, band = cleaned.get("age"), cleaned.get("age_band")
-        if age_contradicts_band(age, band):
-            self.add_error("age_band", _("Age %(age)s does not fit this age band.") % {"age": age})
-        return cleaned
-
 
 AttributionFormSet = inlineformset_factory(Incident, Attribution, form=AttributionForm, extra=0, can_delete=True)
 VictimFormSet = inlineformset_factory(Incident, Victim, form=VictimForm, extra=0, can_delete=True)
@@ -78,3 +70,34 @@ def incident_formsets(*, case, data=None, instance=None) -> tuple:
     for form in [*victims.forms, victims.empty_form]:
         form.fields["occupation"].queryset = Occupation.objects.available_for(case)
     return attributions, victims
+
+
+def incident_form_values(form: IncidentForm) -> dict:
+    """What the incident form gives the service: its fields as typed (the version travels separately)."""
+    return {name: form.cleaned_data[name] for name in IncidentForm.Meta.fields}
+
+
+# The services' field lists, not the forms' Meta.fields: an inline formset appends its foreign key to those.
+
+
+def attribution_rows(formset) -> list[dict]:
+    """The attributions the form leaves on the incident (rows marked for deletion or left empty dropped)."""
+    return [
+        {name: form.cleaned_data[name] for name in ATTRIBUTION_FIELDS if name in form.cleaned_data}
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
+
+
+def victim_changes(formset) -> list[VictimChange]:
+    """The victim rows of the form as changes for the service: new, changed, or deleted."""
+    changes = []
+    for form in formset.forms:
+        if not form.cleaned_data:
+            continue
+        if form.cleaned_data.get("DELETE"):
+            changes.append(VictimChange(victim=form.instance, values={}, delete=True))
+        elif form.has_changed() or form.instance.pk is None:
+            values = {name: form.cleaned_data[name] for name in VICTIM_FIELDS if name in form.cleaned_data}
+            changes.append(VictimChange(victim=form.instance, values=values))
+    return changes

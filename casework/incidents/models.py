@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from casework.cases.models import Case
+from casework.errors import ConstraintMessagesByField
 
 
 class VocabularyQuerySet(models.QuerySet):
@@ -14,7 +15,7 @@ class VocabularyQuerySet(models.QuerySet):
         return self.filter(Q(case__isnull=True) | Q(case=case), is_active=True)
 
 
-class VocabularyTerm(models.Model):
+class VocabularyTerm(ConstraintMessagesByField, models.Model):
     """A controlled-vocabulary entry. Shared terms are seeded; a case admin can add terms to a case."""
 
     case = models.ForeignKey(
@@ -41,19 +42,31 @@ class VocabularyTerm(models.Model):
             return self.name_ar
         return self.name
 
+    @staticmethod
+    def vocabulary_constraint_fields(prefix: str) -> dict[str, str]:
+        return {f"{prefix}_shared_code_unique": "code", f"{prefix}_case_code_unique": "code"}
+
     @classmethod
     def vocabulary_constraints(cls, prefix: str) -> list[models.BaseConstraint]:
         return [
             models.UniqueConstraint(
-                fields=["code"], condition=Q(case__isnull=True), name=f"{prefix}_shared_code_unique"
+                fields=["code"],
+                condition=Q(case__isnull=True),
+                name=f"{prefix}_shared_code_unique",
+                violation_error_message=_("A shared term with this code already exists."),
             ),
             models.UniqueConstraint(
-                fields=["case", "code"], condition=Q(case__isnull=False), name=f"{prefix}_case_code_unique"
+                fields=["case", "code"],
+                condition=Q(case__isnull=False),
+                name=f"{prefix}_case_code_unique",
+                violation_error_message=_("This case already has a term with this code."),
             ),
         ]
 
 
 class Governorate(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("governorate")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("governorate")
         verbose_name_plural = _("governorates")
@@ -61,6 +74,8 @@ class Governorate(VocabularyTerm):
 
 
 class IncidentType(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("incidenttype")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("incident type")
         verbose_name_plural = _("incident types")
@@ -68,6 +83,8 @@ class IncidentType(VocabularyTerm):
 
 
 class WeaponType(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("weapontype")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("weapon type")
         verbose_name_plural = _("weapon types")
@@ -75,6 +92,8 @@ class WeaponType(VocabularyTerm):
 
 
 class FacilityType(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("facilitytype")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("facility type")
         verbose_name_plural = _("facility types")
@@ -82,6 +101,8 @@ class FacilityType(VocabularyTerm):
 
 
 class Occupation(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("occupation")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("occupation category")
         verbose_name_plural = _("occupation categories")
@@ -89,6 +110,8 @@ class Occupation(VocabularyTerm):
 
 
 class Party(VocabularyTerm):
+    constraint_fields = VocabularyTerm.vocabulary_constraint_fields("party")
+
     class Meta(VocabularyTerm.Meta):
         verbose_name = _("party")
         verbose_name_plural = _("parties")
@@ -109,7 +132,7 @@ class IncidentQuerySet(models.QuerySet):
         return self.select_related("case", "governorate", "incident_type").prefetch_related("weapons")
 
 
-class Incident(models.Model):
+class Incident(ConstraintMessagesByField, models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="incidents")
     reference = models.CharField(_("reference"), max_length=40)
     title = models.CharField(_("title"), max_length=300)
@@ -141,7 +164,7 @@ class Incident(models.Model):
     # Raised by every edit through a service; an edit made from an older version is refused (no lost update).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    # Tolls derived from the victims by a worker task (incident_refresh_tolls); a cache, never typed in.
+    # Tolls derived from the victims in the same transaction as every victim change; a cache, never typed in.
     civilians_killed = models.PositiveIntegerField(_("civilians killed"), default=0, editable=False)
     children_killed = models.PositiveIntegerField(_("children killed"), default=0, editable=False)
     adult_women_killed = models.PositiveIntegerField(_("adult women killed"), default=0, editable=False)
@@ -152,36 +175,56 @@ class Incident(models.Model):
     history = HistoricalRecords(excluded_fields=["tolls_computed_at", "updated_at"])
     objects = IncidentQuerySet.as_manager()
 
+    constraint_fields = {
+        "incident_reference_unique_per_case": "reference",
+        "incident_date_precision_valid": "date_precision",
+        "incident_ends_after_start": "end_time",
+        "incident_latitude_range": "latitude",
+        "incident_longitude_range": "longitude",
+        "incident_lat_lon_together": "latitude",
+    }
+
     class Meta:
         ordering = ["-start_time"]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         constraints = [
-            models.UniqueConstraint(fields=["case", "reference"], name="incident_reference_unique_per_case"),
+            models.UniqueConstraint(
+                fields=["case", "reference"],
+                name="incident_reference_unique_per_case",
+                violation_error_message=_("An incident with this reference already exists in this case."),
+            ),
             models.CheckConstraint(
-                condition=Q(date_precision__in=DatePrecision.values), name="incident_date_precision_valid"
+                condition=Q(date_precision__in=DatePrecision.values),
+                name="incident_date_precision_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
             models.CheckConstraint(
                 condition=Q(end_time__isnull=True) | Q(end_time__gte=F("start_time")),
                 name="incident_ends_after_start",
+                violation_error_message=_("The end cannot be before the start."),
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="incident_latitude_range",
+                violation_error_message=_("The latitude must be between -90 and 90."),
             ),
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="incident_longitude_range",
+                violation_error_message=_("The longitude must be between -180 and 180."),
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(latitude__isnull=False, longitude__isnull=False),
                 name="incident_lat_lon_together",
+                violation_error_message=_("Give both latitude and longitude, or neither."),
             ),
             models.CheckConstraint(
                 condition=Q(children_killed__lte=F("civilians_killed"))
                 & Q(adult_women_killed__lte=F("civilians_killed")),
                 name="incident_toll_parts_within_total",
+                violation_error_message=_("Children and adult women killed cannot outnumber the civilians killed."),
             ),
         ]
 
@@ -199,7 +242,7 @@ class AttributionConfidence(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class Attribution(models.Model):
+class Attribution(ConstraintMessagesByField, models.Model):
     """Who is held responsible for an incident, how sure the team is, and on what basis."""
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="attributions")
@@ -212,16 +255,32 @@ class Attribution(models.Model):
 
     history = HistoricalRecords()
 
+    constraint_fields = {
+        "one_attribution_per_party": "party",
+        "attribution_confidence_valid": "confidence",
+        "attribution_basis_required": "basis",
+    }
+
     class Meta:
         ordering = ["incident", "id"]
         verbose_name = _("attribution")
         verbose_name_plural = _("attributions")
         constraints = [
-            models.UniqueConstraint(fields=["incident", "party"], name="one_attribution_per_party"),
-            models.CheckConstraint(
-                condition=Q(confidence__in=AttributionConfidence.values), name="attribution_confidence_valid"
+            models.UniqueConstraint(
+                fields=["incident", "party"],
+                name="one_attribution_per_party",
+                violation_error_message=_("This party is already named for this incident."),
             ),
-            models.CheckConstraint(condition=~Q(basis=""), name="attribution_basis_required"),
+            models.CheckConstraint(
+                condition=Q(confidence__in=AttributionConfidence.values),
+                name="attribution_confidence_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(basis=""),
+                name="attribution_basis_required",
+                violation_error_message=_("Say what the attribution rests on."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -285,7 +344,7 @@ class VictimQuerySet(models.QuerySet):
         return self.filter(duplicate_of__isnull=True)
 
 
-class Victim(models.Model):
+class Victim(ConstraintMessagesByField, models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
     name = models.CharField(_("name"), max_length=300, blank=True)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
@@ -317,26 +376,61 @@ class Victim(models.Model):
     history = HistoricalRecords()
     objects = VictimQuerySet.as_manager()
 
+    constraint_fields = {
+        "victim_sex_valid": "sex",
+        "victim_age_band_valid": "age_band",
+        "victim_combatant_status_valid": "combatant_status",
+        "victim_status_valid": "status",
+        "victim_age_plausible": "age",
+        "victim_age_matches_band": "age_band",
+        "victim_not_duplicate_of_itself": "duplicate_of",
+    }
+
     class Meta:
         ordering = ["incident", "id"]
         verbose_name = _("victim")
         verbose_name_plural = _("victims")
         constraints = [
-            models.CheckConstraint(condition=Q(sex__in=Sex.values), name="victim_sex_valid"),
-            models.CheckConstraint(condition=Q(age_band__in=AgeBand.values), name="victim_age_band_valid"),
             models.CheckConstraint(
-                condition=Q(combatant_status__in=CombatantStatus.values), name="victim_combatant_status_valid"
+                condition=Q(sex__in=Sex.values),
+                name="victim_sex_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
-            models.CheckConstraint(condition=Q(status__in=VictimStatus.values), name="victim_status_valid"),
-            models.CheckConstraint(condition=Q(age__isnull=True) | Q(age__lte=130), name="victim_age_plausible"),
+            models.CheckConstraint(
+                condition=Q(age_band__in=AgeBand.values),
+                name="victim_age_band_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(combatant_status__in=CombatantStatus.values),
+                name="victim_combatant_status_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=VictimStatus.values),
+                name="victim_status_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(age__isnull=True) | Q(age__lte=130),
+                name="victim_age_plausible",
+                violation_error_message=_("An age over 130 is not plausible."),
+            ),
             models.CheckConstraint(
                 condition=Q(age__isnull=True)
                 | Q(age_band=AgeBand.UNKNOWN)
                 | Q(age__lt=ADULT_AGE, age_band=AgeBand.CHILD)
                 | Q(age__gte=ADULT_AGE, age_band=AgeBand.ADULT),
                 name="victim_age_matches_band",
+                violation_error_message=_(
+                    "The age does not fit this age band: a child is under 18, an adult 18 or over."
+                ),
             ),
-            models.CheckConstraint(condition=~Q(duplicate_of=F("id")), name="victim_not_duplicate_of_itself"),
+            models.CheckConstraint(
+                condition=~Q(duplicate_of=F("id")),
+                name="victim_not_duplicate_of_itself",
+                violation_error_message=_("A record cannot be a duplicate of itself."),
+            ),
         ]
         indexes = [
             # Victims of an incident with a status (lists and counts): answered from the index alone.

@@ -1,11 +1,48 @@
+"""Writes for incidents, their attributions and victims: the one door every screen, the API, the admin, the
+spreadsheet import and commands go through. Each write runs the model's checks, claims the version, and
+recomputes the incident's tolls in the same transaction, so a page never shows tolls older than its victims.
+"""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.cases.models import Case
 from casework.cases.versioning import version_claim
-from casework.incidents.models import Attribution, Incident, Victim, VictimQuerySet, VictimStatus
+from casework.errors import Refused, checked, refusal_from_integrity_error
+from casework.incidents.models import (
+    Attribution,
+    FacilityType,
+    Governorate,
+    Incident,
+    IncidentType,
+    Occupation,
+    Party,
+    Victim,
+    VictimQuerySet,
+    VictimStatus,
+    WeaponType,
+)
+
+INCIDENT_FIELDS = (
+    "reference", "title", "description", "start_time", "end_time", "date_precision", "governorate", "district",
+    "locality", "latitude", "longitude", "incident_type",
+)  # fmt: skip
+INCIDENT_TERMS = {"weapons": WeaponType, "facilities_hit": FacilityType}
+VICTIM_FIELDS = ("name", "sex", "age", "age_band", "combatant_status", "status", "occupation", "notes")
+ATTRIBUTION_FIELDS = ("party", "confidence", "basis")
+VOCABULARY_FIELDS = {
+    "governorate": Governorate,
+    "incident_type": IncidentType,
+    "occupation": Occupation,
+    "party": Party,
+}
 
 
 def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
@@ -26,111 +63,219 @@ def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
 
 
 def incident_refresh_tolls(*, incident_id: int) -> bool:
-    """Recompute and store the cached tolls. Idempotent; returns False if the incident is gone.
+    """Recompute and store the cached tolls; every victim write calls it in its own transaction. Idempotent;
+    False if the incident is gone.
 
     A queryset update on purpose: a recomputed cache is not an edit anyone made, so it stays out of the
-    revision history.
+    revision history and does not move the version.
     """
     tolls = incident_tolls(incident_id=incident_id)
     updated = Incident.objects.filter(pk=incident_id).update(**tolls, tolls_computed_at=timezone.now())
     return updated == 1
 
 
-def incident_schedule_toll_refresh(*, incident_id: int) -> None:
-    """Ask a worker to recompute the tolls once the current transaction commits."""
-    from casework.incidents.tasks import incident_refresh_tolls_task
-
-    incident_refresh_tolls_task.delay_on_commit(incident_id)
+def incidents_refresh_tolls(*, incident_ids: Iterable[int]) -> None:
+    for incident_id in sorted(set(incident_ids)):
+        incident_refresh_tolls(incident_id=incident_id)
 
 
-def incident_save(*, form, attributions, victims, actor, expected_version: int | None) -> Incident:
-    """Save an incident with its attribution and victim rows in one transaction.
+def _check_terms(case: Case, values: Mapping[str, Any]) -> None:
+    """Vocabulary terms must be shared ones or the case's own: a term of another case is refused."""
+    for name, model in VOCABULARY_FIELDS.items():
+        term = values.get(name)
+        if term is not None and not model.objects.available_for(case).filter(pk=term.pk).exists():
+            raise Refused(_("“%(term)s” is not a term this case may use.") % {"term": term}, field=name)
+    for name, model in INCIDENT_TERMS.items():
+        terms = list(values.get(name) or ())
+        available = set(
+            model.objects.available_for(case).filter(pk__in=[t.pk for t in terms]).values_list("pk", flat=True)
+        )
+        unknown = [term for term in terms if term.pk not in available]
+        if unknown:
+            raise Refused(
+                _("Not terms this case may use: %(terms)s.") % {"terms": ", ".join(str(term) for term in unknown)},
+                field=name,
+            )
 
-    For an existing incident, `expected_version` is the version the person started editing from; if
-    someone saved in between, EditConflict is raised and nothing is written.
-    """
-    with transaction.atomic():
-        incident = form.instance
-        if incident.pk is not None:
-            version_claim(incident, expected_version=expected_version or 0)
-        else:
-            incident.created_by = actor
-        incident = form.save()
-        attributions.instance = incident
-        victims.instance = incident
-        attributions.save()
-        victims.save()
-        incident_schedule_toll_refresh(incident_id=incident.pk)
-    return incident
+
+def _save_checked(instance, *, update_fields: list[str] | None = None, exclude: list[str] | None = None) -> None:
+    checked(instance, exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise refusal_from_integrity_error(type(instance), error) from None
+
+
+@dataclass(frozen=True)
+class VictimChange:
+    """One victim row of an incident form: `victim` (new or existing) and its `values`, or `delete`."""
+
+    victim: Victim
+    values: Mapping[str, Any]
+    delete: bool = False
 
 
 def incident_write(
-    *, incident: Incident, values: dict, attributions: list[dict] | None, actor, expected_version: int | None
+    *,
+    case: Case,
+    actor,
+    values: Mapping[str, Any],
+    incident: Incident | None = None,
+    expected_version: int | None = None,
+    attributions: list[Mapping[str, Any]] | None = None,
+    victims: Iterable[VictimChange] = (),
 ) -> Incident:
-    """Create or change an incident from checked values (the API's way in).
+    """Create an incident (`incident` None or unsaved) or change one, with its attributions and victim rows,
+    in one transaction; the tolls are recomputed before it commits.
 
-    Many-to-many values (weapons, facilities_hit) replace the current set; `attributions`, when given,
-    replace the incident's attributions. For an existing incident, `expected_version` must be the version
-    the person read, or EditConflict is raised and nothing is written.
+    `values` holds the incident's fields (INCIDENT_FIELDS and the term lists weapons / facilities_hit); only
+    those given change. `attributions`, when given, replace the incident's attributions. An existing incident
+    is changed only from `expected_version` (the version the person read): otherwise EditConflict, and
+    nothing is written. Refused names the field of any rule broken.
     """
-    many_to_many = {name: values.pop(name) for name in ("weapons", "facilities_hit") if name in values}
+    unknown = set(values) - set(INCIDENT_FIELDS) - set(INCIDENT_TERMS)
+    if unknown:
+        raise ValueError(f"Not incident fields: {sorted(unknown)}")
+    _check_terms(case, values)
     with transaction.atomic():
-        if incident.pk is not None:
-            version_claim(incident, expected_version=expected_version or 0)
-        else:
+        if incident is None:
+            incident = Incident(case=case)
+        creating = incident.pk is None
+        if creating:
+            incident.case = case
             incident.created_by = actor
-        for name, value in values.items():
-            setattr(incident, name, value)
-        incident.save()
-        for name, terms in many_to_many.items():
-            getattr(incident, name).set(terms)
+        else:
+            if incident.case_id != case.pk:
+                raise Refused(_("This incident belongs to another case."))
+            version_claim(incident, expected_version=expected_version if expected_version is not None else -1)
+        changed = [name for name in INCIDENT_FIELDS if name in values]
+        for name in changed:
+            setattr(incident, name, values[name])
+        incident._history_user = actor
+        _save_checked(incident, update_fields=None if creating else [*changed, "updated_at"])
+        for name in INCIDENT_TERMS:
+            if name in values:
+                getattr(incident, name).set(values[name])
         if attributions is not None:
-            incident.attributions.all().delete()
-            for attribution in attributions:
-                Attribution.objects.create(incident=incident, **attribution)
-        incident_schedule_toll_refresh(incident_id=incident.pk)
+            _replace_attributions(incident, attributions, actor=actor)
+        for change in victims:
+            if change.delete:
+                if change.victim.pk is not None:
+                    _victim_delete(change.victim, incident=incident, actor=actor)
+            else:
+                _victim_save(change.victim, incident=incident, values=change.values, actor=actor)
+        incident_refresh_tolls(incident_id=incident.pk)
+    incident.refresh_from_db(fields=["version", "civilians_killed", "children_killed", "adult_women_killed",
+                                     "injured", "is_massacre", "tolls_computed_at"])  # fmt: skip
     return incident
 
 
-def victim_write(*, victim: Victim, values: dict) -> Victim:
-    """Create or change a victim; the incident's tolls are recomputed after the commit."""
-    with transaction.atomic():
-        for name, value in values.items():
-            setattr(victim, name, value)
-        victim.save()
-        incident_schedule_toll_refresh(incident_id=victim.incident_id)
+def _replace_attributions(incident: Incident, attributions: list[Mapping[str, Any]], *, actor) -> None:
+    parties = [attribution.get("party") for attribution in attributions]
+    if len({party.pk for party in parties if party is not None}) != len(parties):
+        raise Refused(_("Each party can be named once per incident."), field="attributions")
+    incident.attributions.all().delete()
+    for values in attributions:
+        unknown = set(values) - set(ATTRIBUTION_FIELDS)
+        if unknown:
+            raise ValueError(f"Not attribution fields: {sorted(unknown)}")
+        _check_terms(incident.case, values)
+        attribution = Attribution(incident=incident, **values)
+        attribution._history_user = actor
+        _save_checked(attribution)
+
+
+def _victim_save(victim: Victim, *, incident: Incident, values: Mapping[str, Any], actor) -> Victim:
+    unknown = set(values) - set(VICTIM_FIELDS)
+    if unknown:
+        raise ValueError(f"Not victim fields: {sorted(unknown)}")
+    _check_terms(incident.case, values)
+    creating = victim.pk is None
+    if creating:
+        victim.incident = incident
+    elif victim.incident_id != incident.pk:
+        raise Refused(_("A victim is not moved to another incident."), field="incident")
+    changed = [name for name in VICTIM_FIELDS if name in values]
+    for name in changed:
+        setattr(victim, name, values[name])
+    victim._history_user = actor
+    # The duplicate link is a reviewer's decision (victim_mark_duplicate), not part of an edit.
+    _save_checked(victim, update_fields=None if creating else changed, exclude=["duplicate_of"])
     return victim
 
 
-def victim_delete(*, victim: Victim) -> None:
+def _victim_delete(victim: Victim, *, incident: Incident, actor) -> None:
+    if victim.incident_id != incident.pk:
+        raise Refused(_("This victim belongs to another incident."))
+    if victim.duplicates.exists():
+        raise Refused(_("Other records are linked to this one as duplicates; link them elsewhere first."))
+    victim._history_user = actor
+    victim.delete()
+
+
+def victim_write(*, actor, values: Mapping[str, Any], victim: Victim | None = None, incident: Incident | None = None):
+    """Add a victim to `incident`, or change `victim`; the incident's tolls are recomputed in the same
+    transaction. Refused names the field of any rule broken (age and age band, say)."""
+    if victim is None:
+        if incident is None:
+            raise ValueError("A new victim needs its incident.")
+        victim = Victim()
+    incident = incident or victim.incident
+    with transaction.atomic():
+        _victim_save(victim, incident=incident, values=values, actor=actor)
+        incident_refresh_tolls(incident_id=incident.pk)
+    return victim
+
+
+def victim_delete(*, victim: Victim, actor) -> None:
     with transaction.atomic():
         incident_id = victim.incident_id
-        victim.delete()
-        incident_schedule_toll_refresh(incident_id=incident_id)
+        _victim_delete(victim, incident=victim.incident, actor=actor)
+        incident_refresh_tolls(incident_id=incident_id)
 
 
-class DuplicateRefused(ValueError):
-    """A duplicate link the rules do not allow; the message is shown to the person."""
+def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -> int:
+    """Add many new victims at once (a spreadsheet import): every row checked like a form row, written in
+    batches, then each touched incident's tolls recomputed, all in the caller's transaction."""
+    from simple_history.utils import bulk_create_with_history
+
+    rows = []
+    for incident, victim in incident_victims:
+        victim.incident = incident
+        checked(victim, exclude=["duplicate_of"])
+        rows.append(victim)
+    with transaction.atomic():
+        if rows:
+            bulk_create_with_history(rows, Victim, batch_size=500, default_user=actor)
+        incidents_refresh_tolls(incident_ids=[victim.incident_id for victim in rows])
+    return len(rows)
 
 
-def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None) -> Victim:
+def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None) -> Victim:
     """A reviewer's finding that two records are one person: `victim` is then counted only through `same_as`.
 
     Links point at the record that is counted, never along a chain, so each person is counted exactly once.
     """
     if same_as is not None:
         if same_as.pk == victim.pk:
-            raise DuplicateRefused(_("A record cannot be a duplicate of itself."))
+            raise Refused(_("A record cannot be a duplicate of itself."), field="duplicate_of")
         if same_as.incident.case_id != victim.incident.case_id:
-            raise DuplicateRefused(_("Both records must belong to the same case."))
+            raise Refused(_("Both records must belong to the same case."), field="duplicate_of")
         if same_as.duplicate_of_id is not None:
-            raise DuplicateRefused(
-                _("Record %(id)s is itself a duplicate; link to the record it duplicates.") % {"id": same_as.pk}
+            raise Refused(
+                _("Record %(id)s is itself a duplicate; link to the record it duplicates.") % {"id": same_as.pk},
+                field="duplicate_of",
             )
         if victim.duplicates.exists():
-            raise DuplicateRefused(_("Other records are linked to this one; link them elsewhere first."))
+            raise Refused(_("Other records are linked to this one; link them elsewhere first."), field="duplicate_of")
     with transaction.atomic():
+        previous_incident_id = victim.duplicate_of.incident_id if victim.duplicate_of_id else None
         victim.duplicate_of = same_as
+        victim._history_user = actor
         victim.save(update_fields=["duplicate_of"])
-        incident_schedule_toll_refresh(incident_id=victim.incident_id)
+        incidents_refresh_tolls(
+            incident_ids={victim.incident_id, same_as.incident_id if same_as else victim.incident_id}
+            | ({previous_incident_id} if previous_incident_id else set())
+        )
     return victim

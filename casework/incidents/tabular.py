@@ -43,7 +43,7 @@ from casework.incidents.models import (
     WeaponType,
     age_contradicts_band,
 )
-from casework.incidents.services import incident_schedule_toll_refresh
+from casework.incidents.services import incidents_refresh_tolls
 
 INCIDENT_COLUMNS = [
     "incident_reference", "incident_title", "incident_date", "date_precision", "governorate", "district",
@@ -722,8 +722,7 @@ def _write(case: Case, plans: list[_PlannedIncident], actor) -> None:
             victims.append(victim)
     if victims:
         bulk_create_with_history(victims, Victim, batch_size=500, default_user=actor)
-    for incident in touched:
-        incident_schedule_toll_refresh(incident_id=incident.pk)
+    incidents_refresh_tolls(incident_ids=[incident.pk for incident in touched])
 
 
 # Export cells ----------------------------------------------------------------------------------------------

@@ -15,10 +15,16 @@ from django.utils.translation import gettext_lazy
 
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
-from casework.cases.versioning import EditConflict
+from casework.errors import Refused, add_refusal_to_form
 from casework.incidents import services, tabular
 from casework.incidents.filters import IncidentFilter, VictimFilter
-from casework.incidents.forms import IncidentForm, incident_formsets
+from casework.incidents.forms import (
+    IncidentForm,
+    attribution_rows,
+    incident_form_values,
+    incident_formsets,
+    victim_changes,
+)
 from casework.incidents.models import Incident, Victim
 from casework.web.listing import paginated
 
@@ -88,15 +94,17 @@ def incident_edit(request: HttpRequest, reference: str, incident_id: int | None 
     if request.method == "POST":
         if form.is_valid() and attributions.is_valid() and victims.is_valid():
             try:
-                incident = services.incident_save(
-                    form=form,
-                    attributions=attributions,
-                    victims=victims,
+                incident = services.incident_write(
+                    case=case,
                     actor=request.user,
+                    incident=incident,
+                    values=incident_form_values(form),
                     expected_version=form.cleaned_data.get("version"),
+                    attributions=attribution_rows(attributions),
+                    victims=victim_changes(victims),
                 )
-            except EditConflict as conflict:
-                form.add_error(None, str(conflict))
+            except Refused as refusal:
+                add_refusal_to_form(form, refusal)
             else:
                 messages.success(request, _("Incident %(ref)s saved.") % {"ref": incident.reference})
                 return redirect("incidents:incident_detail", reference=case.reference, incident_id=incident.pk)

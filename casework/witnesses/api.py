@@ -10,12 +10,10 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
 from casework.api import (
     CaseScopedViewMixin,
-    ModelCheckedSerializer,
     VersionedSerializerMixin,
     VersionedWriteMixin,
 )
@@ -34,7 +32,7 @@ from casework.witnesses.models import (
 )
 
 
-class WitnessSerializer(VersionedSerializerMixin, ModelCheckedSerializer):
+class WitnessSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     class Meta:
         model = Witness
         fields = [
@@ -83,12 +81,14 @@ class WitnessViewSet(
         query = self.request.query_params.get("q", "").strip()
         return witnesses.filter(pseudonym__icontains=query) if query else witnesses
 
-    def new_record(self):
-        return Witness(case=self.case)
-
     def write(self, witness, values, expected_version):
         return services.witness_write(
-            witness=witness, values=values, actor=self.request.user, expected_version=expected_version
+            case=self.case,
+            actor=self.request.user,
+            witness=witness,
+            values=values,
+            expected_version=expected_version,
+            request=self.request,
         )
 
     @extend_schema(request=RevealSerializer, responses=IdentitySerializer)
@@ -99,30 +99,32 @@ class WitnessViewSet(
         witness.refresh_from_db(fields=IDENTITY_FIELDS)  # the list leaves them out; one query for all
         form = RevealSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            identity = services.witness_reveal_identity(
-                witness=witness, actor=request.user, reason=form.validated_data["reason"], request=request
-            )
-        except services.ReviewRefused as refusal:
-            raise ValidationError({"reason": [str(refusal)]}) from None
+        identity = services.witness_reveal_identity(
+            witness=witness, actor=request.user, reason=form.validated_data["reason"], request=request
+        )
         response = Response(identity)
         response["Cache-Control"] = "no-store"
         return response
 
 
-class ConsentSerializer(ModelCheckedSerializer):
+class ConsentSerializer(serializers.ModelSerializer):
     witness = serializers.PrimaryKeyRelatedField(queryset=Witness.objects.all())
     witness_pseudonym = serializers.CharField(source="witness.pseudonym", read_only=True)
     recorded_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
     in_force = serializers.SerializerMethodField()
+    name_confirmed = serializers.BooleanField(
+        source="name_sharing_confirmed",
+        read_only=True,
+        help_text="Whether a case admin confirmed that the name may be shared (until then only the pseudonym is).",
+    )
 
     class Meta:
         model = Consent
         fields = [
-            "id", "witness", "witness_pseudonym", "scope", "allows_name", "given_on", "method", "withdrawn_on",
-            "notes", "recorded_by", "recorded_at", "in_force",
+            "id", "witness", "witness_pseudonym", "scope", "allows_name", "name_confirmed", "given_on", "method",
+            "withdrawn_on", "withdrawal_reason", "superseded_on", "notes", "recorded_by", "recorded_at", "in_force",
         ]  # fmt: skip
-        read_only_fields = ["recorded_at"]
+        read_only_fields = ["recorded_at", "withdrawn_on", "withdrawal_reason", "superseded_on"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -131,13 +133,12 @@ class ConsentSerializer(ModelCheckedSerializer):
             self.fields["witness"].queryset = Witness.objects.filter(case=case)
 
     def get_in_force(self, consent) -> bool:
-        today = timezone.localdate()
-        return consent.given_on <= today and (consent.withdrawn_on is None or consent.withdrawn_on > today)
+        return consent.in_force_on(timezone.localdate())
 
 
 class WithdrawSerializer(serializers.Serializer):
     withdrawn_on = serializers.DateField(required=False, help_text="From when; today if left out.")
-    notes = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(help_text="Why, as the witness said it (kept with the consent).")
 
 
 class ConsentViewSet(
@@ -156,6 +157,7 @@ class ConsentViewSet(
     lookup_url_kwarg = "consent_id"
     read_permission = access.VIEW_CASE
     write_permission = access.EDIT_RECORDS
+    action_permissions = {"confirm_name": access.MANAGE_TEAM}
 
     def get_queryset(self):
         return (
@@ -175,14 +177,20 @@ class ConsentViewSet(
         consent = self.get_object()
         form = WithdrawSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            services.consent_withdraw(
-                consent=consent,
-                withdrawn_on=form.validated_data.get("withdrawn_on") or timezone.localdate(),
-                notes=form.validated_data["notes"],
-            )
-        except services.ReviewRefused as refusal:
-            raise ValidationError({"withdrawn_on": [str(refusal)]}) from None
+        services.consent_withdraw(
+            consent=consent,
+            withdrawn_on=form.validated_data.get("withdrawn_on") or timezone.localdate(),
+            reason=form.validated_data["reason"],
+            actor=request.user,
+        )
+        return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
+
+    @extend_schema(request=None, responses=ConsentSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-name")
+    def confirm_name(self, request, reference, consent_id):
+        """A case admin confirms that the witness agreed to share their name in this scope."""
+        consent = self.get_object()
+        services.consent_confirm_name(consent=consent, actor=request.user)
         return Response(ConsentSerializer(consent, context=self.get_serializer_context()).data)
 
 
@@ -194,7 +202,7 @@ class TranslationSerializer(serializers.ModelSerializer):
         fields = ["language", "text"]
 
 
-class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
+class TestimonySerializer(VersionedSerializerMixin, serializers.ModelSerializer):
     witness = serializers.PrimaryKeyRelatedField(queryset=Witness.objects.all())
     witness_pseudonym = serializers.CharField(source="witness.pseudonym", read_only=True)
     incidents = serializers.SlugRelatedField(
@@ -229,25 +237,21 @@ class TestimonySerializer(VersionedSerializerMixin, ModelCheckedSerializer):
             self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
             self.fields["recordings"].child_relation.queryset = MediaItem.objects.filter(case=case)
 
-    def validate_incidents(self, incidents):
-        if not incidents:
-            raise serializers.ValidationError("Name at least one incident the testimony is about.")
-        return incidents
-
     def validate_translations(self, translations):
         languages = [translation["language"] for translation in translations]
         if len(languages) != len(set(languages)):
             raise serializers.ValidationError("One translation per language.")
         return translations
 
-    def server_values(self) -> dict:
-        user = self.context["request"].user
-        return {**super().server_values(), "created_by": user, "interviewer": user}
-
 
 class ReviewSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=[("verify", "verify"), ("reject", "reject")])
     reason = serializers.CharField(required=False, allow_blank=True, default="")
+    version = serializers.IntegerField(help_text="The version of the testimony you read; 409 if it changed since.")
+
+
+class SubmitSerializer(serializers.Serializer):
+    version = serializers.IntegerField(required=False, help_text="The version you submit; 409 if it changed since.")
 
 
 class TestimonyFilter(django_filters.FilterSet):
@@ -301,33 +305,31 @@ class TestimonyViewSet(
             )
         )
 
-    def new_record(self):
-        return Testimony(case=self.case)
-
     def write(self, testimony, values, expected_version):
         translations = values.pop("translations", None)
-        if "media_items" in values:
-            values["recordings"] = values.pop("media_items")
-        try:
-            return services.testimony_write(
-                testimony=testimony,
-                values=values,
-                translations=translations,
-                actor=self.request.user,
-                expected_version=expected_version,
-            )
-        except services.ReviewRefused as refusal:
-            raise ValidationError({"status": [str(refusal)]}) from None
+        incidents = values.pop("incidents", None)
+        recordings = values.pop("media_items", None)
+        return services.testimony_write(
+            case=self.case,
+            actor=self.request.user,
+            testimony=testimony,
+            values=values,
+            expected_version=expected_version,
+            incidents=incidents,
+            translations=[dict(row) for row in translations] if translations is not None else None,
+            recordings=recordings,
+        )
 
-    @extend_schema(request=None, responses=TestimonySerializer)
+    @extend_schema(request=SubmitSerializer, responses=TestimonySerializer)
     @action(detail=True, methods=["post"])
     def submit(self, request, reference, testimony_id):
         testimony = self.get_object()
-        try:
-            services.testimony_submit(testimony=testimony, actor=request.user)
-        except services.ReviewRefused as refusal:
-            raise ValidationError({"status": [str(refusal)]}) from None
-        return Response(self.get_serializer(testimony).data)
+        form = SubmitSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.testimony_submit(
+            testimony=testimony, actor=request.user, expected_version=form.validated_data.get("version")
+        )
+        return Response(self.get_serializer(self.get_queryset().get(pk=testimony.pk)).data)
 
     @extend_schema(request=ReviewSerializer, responses=TestimonySerializer)
     @action(detail=True, methods=["post"])
@@ -335,13 +337,11 @@ class TestimonyViewSet(
         testimony = self.get_object()
         form = ReviewSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        try:
-            services.testimony_review(
-                testimony=testimony,
-                reviewer=request.user,
-                verified=form.validated_data["decision"] == "verify",
-                reason=form.validated_data["reason"],
-            )
-        except services.ReviewRefused as refusal:
-            raise ValidationError({"decision": [str(refusal)]}) from None
+        services.testimony_review(
+            testimony=testimony,
+            reviewer=request.user,
+            verified=form.validated_data["decision"] == "verify",
+            reason=form.validated_data["reason"],
+            expected_version=form.validated_data["version"],
+        )
         return Response(self.get_serializer(self.get_queryset().get(pk=testimony.pk)).data)

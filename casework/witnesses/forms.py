@@ -1,9 +1,11 @@
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from casework.evidence.models import MediaItem
 from casework.incidents.models import Incident
-from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, ConsentScope, Testimony, TestimonyTranslation, Witness
+from casework.witnesses.services import TESTIMONY_FIELDS
 
 LANGUAGE_CHOICES = [("ar", _("Arabic")), ("en", _("English")), ("ku", _("Kurdish")), ("fr", _("French"))]
 
@@ -36,28 +38,41 @@ class WitnessForm(forms.ModelForm):
     def profile_fields(self):
         return [self[name] for name in self.Meta.fields if name not in IDENTITY_FIELDS]
 
-    def save(self, commit=True):
-        witness = super().save(commit=False)
-        if witness.pk:
-            # An empty identity input means "unchanged": put back the stored value.
-            stored = Witness.objects.get(pk=witness.pk)
-            for name in IDENTITY_FIELDS:
-                if not self.cleaned_data.get(name):
-                    setattr(witness, name, getattr(stored, name))
-        if commit:
-            witness.save()
-        return witness
+    def _post_clean(self):
+        # The service checks and writes; an identity left empty keeps what is stored, so do not validate the
+        # form's copy of the record here (it would hold the empty inputs).
+        pass
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
 
 
 class ConsentForm(forms.ModelForm):
+    """A consent for one or several scopes at once; each becomes its own record, superseding the older one."""
+
+    scopes = forms.MultipleChoiceField(
+        label=_("Scopes"), choices=ConsentScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
     class Meta:
         model = Consent
-        fields = ["scope", "allows_name", "given_on", "method", "withdrawn_on", "notes"]
+        fields = ["allows_name", "given_on", "method", "notes"]
         widgets = {
             "given_on": forms.DateInput(attrs={"type": "date"}),
-            "withdrawn_on": forms.DateInput(attrs={"type": "date"}),
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
+
+    field_order = ["scopes", "allows_name", "given_on", "method", "notes"]
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in self.Meta.fields}
+
+
+class ConsentWithdrawForm(forms.Form):
+    withdrawn_on = forms.DateField(
+        label=_("Withdrawn on"), initial=timezone.localdate, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class TestimonyForm(forms.ModelForm):
@@ -83,11 +98,23 @@ class TestimonyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.case = case
         self.fields["version"].initial = self.instance.version
-        self.fields["witness"].queryset = Witness.objects.filter(case=case)
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).defer(*IDENTITY_FIELDS)
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
         self.fields["recordings"].queryset = case.media_items.filter(kind__in=["audio", "video"])
         if self.instance.pk:
             self.initial["recordings"] = list(self.instance.media_items.values_list("pk", flat=True))
+
+    def values(self) -> dict:
+        return {name: self.cleaned_data[name] for name in TESTIMONY_FIELDS}
+
+
+def translation_rows(formset) -> list[dict]:
+    """The translations the form leaves (rows marked for deletion or left empty dropped)."""
+    return [
+        {"language": form.cleaned_data["language"], "text": form.cleaned_data["text"]}
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE")
+    ]
 
 
 TranslationFormSet = forms.inlineformset_factory(
@@ -105,6 +132,7 @@ TranslationFormSet = forms.inlineformset_factory(
 
 class ReviewForm(forms.Form):
     decision = forms.ChoiceField(choices=[("verify", _("Verify")), ("reject", _("Reject"))])
+    version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def clean(self):

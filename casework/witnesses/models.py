@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from casework.cases.models import Case
+from casework.errors import ConstraintMessagesByField
 from casework.incidents.models import Incident
 from casework.witnesses.crypto import EncryptedTextField
 
@@ -50,7 +51,7 @@ class SourceConnection(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-class Witness(models.Model):
+class Witness(ConstraintMessagesByField, models.Model):
     """A source person. The identity fields are encrypted at rest; everything else shows the pseudonym."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="witnesses")
@@ -84,22 +85,49 @@ class Witness(models.Model):
     # The history keeps who changed what, never the identity itself (even encrypted copies multiply exposure).
     history = HistoricalRecords(excluded_fields=list(IDENTITY_FIELDS))
 
+    constraint_fields = {
+        "witness_pseudonym_unique_per_case": "pseudonym",
+        "witness_pseudonym_required": "pseudonym",
+        "witness_relationship_valid": "relationship",
+        "witness_risk_level_valid": "risk_level",
+        "witness_reliability_valid": "reliability",
+        "witness_connection_valid": "connection",
+    }
+
     class Meta:
         ordering = ["case", "pseudonym"]
         verbose_name = _("witness")
         verbose_name_plural = _("witnesses")
         constraints = [
-            models.UniqueConstraint(fields=["case", "pseudonym"], name="witness_pseudonym_unique_per_case"),
-            models.CheckConstraint(condition=~Q(pseudonym=""), name="witness_pseudonym_required"),
-            models.CheckConstraint(
-                condition=Q(relationship__in=WitnessRelationship.values), name="witness_relationship_valid"
-            ),
-            models.CheckConstraint(condition=Q(risk_level__in=RiskLevel.values), name="witness_risk_level_valid"),
-            models.CheckConstraint(
-                condition=Q(reliability__in=SourceReliability.values), name="witness_reliability_valid"
+            models.UniqueConstraint(
+                fields=["case", "pseudonym"],
+                name="witness_pseudonym_unique_per_case",
+                violation_error_message=_("Another witness of this case already has this pseudonym."),
             ),
             models.CheckConstraint(
-                condition=Q(connection__in=SourceConnection.values), name="witness_connection_valid"
+                condition=~Q(pseudonym=""),
+                name="witness_pseudonym_required",
+                violation_error_message=_("Give the witness a pseudonym."),
+            ),
+            models.CheckConstraint(
+                condition=Q(relationship__in=WitnessRelationship.values),
+                name="witness_relationship_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(risk_level__in=RiskLevel.values),
+                name="witness_risk_level_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(reliability__in=SourceReliability.values),
+                name="witness_reliability_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(connection__in=SourceConnection.values),
+                name="witness_connection_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
         ]
 
@@ -132,7 +160,7 @@ class ConsentQuerySet(models.QuerySet):
         )
 
 
-class Consent(models.Model):
+class Consent(ConstraintMessagesByField, models.Model):
     witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="consents")
     scope = models.CharField(_("scope"), max_length=20, choices=ConsentScope.choices)
     allows_name = models.BooleanField(
@@ -166,20 +194,37 @@ class Consent(models.Model):
     history = HistoricalRecords()
     objects = ConsentQuerySet.as_manager()
 
+    constraint_fields = {
+        "consent_scope_valid": "scope",
+        "consent_method_valid": "method",
+        "consent_withdrawn_after_given": "withdrawn_on",
+        "consent_name_confirmation_needs_name": "allows_name",
+    }
+
     class Meta:
         ordering = ["witness", "scope", "-given_on"]
         verbose_name = _("consent")
         verbose_name_plural = _("consents")
         constraints = [
-            models.CheckConstraint(condition=Q(scope__in=ConsentScope.values), name="consent_scope_valid"),
-            models.CheckConstraint(condition=Q(method__in=ConsentMethod.values), name="consent_method_valid"),
+            models.CheckConstraint(
+                condition=Q(scope__in=ConsentScope.values),
+                name="consent_scope_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=ConsentMethod.values),
+                name="consent_method_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
             models.CheckConstraint(
                 condition=Q(withdrawn_on__isnull=True) | Q(withdrawn_on__gte=F("given_on")),
                 name="consent_withdrawn_after_given",
+                violation_error_message=_("Consent cannot be withdrawn before it was given."),
             ),
             models.CheckConstraint(
                 condition=Q(name_confirmed_at__isnull=True) | Q(allows_name=True, name_confirmed_by__isnull=False),
                 name="consent_name_confirmation_needs_name",
+                violation_error_message=_("Only a consent that allows the name can have the name confirmed."),
             ),
         ]
 
@@ -214,7 +259,7 @@ class ReviewStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class Testimony(models.Model):
+class Testimony(ConstraintMessagesByField, models.Model):
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="testimonies")
     witness = models.ForeignKey(Witness, on_delete=models.PROTECT, related_name="testimonies")
     incidents = models.ManyToManyField(Incident, related_name="testimonies", verbose_name=_("incidents"))
@@ -236,30 +281,56 @@ class Testimony(models.Model):
     )
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     review_reason = models.TextField(_("review reason"), blank=True)
+    # Everyone who wrote or edited the text or a translation: none of them may verify it (two-person rule).
+    authors = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="+", verbose_name=_("wrote or edited the text")
+    )
 
     history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    constraint_fields = {
+        "testimony_method_valid": "method",
+        "testimony_status_valid": "status",
+        "testimony_text_required": "original_text",
+        "testimony_rejection_has_reason": "review_reason",
+    }
 
     class Meta:
         ordering = ["-interview_date", "id"]
         verbose_name = _("testimony")
         verbose_name_plural = _("testimonies")
         constraints = [
-            models.CheckConstraint(condition=Q(method__in=InterviewMethod.values), name="testimony_method_valid"),
-            models.CheckConstraint(condition=Q(status__in=ReviewStatus.values), name="testimony_status_valid"),
-            models.CheckConstraint(condition=~Q(original_text=""), name="testimony_text_required"),
+            models.CheckConstraint(
+                condition=Q(method__in=InterviewMethod.values),
+                name="testimony_method_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReviewStatus.values),
+                name="testimony_status_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(original_text=""),
+                name="testimony_text_required",
+                violation_error_message=_("The testimony needs its text."),
+            ),
             # Two-person rule: nobody verifies or rejects their own testimony.
             models.CheckConstraint(
                 condition=Q(reviewed_by__isnull=True) | ~Q(reviewed_by=F("created_by")),
                 name="testimony_reviewer_is_not_author",
+                violation_error_message=_("Someone other than the author must review this testimony."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=ReviewStatus.REJECTED) | ~Q(review_reason=""),
                 name="testimony_rejection_has_reason",
+                violation_error_message=_("Say why the testimony is rejected."),
             ),
             models.CheckConstraint(
                 condition=~Q(status__in=[ReviewStatus.VERIFIED, ReviewStatus.REJECTED])
                 | Q(reviewed_by__isnull=False, reviewed_at__isnull=False),
                 name="testimony_decision_has_reviewer",
+                violation_error_message=_("A review decision needs its reviewer and time."),
             ),
         ]
         # The case's list, filtered by review status, newest interview first: a page without scanning the table.
@@ -272,8 +343,25 @@ class Testimony(models.Model):
             "date": self.interview_date,
         }
 
+    # The review workflow, in one place for the services, pages, API and admin.
+    def is_editable(self) -> bool:
+        """A verified testimony stays as verified; editing a submitted or rejected one returns it to draft."""
+        return self.status != ReviewStatus.VERIFIED
 
-class TestimonyTranslation(models.Model):
+    def is_submittable(self) -> bool:
+        return self.status in (ReviewStatus.DRAFT, ReviewStatus.REJECTED)
+
+    def is_reviewable(self) -> bool:
+        return self.status == ReviewStatus.SUBMITTED
+
+    def wrote_or_edited(self, user) -> bool:
+        """Whether `user` recorded, interviewed for, or wrote or edited the text of this testimony."""
+        if user.pk in (self.created_by_id, self.interviewer_id):
+            return True
+        return self.authors.filter(pk=user.pk).exists()
+
+
+class TestimonyTranslation(ConstraintMessagesByField, models.Model):
     testimony = models.ForeignKey(Testimony, on_delete=models.CASCADE, related_name="translations")
     language = models.CharField(_("language"), max_length=10)
     text = models.TextField(_("text"))
@@ -284,14 +372,49 @@ class TestimonyTranslation(models.Model):
 
     history = HistoricalRecords()
 
+    constraint_fields = {
+        "one_translation_per_language": "language",
+        "translation_text_required": "text",
+    }
+
     class Meta:
         ordering = ["testimony", "language"]
         verbose_name = _("translation")
         verbose_name_plural = _("translations")
         constraints = [
-            models.UniqueConstraint(fields=["testimony", "language"], name="one_translation_per_language"),
-            models.CheckConstraint(condition=~Q(text=""), name="translation_text_required"),
+            models.UniqueConstraint(
+                fields=["testimony", "language"],
+                name="one_translation_per_language",
+                violation_error_message=_("There is already a translation in this language."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(text=""),
+                name="translation_text_required",
+                violation_error_message=_("The translation needs its text."),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.testimony_id} [{self.language}]"
+
+
+class WitnessIdentityChange(models.Model):
+    """A change of a witness's identity fields: which fields, who, when, and the earlier values, encrypted.
+
+    Identity fields are never silently overwritten: each change is audited and the values it replaced stay
+    recoverable by someone who may reveal identities.
+    """
+
+    witness = models.ForeignKey(Witness, on_delete=models.CASCADE, related_name="identity_changes")
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True)
+    fields = models.JSONField(_("fields changed"), default=list)
+    previous_values = EncryptedTextField(_("earlier values (encrypted)"), blank=True)
+
+    class Meta:
+        ordering = ["witness", "-changed_at", "-id"]
+        verbose_name = _("witness identity change")
+        verbose_name_plural = _("witness identity changes")
+
+    def __str__(self) -> str:
+        return f"{self.witness}: {', '.join(self.fields)}"

@@ -1,160 +1,118 @@
-from django.db import transaction
+"""Writes for witnesses, their consent and testimonies: the one door of every screen, the API, the admin and
+commands. Each write runs the model's checks and claims the version; every rule that protects a witness or the
+two-person review lives here once.
+"""
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.audit.models import AuditAction
+from casework.audit.services import audit_record
+from casework.cases import access
+from casework.cases.models import Case
 from casework.cases.versioning import version_claim
+from casework.errors import Refused, checked, refusal_from_integrity_error
 from casework.evidence.services import media_set_testimony_recordings
-from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, TestimonyTranslation, Witness
+from casework.witnesses.models import (
+    IDENTITY_FIELDS,
+    Consent,
+    ReviewStatus,
+    Testimony,
+    TestimonyTranslation,
+    Witness,
+    WitnessIdentityChange,
+)
+
+WITNESS_FIELDS = ("pseudonym", "relationship", "risk_level", "reliability", "connection", "notes")
+CONSENT_FIELDS = ("scope", "allows_name", "given_on", "method", "notes")
+TESTIMONY_FIELDS = ("witness", "interview_date", "method", "language", "original_text")
 
 
-class ReviewRefused(ValueError):
-    """A review step the rules do not allow; the message is shown to the person."""
+def _save_checked(instance, *, update_fields: list[str] | None = None, exclude: list[str] | None = None) -> None:
+    checked(instance, exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise refusal_from_integrity_error(type(instance), error) from None
 
 
-def witness_save(*, form, actor, expected_version: int | None) -> Witness:
-    with transaction.atomic():
-        witness = form.instance
-        if witness.pk is not None:
-            version_claim(witness, expected_version=expected_version or 0)
-        else:
-            witness.created_by = actor
-        return form.save()
+def _claim(instance, expected_version: int | None) -> None:
+    version_claim(instance, expected_version=expected_version if expected_version is not None else -1)
 
 
-def witness_write(*, witness: Witness, values: dict, actor, expected_version: int | None) -> Witness:
-    """Create or change a witness from checked values. An identity field left out or empty keeps what is
-    recorded, so a client that never saw the identity cannot wipe it by accident."""
-    with transaction.atomic():
-        if witness.pk is not None:
-            version_claim(witness, expected_version=expected_version or 0)
-        else:
-            witness.created_by = actor
-        for name, value in values.items():
-            if name in IDENTITY_FIELDS and not value:
-                continue
-            setattr(witness, name, value)
-        witness.save()
-    return witness
+def _unknown(values: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
+    unknown = set(values) - set(allowed)
+    if unknown:
+        raise ValueError(f"Not {what} fields: {sorted(unknown)}")
 
 
-def consent_record(*, witness: Witness, values: dict, actor) -> Consent:
-    """Record a consent. It supersedes, from the day it was given, the consent in force for the same scope.
+# Witnesses -------------------------------------------------------------------------------------------------
 
-    Sharing the name takes effect only once a case admin confirms it; a case admin recording it confirms it.
+
+def witness_write(
+    *,
+    case: Case,
+    actor,
+    values: Mapping[str, Any],
+    witness: Witness | None = None,
+    expected_version: int | None = None,
+    request=None,
+) -> Witness:
+    """Create a witness or change one (from `expected_version`, else EditConflict).
+
+    An identity field left out or empty keeps what is recorded, so a form or client that never saw the identity
+    cannot wipe it. Changing an identity field is never silent: the earlier values are kept encrypted
+    (WitnessIdentityChange) and the change is audited (which fields, who), never the values themselves.
     """
-    from casework.cases import access
-
+    _unknown(values, (*WITNESS_FIELDS, *IDENTITY_FIELDS), "witness")
     with transaction.atomic():
-        consent = Consent(witness=witness, recorded_by=actor, **values)
-        if consent.allows_name and actor is not None and actor.has_perm(access.MANAGE_TEAM, witness.case):
-            consent.name_confirmed_by = actor
-            consent.name_confirmed_at = timezone.now()
-        consent.save()
-        Consent.objects.filter(witness=witness, scope=consent.scope, given_on__lte=consent.given_on).exclude(
-            pk=consent.pk
-        ).in_force(consent.given_on).update(superseded_on=consent.given_on)
-    return consent
-
-
-def consent_confirm_name(*, consent: Consent, actor) -> Consent:
-    """A case admin's confirmation that the witness agreed to share their name in this scope."""
-    from casework.cases import access
-
-    if not actor.has_perm(access.MANAGE_TEAM, consent.witness.case):
-        raise ReviewRefused(_("Only a case admin can confirm that a witness's name may be shared."))
-    if not consent.allows_name:
-        raise ReviewRefused(_("This consent does not allow the name to be shared."))
-    consent.name_confirmed_by = actor
-    consent.name_confirmed_at = timezone.now()
-    consent.save(update_fields=["name_confirmed_by", "name_confirmed_at"])
-    return consent
-
-
-def consent_withdraw(*, consent: Consent, withdrawn_on, notes: str = "") -> Consent:
-    """Record that consent was withdrawn from a date on; earlier uses stay covered, later ones are not."""
-    if consent.withdrawn_on is not None:
-        raise ReviewRefused(_("This consent was already withdrawn on %(date)s.") % {"date": consent.withdrawn_on})
-    if withdrawn_on < consent.given_on:
-        raise ReviewRefused(_("Consent cannot be withdrawn before it was given."))
-    consent.withdrawn_on = withdrawn_on
-    if notes.strip():
-        consent.notes = f"{consent.notes}\n{notes.strip()}".strip()
-    consent.save(update_fields=["withdrawn_on", "notes"])
-    return consent
-
-
-def testimony_write(
-    *, testimony: Testimony, values: dict, translations: list[dict] | None, actor, expected_version: int | None
-) -> Testimony:
-    """Create or change a testimony from checked values; `translations`, when given, replace the current ones."""
-    incidents = values.pop("incidents", None)
-    recordings = values.pop("recordings", None)
-    with transaction.atomic():
-        _testimony_claim(testimony, actor=actor, expected_version=expected_version)
-        for name, value in values.items():
-            setattr(testimony, name, value)
-        testimony.save()
-        if incidents is not None:
-            testimony.incidents.set(incidents)
-        if recordings is not None:
-            media_set_testimony_recordings(testimony=testimony, items=recordings, actor=actor)
-        if translations is not None:
-            testimony.translations.all().delete()
-            for translation in translations:
-                TestimonyTranslation.objects.create(testimony=testimony, translator=actor, **translation)
-    return testimony
-
-
-def testimony_save(*, form, translations, actor, expected_version: int | None) -> Testimony:
-    with transaction.atomic():
-        testimony = form.instance
-        _testimony_claim(testimony, actor=actor, expected_version=expected_version)
-        testimony = form.save()
-        media_set_testimony_recordings(testimony=testimony, items=form.cleaned_data["recordings"], actor=actor)
-        translations.instance = testimony
-        for translation in translations.save(commit=False):
-            translation.translator = translation.translator or actor
-            translation.save()
-        for removed in translations.deleted_objects:
-            removed.delete()
-    return testimony
-
-
-def _testimony_claim(testimony: Testimony, *, actor, expected_version: int | None) -> None:
-    """Before an edit: a verified testimony stays as verified, and an edit from an older version is refused.
-    A new testimony is recorded by the person entering it."""
-    if testimony.pk is not None:
-        if testimony.status == ReviewStatus.VERIFIED:
-            raise ReviewRefused(_("A verified testimony cannot be edited."))
-        version_claim(testimony, expected_version=expected_version or 0)
-    else:
-        testimony.created_by = actor
-        testimony.interviewer = actor
-
-
-def testimony_submit(*, testimony: Testimony, actor) -> Testimony:
-    if testimony.status not in (ReviewStatus.DRAFT, ReviewStatus.REJECTED):
-        raise ReviewRefused(_("Only a draft or rejected testimony can be submitted for review."))
-    testimony.status = ReviewStatus.SUBMITTED
-    testimony.save(update_fields=["status", "updated_at"])
-    return testimony
-
-
-def testimony_review(*, testimony: Testimony, reviewer, verified: bool, reason: str) -> Testimony:
-    """Verify or reject a submitted testimony. Two-person rule: the author cannot review it."""
-    if reviewer.pk in (testimony.created_by_id, testimony.interviewer_id):
-        raise ReviewRefused(_("You recorded this testimony, so someone else must review it."))
-    if testimony.status != ReviewStatus.SUBMITTED:
-        raise ReviewRefused(_("Only a submitted testimony can be reviewed."))
-    if not verified and not reason.strip():
-        raise ReviewRefused(_("Say why the testimony is rejected."))
-    with transaction.atomic():
-        testimony.status = ReviewStatus.VERIFIED if verified else ReviewStatus.REJECTED
-        testimony.reviewed_by = reviewer
-        testimony.reviewed_at = timezone.now()
-        testimony.review_reason = reason.strip()
-        testimony.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "updated_at"])
-    return testimony
+        if witness is None:
+            witness = Witness()
+        creating = witness.pk is None
+        if creating:
+            witness.case = case
+            witness.created_by = actor
+        else:
+            if witness.case_id != case.pk:
+                raise Refused(_("This witness belongs to another case."))
+            _claim(witness, expected_version)
+        changed = [name for name in WITNESS_FIELDS if name in values]
+        for name in changed:
+            setattr(witness, name, values[name])
+        identity = {name: values[name] for name in IDENTITY_FIELDS if values.get(name)}
+        previous = {}
+        if identity and not creating:
+            stored = Witness.objects.only(*IDENTITY_FIELDS).get(pk=witness.pk)
+            previous = {name: getattr(stored, name) for name in identity if getattr(stored, name) != identity[name]}
+            identity = {name: identity[name] for name in previous}
+        for name, value in identity.items():
+            setattr(witness, name, value)
+        witness._history_user = actor
+        update_fields = None if creating else [*changed, *identity]
+        _save_checked(witness, update_fields=update_fields)
+        if previous:
+            WitnessIdentityChange.objects.create(
+                witness=witness,
+                changed_by=actor,
+                fields=sorted(previous),
+                previous_values=json.dumps(previous, ensure_ascii=False),
+            )
+            audit_record(
+                action=AuditAction.IDENTITY_CHANGED,
+                actor=actor,
+                case=case,
+                target=witness,
+                request=request,
+                details={"pseudonym": witness.pseudonym, "fields": sorted(previous)},
+            )
+    return witness
 
 
 def witness_reveal_identity(*, witness: Witness, actor, reason: str, request=None) -> dict[str, str]:
@@ -162,12 +120,9 @@ def witness_reveal_identity(*, witness: Witness, actor, reason: str, request=Non
 
     The caller has checked the permission; the reason is required.
     """
-    from casework.audit.models import AuditAction
-    from casework.audit.services import audit_record
-
     reason = reason.strip()
     if not reason:
-        raise ReviewRefused(_("Say why you need to see this identity."))
+        raise Refused(_("Say why you need to see this identity."), field="reason")
     audit_record(
         action=AuditAction.IDENTITY_REVEALED,
         actor=actor,
@@ -178,3 +133,190 @@ def witness_reveal_identity(*, witness: Witness, actor, reason: str, request=Non
         details={"pseudonym": witness.pseudonym},
     )
     return {field: getattr(witness, field) for field in IDENTITY_FIELDS}
+
+
+# Consent ---------------------------------------------------------------------------------------------------
+
+
+def consent_record(*, witness: Witness, values: Mapping[str, Any], actor) -> Consent:
+    """Record a consent. From the day it was given it supersedes the consent in force for the same scope.
+
+    Sharing the name takes effect only once a case admin confirms it; a case admin recording it confirms it.
+    """
+    _unknown(values, CONSENT_FIELDS, "consent")
+    with transaction.atomic():
+        consent = Consent(witness=witness, recorded_by=actor, **values)
+        if consent.allows_name and actor.has_perm(access.MANAGE_TEAM, witness.case):
+            consent.name_confirmed_by = actor
+            consent.name_confirmed_at = timezone.now()
+        consent._history_user = actor
+        _save_checked(consent)
+        older = Consent.objects.filter(witness=witness, scope=consent.scope, given_on__lte=consent.given_on)
+        older.exclude(pk=consent.pk).in_force(consent.given_on).update(superseded_on=consent.given_on)
+    return consent
+
+
+def consents_record(*, witness: Witness, scopes: Iterable[str], values: Mapping[str, Any], actor) -> list[Consent]:
+    """One consent per scope, with the same terms (the form's several scopes in one submit), all or none."""
+    scopes = list(dict.fromkeys(scopes))
+    if not scopes:
+        raise Refused(_("Choose at least one scope."), field="scopes")
+    with transaction.atomic():
+        return [consent_record(witness=witness, values={**values, "scope": scope}, actor=actor) for scope in scopes]
+
+
+def consent_confirm_name(*, consent: Consent, actor) -> Consent:
+    """A case admin's confirmation that the witness agreed to share their name in this scope."""
+    if not actor.has_perm(access.MANAGE_TEAM, consent.witness.case):
+        raise Refused(_("Only a case admin can confirm that a witness's name may be shared."))
+    if not consent.allows_name:
+        raise Refused(_("This consent does not allow the name to be shared."))
+    if consent.name_confirmed_at is not None:
+        return consent
+    consent.name_confirmed_by = actor
+    consent.name_confirmed_at = timezone.now()
+    consent._history_user = actor
+    consent.save(update_fields=["name_confirmed_by", "name_confirmed_at"])
+    return consent
+
+
+def consent_withdraw(*, consent: Consent, withdrawn_on: date, reason: str, actor) -> Consent:
+    """Record that consent was withdrawn from a date on: earlier uses stay covered, later ones are not."""
+    if consent.withdrawn_on is not None:
+        raise Refused(
+            _("This consent was already withdrawn on %(date)s.") % {"date": consent.withdrawn_on}, field="withdrawn_on"
+        )
+    if withdrawn_on < consent.given_on:
+        raise Refused(_("Consent cannot be withdrawn before it was given."), field="withdrawn_on")
+    consent.withdrawn_on = withdrawn_on
+    consent.withdrawal_reason = reason.strip()
+    consent._history_user = actor
+    consent.save(update_fields=["withdrawn_on", "withdrawal_reason"])
+    return consent
+
+
+# Testimonies -----------------------------------------------------------------------------------------------
+
+
+def testimony_write(
+    *,
+    case: Case,
+    actor,
+    values: Mapping[str, Any],
+    testimony: Testimony | None = None,
+    expected_version: int | None = None,
+    incidents: Iterable | None = None,
+    translations: list[Mapping[str, str]] | None = None,
+    recordings: Iterable | None = None,
+) -> Testimony:
+    """Create a testimony (recorded and interviewed by `actor`) or change one from `expected_version`.
+
+    A verified testimony cannot be changed; changing a submitted or rejected one returns it to draft, so what
+    a reviewer verifies is what was submitted. Whoever writes or edits the text or a translation becomes one of
+    its authors, who may not verify it. `incidents`, `translations` and `recordings`, when given, replace the
+    current ones.
+    """
+    _unknown(values, TESTIMONY_FIELDS, "testimony")
+    incidents = list(incidents) if incidents is not None else None
+    with transaction.atomic():
+        if testimony is None:
+            testimony = Testimony()
+        creating = testimony.pk is None
+        if creating:
+            testimony.case = case
+            testimony.created_by = actor
+            testimony.interviewer = actor
+            if not incidents:
+                raise Refused(_("Name at least one incident the testimony is about."), field="incidents")
+        else:
+            if testimony.case_id != case.pk:
+                raise Refused(_("This testimony belongs to another case."))
+            if not testimony.is_editable():
+                raise Refused(_("A verified testimony cannot be edited."))
+            _claim(testimony, expected_version)
+            if incidents is not None and not incidents:
+                raise Refused(_("Name at least one incident the testimony is about."), field="incidents")
+        witness = values.get("witness")
+        if witness is not None and witness.case_id != case.pk:
+            raise Refused(_("The witness must belong to this case."), field="witness")
+        if incidents and any(incident.case_id != case.pk for incident in incidents):
+            raise Refused(_("Every incident must belong to this case."), field="incidents")
+        # Read from the database: a model form has already put the typed text on the instance.
+        text_before = "" if creating else Testimony.objects.values_list("original_text", flat=True).get(pk=testimony.pk)
+        changed = [name for name in TESTIMONY_FIELDS if name in values]
+        for name in changed:
+            setattr(testimony, name, values[name])
+        if not creating and testimony.status != ReviewStatus.DRAFT:
+            testimony.status = ReviewStatus.DRAFT
+            testimony.reviewed_by = None
+            testimony.reviewed_at = None
+            testimony.review_reason = ""
+            changed += ["status", "reviewed_by", "reviewed_at", "review_reason"]
+        testimony._history_user = actor
+        _save_checked(testimony, update_fields=None if creating else [*changed, "updated_at"])
+        text_edited = creating or testimony.original_text != text_before
+        if incidents is not None:
+            testimony.incidents.set(incidents)
+        if translations is not None:
+            text_edited |= _replace_translations(testimony, translations, actor=actor)
+        if recordings is not None:
+            media_set_testimony_recordings(testimony=testimony, items=list(recordings), actor=actor)
+        if text_edited:
+            testimony.authors.add(actor)
+    return testimony
+
+
+def _replace_translations(testimony: Testimony, translations: list[Mapping[str, str]], *, actor) -> bool:
+    """Make `translations` the testimony's translations; whether any text changed."""
+    wanted = {row["language"]: row["text"] for row in translations}
+    if len(wanted) != len(translations):
+        raise Refused(_("One translation per language."), field="translations")
+    current = {translation.language: translation for translation in testimony.translations.all()}
+    if {language: row.text for language, row in current.items()} == wanted:
+        return False
+    for language, row in current.items():
+        if wanted.get(language) != row.text:
+            row.delete()
+    for language, text in wanted.items():
+        if language in current and current[language].text == text:
+            continue
+        translation = TestimonyTranslation(testimony=testimony, language=language, text=text, translator=actor)
+        translation._history_user = actor
+        _save_checked(translation)
+    return True
+
+
+def testimony_submit(*, testimony: Testimony, actor, expected_version: int | None = None) -> Testimony:
+    """Submit a draft (or rejected) testimony for review; from `expected_version` when given."""
+    if not testimony.is_submittable():
+        raise Refused(_("Only a draft or rejected testimony can be submitted for review."))
+    with transaction.atomic():
+        _claim(testimony, testimony.version if expected_version is None else expected_version)
+        testimony.status = ReviewStatus.SUBMITTED
+        testimony._history_user = actor
+        testimony.save(update_fields=["status", "version", "updated_at"])
+    return testimony
+
+
+def testimony_review(
+    *, testimony: Testimony, reviewer, verified: bool, reason: str, expected_version: int | None
+) -> Testimony:
+    """Verify or reject the version of a submitted testimony the reviewer read (else EditConflict).
+
+    Two-person rule: nobody who recorded it, interviewed for it, or wrote or edited its text may review it.
+    """
+    if testimony.wrote_or_edited(reviewer):
+        raise Refused(_("You recorded or edited this testimony, so someone else must review it."))
+    if not testimony.is_reviewable():
+        raise Refused(_("Only a submitted testimony can be reviewed."))
+    if not verified and not reason.strip():
+        raise Refused(_("Say why the testimony is rejected."), field="reason")
+    with transaction.atomic():
+        _claim(testimony, expected_version)
+        testimony.status = ReviewStatus.VERIFIED if verified else ReviewStatus.REJECTED
+        testimony.reviewed_by = reviewer
+        testimony.reviewed_at = timezone.now()
+        testimony.review_reason = reason.strip()
+        testimony._history_user = reviewer
+        testimony.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "version", "updated_at"])
+    return testimony

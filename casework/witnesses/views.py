@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -11,11 +12,19 @@ from django.views.decorators.http import require_POST
 
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
-from casework.cases.versioning import EditConflict
+from casework.errors import Refused, add_refusal_to_form
 from casework.web.listing import paginated
-from casework.witnesses import services
-from casework.witnesses.forms import ConsentForm, ReviewForm, TestimonyForm, TranslationFormSet, WitnessForm
-from casework.witnesses.models import IDENTITY_FIELDS, ReviewStatus, Testimony, Witness
+from casework.witnesses import selectors, services
+from casework.witnesses.forms import (
+    ConsentForm,
+    ConsentWithdrawForm,
+    ReviewForm,
+    TestimonyForm,
+    TranslationFormSet,
+    WitnessForm,
+    translation_rows,
+)
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, Witness
 
 
 def _editable_case(request: HttpRequest, reference: str):
@@ -53,11 +62,16 @@ def witness_edit(request: HttpRequest, reference: str, witness_id: int | None = 
     form = WitnessForm(request.POST or None, instance=witness, case=case)
     if request.method == "POST" and form.is_valid():
         try:
-            witness = services.witness_save(
-                form=form, actor=request.user, expected_version=form.cleaned_data["version"]
+            witness = services.witness_write(
+                case=case,
+                actor=request.user,
+                witness=witness,
+                values=form.values(),
+                expected_version=form.cleaned_data["version"],
+                request=request,
             )
-        except EditConflict as conflict:
-            form.add_error(None, str(conflict))
+        except Refused as refusal:
+            add_refusal_to_form(form, refusal)
         else:
             messages.success(request, _("Witness %(code)s saved.") % {"code": witness.pseudonym})
             return redirect("witnesses:witness_detail", reference=case.reference, witness_id=witness.pk)
@@ -72,16 +86,29 @@ def witness_edit(request: HttpRequest, reference: str, witness_id: int | None = 
 @login_required
 def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    witness = get_object_or_404(Witness, pk=witness_id, case=case)
+    witness = get_object_or_404(Witness.objects.defer(*IDENTITY_FIELDS), pk=witness_id, case=case)
     consent_form = ConsentForm(request.POST or None)
     can_edit = request.user.has_perm(access.EDIT_RECORDS, case)
     if request.method == "POST":
         if not can_edit:
             raise PermissionDenied
         if consent_form.is_valid():
-            services.consent_record(witness=witness, values=consent_form.cleaned_data, actor=request.user)
-            messages.success(request, _("Consent recorded."))
-            return redirect("witnesses:witness_detail", reference=case.reference, witness_id=witness.pk)
+            try:
+                consents = services.consents_record(
+                    witness=witness,
+                    scopes=consent_form.cleaned_data["scopes"],
+                    values=consent_form.values(),
+                    actor=request.user,
+                )
+            except Refused as refusal:
+                add_refusal_to_form(consent_form, refusal)
+            else:
+                messages.success(request, _("Consent recorded."))
+                if any(consent.allows_name and not consent.name_sharing_confirmed for consent in consents):
+                    messages.warning(
+                        request, _("Sharing the name takes effect once a case admin confirms it on this page.")
+                    )
+                return redirect("witnesses:witness_detail", reference=case.reference, witness_id=witness.pk)
     return render(
         request,
         "witnesses/witness_detail.html",
@@ -89,13 +116,62 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
             "case": case,
             "section": "witnesses",
             "witness": witness,
-            "consents": witness.consents.all(),
+            "consents": witness.consents.select_related("name_confirmed_by"),
+            "today": timezone.localdate(),
             "testimonies": witness.testimonies.all(),
             "consent_form": consent_form,
+            "withdraw_form": ConsentWithdrawForm(),
             "can_edit": can_edit,
+            "can_confirm_names": request.user.has_perm(access.MANAGE_TEAM, case),
+            "can_reveal": request.user.has_perm(access.REVEAL_IDENTITY, case),
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+@login_required
+@require_POST
+def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
+    case = _editable_case(request, reference)
+    consent = get_object_or_404(Consent.objects.select_related("witness"), pk=consent_id, witness__case=case)
+    form = ConsentWithdrawForm(request.POST)
+    if not form.is_valid():
+        _errors_as_messages(request, form)
+    else:
+        try:
+            services.consent_withdraw(
+                consent=consent,
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+                reason=form.cleaned_data["reason"],
+                actor=request.user,
+            )
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("Consent withdrawal recorded."))
+    return redirect("witnesses:witness_detail", reference=case.reference, witness_id=consent.witness_id)
+
+
+@login_required
+@require_POST
+def consent_confirm_name(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not request.user.has_perm(access.MANAGE_TEAM, case):
+        raise PermissionDenied
+    consent = get_object_or_404(Consent.objects.select_related("witness"), pk=consent_id, witness__case=case)
+    try:
+        services.consent_confirm_name(consent=consent, actor=request.user)
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        messages.success(request, _("Confirmed: the name may be shared in this scope."))
+    return redirect("witnesses:witness_detail", reference=case.reference, witness_id=consent.witness_id)
+
+
+def _errors_as_messages(request: HttpRequest, form) -> None:
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 @login_required
@@ -136,11 +212,18 @@ def testimony_edit(request: HttpRequest, reference: str, testimony_id: int | Non
     translations = TranslationFormSet(data, instance=testimony, prefix="translations")
     if request.method == "POST" and form.is_valid() and translations.is_valid():
         try:
-            testimony = services.testimony_save(
-                form=form, translations=translations, actor=request.user, expected_version=form.cleaned_data["version"]
+            testimony = services.testimony_write(
+                case=case,
+                actor=request.user,
+                testimony=testimony,
+                values=form.values(),
+                expected_version=form.cleaned_data["version"],
+                incidents=form.cleaned_data["incidents"],
+                translations=translation_rows(translations),
+                recordings=form.cleaned_data["recordings"],
             )
-        except (EditConflict, services.ReviewRefused) as problem:
-            form.add_error(None, str(problem))
+        except Refused as refusal:
+            add_refusal_to_form(form, refusal)
         else:
             messages.success(request, _("Testimony saved."))
             return redirect("witnesses:testimony_detail", reference=case.reference, testimony_id=testimony.pk)
@@ -158,11 +241,6 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
     testimony = get_object_or_404(
         Testimony.objects.select_related("witness", "reviewed_by", "created_by"), pk=testimony_id, case=case
     )
-    can_review = (
-        request.user.has_perm(access.REVIEW, case)
-        and testimony.status == ReviewStatus.SUBMITTED
-        and request.user.pk not in (testimony.created_by_id, testimony.interviewer_id)
-    )
     return render(
         request,
         "witnesses/testimony_detail.html",
@@ -173,11 +251,8 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
             "translations": testimony.translations.all(),
             "incidents": testimony.incidents.all(),
             "history": testimony.history.select_related("history_user").order_by("-history_date")[:20],
-            "can_edit": request.user.has_perm(access.EDIT_RECORDS, case) and testimony.status != ReviewStatus.VERIFIED,
-            "can_submit": request.user.has_perm(access.EDIT_RECORDS, case)
-            and testimony.status in (ReviewStatus.DRAFT, ReviewStatus.REJECTED),
-            "can_review": can_review,
-            "review_form": ReviewForm(),
+            **selectors.testimony_actions(testimony=testimony, user=request.user),
+            "review_form": ReviewForm(initial={"version": testimony.version}),
         },
     )
 
@@ -187,10 +262,13 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
 def testimony_submit(request: HttpRequest, reference: str, testimony_id: int) -> HttpResponse:
     case = _editable_case(request, reference)
     testimony = get_object_or_404(Testimony, pk=testimony_id, case=case)
+    version = request.POST.get("version", "")
     try:
-        services.testimony_submit(testimony=testimony, actor=request.user)
+        services.testimony_submit(
+            testimony=testimony, actor=request.user, expected_version=int(version) if version.isdigit() else None
+        )
         messages.success(request, _("Submitted for review."))
-    except services.ReviewRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("witnesses:testimony_detail", reference=case.reference, testimony_id=testimony.pk)
 
@@ -204,9 +282,7 @@ def testimony_review(request: HttpRequest, reference: str, testimony_id: int) ->
     testimony = get_object_or_404(Testimony, pk=testimony_id, case=case)
     form = ReviewForm(request.POST)
     if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        _errors_as_messages(request, form)
         return redirect("witnesses:testimony_detail", reference=case.reference, testimony_id=testimony.pk)
     try:
         services.testimony_review(
@@ -214,9 +290,10 @@ def testimony_review(request: HttpRequest, reference: str, testimony_id: int) ->
             reviewer=request.user,
             verified=form.cleaned_data["decision"] == "verify",
             reason=form.cleaned_data["reason"],
+            expected_version=form.cleaned_data["version"],
         )
         messages.success(request, _("Review recorded."))
-    except services.ReviewRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("witnesses:testimony_detail", reference=case.reference, testimony_id=testimony.pk)
 
@@ -237,7 +314,7 @@ def witness_reveal(request: HttpRequest, reference: str, witness_id: int) -> Htt
             identity = services.witness_reveal_identity(
                 witness=witness, actor=request.user, reason=reason, request=request
             )
-        except services.ReviewRefused as refusal:
+        except Refused as refusal:
             error = str(refusal)
     labels = {field: Witness._meta.get_field(field).verbose_name for field in IDENTITY_FIELDS}
     return render(

@@ -46,6 +46,8 @@ EXPECTED = {
     "witnesses:testimony_create": ("GET", EDITORS),
     "witnesses:testimony_edit": ("GET", EDITORS),
     "witnesses:testimony_submit": ("POST", EDITORS),
+    "witnesses:consent_withdraw": ("POST", EDITORS),
+    "witnesses:consent_confirm_name": ("POST", {"case_admin", "superuser"}),
     "witnesses:testimony_review": ("POST", REVIEWERS),
     "evidence:media_list": ("GET", CASE_ROLES),
     "evidence:media_detail": ("GET", CASE_ROLES),
@@ -76,6 +78,7 @@ EXPECTED = {
     "api:consent_list": ("GET", CASE_ROLES),
     "api:consent_detail": ("GET", CASE_ROLES),
     "api:consent_withdraw": ("POST", EDITORS),
+    "api:consent_confirm_name": ("POST", {"case_admin", "superuser"}),
     "api:testimony_list": ("GET", CASE_ROLES),
     "api:testimony_detail": ("GET", CASE_ROLES),
     "api:testimony_submit": ("POST", EDITORS),
@@ -111,8 +114,10 @@ def post_data(name: str, arguments: dict) -> dict:
         "evidence:media_review": {"decision": "verify"},
         "evidence:media_graphic": {"is_graphic": "1"},
         "evidence:near_duplicate_decide": {"decision": "dismiss"},
-        "witnesses:testimony_review": {"decision": "verify"},
-        "api:testimony_review": {"decision": "verify"},
+        "witnesses:testimony_review": {"decision": "verify", "version": 1},
+        "api:testimony_review": {"decision": "verify", "version": 1},
+        "witnesses:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
+        "api:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
         "api:victim_mark_duplicate": {"duplicate_of": arguments["victim_id"] + 1},
     }.get(name, {})
 
@@ -171,7 +176,9 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
     bundle_build(bundle_id=bundle.pk)
     victim, other_victim = VictimFactory(incident=incident), VictimFactory(incident=incident)
     assert other_victim.pk == victim.pk + 1
-    consent = Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
+    consent = Consent.objects.create(
+        witness=witness, scope="internal", given_on="2024-01-01", method="written", allows_name=True
+    )
     people = {
         "intake": intake_worker,
         "reviewer": reviewer,

@@ -313,7 +313,7 @@ def test_formula_like_text_is_neutralised_on_export_and_restored_on_import(case,
 # Commit -----------------------------------------------------------------------------------------------------
 
 
-def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll_refresh(case, intake_worker):
+def test_commit_writes_everything_and_the_tolls_of_each_touched_incident_at_once(case, intake_worker):
     untouched = IncidentFactory(case=case, reference="OLD-0")
     extended = IncidentFactory(case=case, reference="OLD-1")
     rows = [
@@ -330,8 +330,7 @@ def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll
         {"incident_reference": "OLD-1", "victim_status": "injured"},
         {"incident_reference": "OLD-0"},
     ]
-    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
-        report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
     assert report.committed and report.problems == []
     created = Incident.objects.get(case=case, reference="INC-1")
     assert created.created_by == intake_worker
@@ -339,30 +338,23 @@ def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll
     assert {f.code for f in created.facilities_hit.all()} == {"market"}
     assert [victim.name for victim in created.victims.order_by("id")] == ["Ahmad", "Fatima"]
     assert Victim.objects.filter(incident=created).first().history.get().history_user == intake_worker
-    scheduled = {call.kwargs["incident_id"] for call in schedule.call_args_list}
-    assert scheduled == {created.pk, Incident.objects.get(reference="INC-2").pk, extended.pk}
-    assert untouched.pk not in scheduled
-
-
-def test_toll_refresh_is_only_enqueued_once_the_import_commits(case, intake_worker, django_capture_on_commit_callbacks):
-    with mock.patch("casework.incidents.tasks.incident_refresh_tolls_task.delay") as delay:
-        with django_capture_on_commit_callbacks(execute=True) as callbacks:
-            tabular.victims_csv_import(case, csv_file([victim_row()]), intake_worker)
-            assert delay.call_count == 0
-    assert len(callbacks) == 1
-    delay.assert_called_once_with(Incident.objects.get().pk)
+    created.refresh_from_db()
+    extended.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (created.civilians_killed, created.children_killed) == (2, 1), "tolls written with the victims"
+    assert extended.injured == 1 and extended.tolls_computed_at is not None
+    assert untouched.tolls_computed_at is None, "an incident the file does not touch is left alone"
 
 
 def test_a_problem_on_the_last_row_means_nothing_is_written(case, intake_worker):
     IncidentFactory(case=case, reference="OLD-1")
     rows = [victim_row(f"INC-{n}") for n in range(1, 30)] + [{"incident_reference": "OLD-1", "victim_status": "dead"}]
     before = counts()
-    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
-        report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
     assert not report.committed
     assert list(problems(report)) == [(31, "victim_status")]
     assert counts() == before
-    schedule.assert_not_called()
+    assert Incident.objects.get(reference="OLD-1").tolls_computed_at is None
 
 
 def test_a_database_error_midway_rolls_back_the_incidents_already_created(case, intake_worker):

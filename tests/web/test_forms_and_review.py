@@ -6,6 +6,7 @@ from django.urls import reverse
 
 from casework.incidents.models import Governorate, Incident, IncidentType, Party, WeaponType
 from casework.witnesses.models import Testimony, Witness
+from tests.conftest import assert_no_constraint_name
 from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
 
 pytestmark = pytest.mark.django_db
@@ -72,7 +73,8 @@ def test_form_error_keeps_what_was_typed_and_says_where(client, intake_worker, c
     assert "Two strikes ten minutes apart." in body  # kept
     assert 'value="Omar"' in body  # kept, in the inline row
     assert "This field is required." in body
-    assert "Age 19 does not fit this age band." in body
+    assert "The age does not fit this age band" in body
+    assert_no_constraint_name(body)
     assert not Incident.objects.filter(reference="INC-100").exists()
 
 
@@ -144,12 +146,14 @@ def test_arabic_testimony_submitted_then_verified_by_another_person(client, inta
     )
     testimony = Testimony.objects.get()
     assert response.status_code == 302 and testimony.translations.get().text == "The bombs fell on the market"
-    client.post(reverse("witnesses:testimony_submit", args=[case.reference, testimony.pk]))
+    client.post(reverse("witnesses:testimony_submit", args=[case.reference, testimony.pk]), {"version": 1})
     review_url = reverse("witnesses:testimony_review", args=[case.reference, testimony.pk])
-    assert client.post(review_url, {"decision": "verify"}).status_code == 403  # intake does not review
+    assert client.post(review_url, {"decision": "verify", "version": 2}).status_code == 403  # intake does not review
     client.force_login(reviewer)
     assert witness.pseudonym in client.get(reverse("web:review_queue", args=[case.reference])).content.decode()
-    client.post(review_url, {"decision": "verify"})
+    page = client.get(reverse("witnesses:testimony_detail", args=[case.reference, testimony.pk])).content.decode()
+    assert 'name="version" value="2"' in page, "the review form names the version the reviewer reads"
+    client.post(review_url, {"decision": "verify", "version": 2})
     testimony.refresh_from_db()
     assert (testimony.status, testimony.reviewed_by) == ("verified", reviewer)
     assert [h.status for h in testimony.history.order_by("history_date")] == ["draft", "submitted", "verified"]
@@ -159,7 +163,9 @@ def test_author_cannot_review_their_own_testimony(client, case_admin, case):
     testimony = TestimonyFactory(case=case, interviewer=case_admin, created_by=case_admin, status="submitted")
     client.force_login(case_admin)
     response = client.post(
-        reverse("witnesses:testimony_review", args=[case.reference, testimony.pk]), {"decision": "verify"}, follow=True
+        reverse("witnesses:testimony_review", args=[case.reference, testimony.pk]),
+        {"decision": "verify", "version": testimony.version},
+        follow=True,
     )
     assert "someone else must review it" in response.content.decode()
     testimony.refresh_from_db()
@@ -170,9 +176,10 @@ def test_rejection_needs_a_reason_and_shows_it(client, reviewer, case):
     testimony = TestimonyFactory(case=case, status="submitted")
     client.force_login(reviewer)
     url = reverse("witnesses:testimony_review", args=[case.reference, testimony.pk])
-    response = client.post(url, {"decision": "reject"}, follow=True)
+    response = client.post(url, {"decision": "reject", "version": 1}, follow=True)
     assert "Say why the testimony is rejected." in response.content.decode()
-    response = client.post(url, {"decision": "reject", "reason": "Dates contradict the strike log"}, follow=True)
+    rejection = {"decision": "reject", "reason": "Dates contradict the strike log", "version": 1}
+    response = client.post(url, rejection, follow=True)
     assert "Dates contradict the strike log" in response.content.decode()
     queue = client.get(reverse("web:review_queue", args=[case.reference])).content.decode()
     assert "Dates contradict the strike log" in queue

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from casework.audit.models import AuditAction, AuditEvent
 from casework.witnesses.models import Consent, Testimony, TestimonyTranslation, Witness
+from tests.conftest import assert_no_constraint_name
 from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
 
 pytestmark = pytest.mark.django_db
@@ -63,12 +64,13 @@ def test_bad_witness_is_refused_and_nothing_saved(api, case, intake_worker):
     api.force_authenticate(intake_worker)
     WitnessFactory(case=case, pseudonym="W-1")
     for payload, field in (
-        ({"pseudonym": "W-1", "relationship": "survivor"}, "non_field_errors"),
+        ({"pseudonym": "W-1", "relationship": "survivor"}, "pseudonym"),
         ({"pseudonym": "W-2", "relationship": "bystander"}, "relationship"),
         ({"pseudonym": "", "relationship": "survivor"}, "pseudonym"),
     ):
         response = api.post(url(case, "witnesses"), payload, format="json")
         assert response.status_code == 400 and field in response.json(), response.json()
+        assert_no_constraint_name(response.content.decode())
     assert Witness.objects.count() == 1
 
 
@@ -111,11 +113,15 @@ def test_consents_are_recorded_and_withdrawn(api, case, intake_worker, reviewer)
     assert created.status_code == 201, created.json()
     assert created.json()["in_force"] is True and created.json()["recorded_by"] == "intake_worker"
     consent = Consent.objects.get()
-    early = api.post(url(case, "consents", consent, "withdraw"), {"withdrawn_on": "2023-12-31"}, format="json")
-    assert early.status_code == 400
-    withdrawn = api.post(url(case, "consents", consent, "withdraw"), {"withdrawn_on": "2024-06-01"}, format="json")
+    withdraw = url(case, "consents", consent, "withdraw")
+    early = api.post(withdraw, {"withdrawn_on": "2023-12-31", "reason": "Asked by phone"}, format="json")
+    assert early.status_code == 400 and "before it was given" in early.json()["withdrawn_on"][0]
+    no_reason = api.post(withdraw, {"withdrawn_on": "2024-06-01"}, format="json")
+    assert no_reason.status_code == 400 and "reason" in no_reason.json()
+    withdrawn = api.post(withdraw, {"withdrawn_on": "2024-06-01", "reason": "Asked by phone"}, format="json")
     assert withdrawn.status_code == 200 and withdrawn.json()["in_force"] is False
-    again = api.post(url(case, "consents", consent, "withdraw"), {}, format="json")
+    assert withdrawn.json()["withdrawal_reason"] == "Asked by phone"
+    again = api.post(withdraw, {"reason": "again"}, format="json")
     assert again.status_code == 400 and "already withdrawn" in again.json()["withdrawn_on"][0]
     consent.refresh_from_db()
     assert str(consent.withdrawn_on) == "2024-06-01"
@@ -128,7 +134,7 @@ def test_bad_consent_is_refused(api, case, other_case, intake_worker):
     witness = WitnessFactory(case=case)
     base = {"witness": witness.pk, "scope": "un_mechanisms", "given_on": "2024-01-10", "method": "written"}
     for change, field in (({"witness": foreign.pk}, "witness"), ({"scope": "everyone"}, "scope"),
-                          ({"withdrawn_on": "2024-01-01"}, "non_field_errors")):  # fmt: skip
+                          ({"method": "telepathy"}, "method"), ({"given_on": "soon"}, "given_on")):  # fmt: skip
         response = api.post(url(case, "consents"), {**base, **change}, format="json")
         assert response.status_code == 400 and field in response.json(), response.json()
     assert not Consent.objects.exists()
@@ -162,13 +168,18 @@ def test_testimony_lifecycle(api, case, other_case, intake_worker, reviewer):
     assert own.status_code == 403, "intake staff do not review"
     api.force_authenticate(reviewer)
     assert api.post(url(case, "testimonies", testimony, "submit")).status_code == 403
-    no_reason = api.post(url(case, "testimonies", testimony, "review"), {"decision": "reject"}, format="json")
+    review = url(case, "testimonies", testimony, "review")
+    no_reason = api.post(review, {"decision": "reject", "version": 2}, format="json")
     assert no_reason.status_code == 400
-    verified = api.post(url(case, "testimonies", testimony, "review"), {"decision": "verify"}, format="json")
+    no_version = api.post(review, {"decision": "verify"}, format="json")
+    assert no_version.status_code == 400 and "version" in no_version.json()
+    stale = api.post(review, {"decision": "verify", "version": 1}, format="json")
+    assert stale.status_code == 409, "a review names the version the reviewer read"
+    verified = api.post(review, {"decision": "verify", "version": 2}, format="json")
     assert verified.status_code == 200 and verified.json()["reviewed_by"] == "reviewer"
 
     api.force_authenticate(intake_worker)
-    edit = api.patch(url(case, "testimonies", testimony), {"original_text": "changed", "version": 1}, format="json")
+    edit = api.patch(url(case, "testimonies", testimony), {"original_text": "changed", "version": 3}, format="json")
     assert edit.status_code == 400 and "verified testimony cannot be edited" in str(edit.json())
     testimony.refresh_from_db()
     assert testimony.original_text == payload["original_text"]
@@ -180,8 +191,9 @@ def test_testimony_lifecycle(api, case, other_case, intake_worker, reviewer):
 def test_author_cannot_review_own_testimony(api, case, case_admin):
     testimony = TestimonyFactory(case=case, interviewer=case_admin, created_by=case_admin, status="submitted")
     api.force_authenticate(case_admin)
-    response = api.post(url(case, "testimonies", testimony, "review"), {"decision": "verify"}, format="json")
-    assert response.status_code == 400 and "someone else must review" in response.json()["decision"][0]
+    review = {"decision": "verify", "version": testimony.version}
+    response = api.post(url(case, "testimonies", testimony, "review"), review, format="json")
+    assert response.status_code == 400 and "someone else must review" in response.json()["non_field_errors"][0]
     testimony.refresh_from_db()
     assert testimony.status == "submitted"
 

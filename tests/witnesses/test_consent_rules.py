@@ -4,9 +4,10 @@ from datetime import date
 
 import pytest
 
+from casework.errors import Refused
 from casework.witnesses.consent import Disclosure, witness_disclosure
 from casework.witnesses.models import Consent
-from casework.witnesses.services import ReviewRefused, consent_confirm_name, consent_record
+from casework.witnesses.services import consent_confirm_name, consent_record, consent_withdraw
 from tests.factories import WitnessFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,17 +25,14 @@ def give(witness, scope, *, given_on=date(2024, 1, 1), withdrawn_on=None, allows
         from casework.cases.models import CaseMembership
 
         by = CaseMembership.objects.filter(case=witness.case, role="case_admin").first().user
-    return consent_record(
+    consent = consent_record(
         witness=witness,
-        values={
-            "scope": scope,
-            "given_on": given_on,
-            "withdrawn_on": withdrawn_on,
-            "allows_name": allows_name,
-            "method": "written",
-        },
+        values={"scope": scope, "given_on": given_on, "allows_name": allows_name, "method": "written"},
         actor=by,
     )
+    if withdrawn_on is not None:
+        consent_withdraw(consent=consent, withdrawn_on=withdrawn_on, reason="The witness asked.", actor=by)
+    return consent
 
 
 @pytest.fixture(autouse=True)
@@ -73,7 +71,7 @@ def test_a_name_consent_recorded_by_intake_staff_shares_only_the_pseudonym_until
 ):
     consent = give(witness, "courts", allows_name=True, by=intake_worker)
     assert witness_disclosure(witness=witness, scope="courts", on=DAY) == Disclosure.PSEUDONYM
-    with pytest.raises(ReviewRefused):
+    with pytest.raises(Refused):
         consent_confirm_name(consent=consent, actor=intake_worker)
     consent_confirm_name(consent=consent, actor=case_admin)
     assert witness_disclosure(witness=witness, scope="courts", on=DAY) == Disclosure.NAME

@@ -122,7 +122,8 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
 
     # Review by a second person.
     client.force_login(checker)
-    client.post(reverse("witnesses:testimony_review", args=[case.reference, testimony.pk]), {"decision": "verify"})
+    review = {"decision": "verify", "version": Testimony.objects.get().version}
+    client.post(reverse("witnesses:testimony_review", args=[case.reference, testimony.pk]), review)
     assert Testimony.objects.get().status == "verified"
 
     # An export: a court packet built by the worker (the witness gave no consent to courts).
