@@ -66,8 +66,23 @@ def refused(model: type[models.Model], constraint: str) -> Iterator[None]:
 
 
 def update(row: models.Model, **values) -> None:
-    """Write straight to the row: no form, no full_clean(), no save()."""
-    type(row).objects.filter(pk=row.pk).update(**values)
+    """Write straight to the row: no form, no full_clean(), no save(). The row must exist, so an accepted
+    write is one that really happened (a filter matching nothing would "accept" anything)."""
+    assert type(row).objects.filter(pk=row.pk).update(**values) == 1, "the row to update is not there"
+    assert_stored(type(row), row.pk, **values)
+
+
+def assert_stored(model: type[models.Model], pk, **values) -> None:
+    """The row `pk` of `model` holds `values` (related rows by their key)."""
+    plain = {name: value.pk if isinstance(value, models.Model) else value for name, value in values.items()}
+    columns = {name: model._meta.get_field(name).attname for name in plain}
+    stored = model._base_manager.filter(pk=pk).values(*columns.values()).get()
+    assert {name: stored[column] for name, column in columns.items()} == plain
+
+
+def accepted(row: models.Model, *names: str) -> None:
+    """A row written with create()/save() is in the table with the values it was given."""
+    assert_stored(type(row), row.pk, **{name: getattr(row, name) for name in names})
 
 
 class CaseTests:
@@ -82,7 +97,7 @@ class CaseTests:
 
     @pytest.mark.parametrize("reference", ["CW-0042", "A", "2017-IDLIB-3"])
     def test_well_formed_reference_is_accepted(self, reference):
-        Case.objects.create(reference=reference, title="Airstrikes")
+        accepted(Case.objects.create(reference=reference, title="Airstrikes"), "reference")
 
     def test_reference_is_unique(self, case):
         with refused(Case, "reference"):
@@ -95,7 +110,8 @@ class CaseMembershipTests:
             CaseMembership.objects.create(case=case, user=intake_worker, role=CaseRole.ANALYST)
 
     def test_user_can_be_member_of_another_case(self, other_case, intake_worker):
-        CaseMembership.objects.create(case=other_case, user=intake_worker, role=CaseRole.ANALYST)
+        membership = CaseMembership.objects.create(case=other_case, user=intake_worker, role=CaseRole.ANALYST)
+        accepted(membership, "case", "role")
 
     def test_role_outside_the_list_is_refused(self, one_of_everything):
         with refused(CaseMembership, "membership_role_valid"):
@@ -123,9 +139,8 @@ class VocabularyTermTests:
             vocabulary.objects.create(case=case, code="test-term", name="Test term again")
 
     def test_same_code_may_be_shared_and_in_several_cases(self, case, other_case, vocabulary):
-        vocabulary.objects.create(code="test-term", name="Shared")
-        vocabulary.objects.create(case=case, code="test-term", name="In the case")
-        vocabulary.objects.create(case=other_case, code="test-term", name="In the other case")
+        for owner in (None, case, other_case):
+            accepted(vocabulary.objects.create(case=owner, code="test-term", name=f"Term of {owner}"), "case", "code")
 
 
 class IncidentTests:
@@ -135,7 +150,8 @@ class IncidentTests:
             IncidentFactory(case=incident.case, reference=incident.reference)
 
     def test_same_reference_may_be_used_in_another_case(self, one_of_everything, other_case):
-        IncidentFactory(case=other_case, reference=one_of_everything["incident"].reference)
+        incident = IncidentFactory(case=other_case, reference=one_of_everything["incident"].reference)
+        accepted(incident, "case", "reference")
 
     def test_date_precision_outside_the_list_is_refused(self, one_of_everything):
         with refused(Incident, "incident_date_precision_valid"):
@@ -250,7 +266,8 @@ class WitnessTests:
             WitnessFactory(case=witness.case, pseudonym=witness.pseudonym)
 
     def test_same_pseudonym_may_be_used_in_another_case(self, one_of_everything, other_case):
-        WitnessFactory(case=other_case, pseudonym=one_of_everything["witness"].pseudonym)
+        witness = WitnessFactory(case=other_case, pseudonym=one_of_everything["witness"].pseudonym)
+        accepted(witness, "case", "pseudonym")
 
     def test_witness_needs_a_pseudonym(self, one_of_everything):
         with refused(Witness, "witness_pseudonym_required"):
@@ -334,7 +351,10 @@ class TestimonyTranslationTests:
             )
 
     def test_translation_into_another_language_is_accepted(self, one_of_everything):
-        TestimonyTranslation.objects.create(testimony=one_of_everything["testimony"], language="fr", text="J'ai vu.")
+        translation = TestimonyTranslation.objects.create(
+            testimony=one_of_everything["testimony"], language="fr", text="J'ai vu."
+        )
+        accepted(translation, "testimony", "language", "text")
 
     def test_translation_needs_text(self, one_of_everything):
         with refused(TestimonyTranslation, "translation_text_required"):
@@ -363,7 +383,7 @@ class MediaItemTests:
 
     def test_same_bytes_may_be_stored_in_another_case(self, one_of_everything, other_case):
         media = one_of_everything["media"]
-        media_item(case=other_case, acquired_by=media.acquired_by, sha256=media.sha256)
+        accepted(media_item(case=other_case, acquired_by=media.acquired_by, sha256=media.sha256), "case", "sha256")
 
     @pytest.mark.parametrize(
         "sha256", ["A" * 64, "a" * 63, "g" * 64, "not-a-hash", ""], ids=["upper", "short", "non-hex", "text", "empty"]
@@ -478,7 +498,9 @@ class CustodyEventTests:
         assert (second.sequence, second.previous_hash) == (first.sequence + 1, first.event_hash)
 
     def test_well_formed_event_is_accepted(self, one_of_everything):
-        next_custody_event(one_of_everything["custody_event"]).save()
+        event = next_custody_event(one_of_everything["custody_event"])
+        event.save()
+        accepted(event, "sequence", "event_hash", "previous_hash")
 
     def test_action_outside_the_list_is_refused(self, one_of_everything):
         with refused(CustodyEvent, "custody_action_valid"):
@@ -547,12 +569,13 @@ class AuditEventTests:
             audit_record(action="identity_revealed", actor=UserFactory(), target=one_of_everything["witness"])
 
     def test_identity_reveal_with_a_reason_is_accepted(self, one_of_everything):
-        audit_record(
+        event = audit_record(
             action="identity_revealed",
             actor=UserFactory(),
             target=one_of_everything["witness"],
             reason="Court summons, case 12/2024.",
         )
+        accepted(event, "action", "reason")
 
     def test_events_cannot_be_changed_or_deleted(self, db):
         event = audit_record(action="sign_in", actor=UserFactory())
