@@ -3,6 +3,7 @@
 import io
 import tempfile
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -13,19 +14,17 @@ from casework.cases.models import Case, CaseMembership, CaseRole
 from casework.evidence.samples import jpeg_bytes, scene_image, write_video
 from casework.evidence.services import media_ingest_path, media_ingest_stream
 from casework.incidents.models import (
-    Attribution,
     FacilityType,
     Governorate,
-    Incident,
     IncidentType,
     Occupation,
     Party,
     Victim,
     WeaponType,
 )
-from casework.incidents.services import incident_refresh_tolls
+from casework.incidents.services import VictimChange, incident_write
 from casework.incidents.vocabularies import vocabularies_seed
-from casework.witnesses.models import Consent, Testimony, TestimonyTranslation, Witness
+from casework.witnesses.services import consents_record, testimony_submit, testimony_write, witness_write
 
 DEMO_CASE_REFERENCE = "CW-0042"
 DEMO_PASSWORD = "casework-demo-2026"
@@ -250,97 +249,89 @@ class Command(BaseCommand):
         for username, role in DEMO_USERS:
             CaseMembership.objects.create(case=case, user=users[username], role=role)
 
+        # Everything through the services, as any other door: checks, tolls, history and audit as in real use.
+        intake = users["demo-intake"]
         incidents = {}
         for ref, title, gov, kind, weapons, facilities, days, lat, lon, locality in INCIDENTS:
-            incident = Incident.objects.create(
-                case=case,
-                reference=ref,
-                title=title,
-                description=title,
-                start_time=BASE_DATE - timedelta(days=days),
-                date_precision="exact" if days < 30 else "estimate",
-                governorate=Governorate.objects.get(case=None, code=gov),
-                locality=locality,
-                latitude=lat,
-                longitude=lon,
-                incident_type=IncidentType.objects.get(case=None, code=kind),
-                created_by=users["demo-intake"],
-            )
-            incident.weapons.set(WeaponType.objects.filter(case=None, code__in=weapons))
-            incident.facilities_hit.set(FacilityType.objects.filter(case=None, code__in=facilities))
             party, confidence, basis = ATTRIBUTIONS[ref]
-            Attribution.objects.create(
-                incident=incident,
-                party=Party.objects.get(case=None, code=party),
-                confidence=confidence,
-                basis=basis,
+            incidents[ref] = incident_write(
+                case=case,
+                actor=intake,
+                values={
+                    "reference": ref,
+                    "title": title,
+                    "description": title,
+                    "start_time": BASE_DATE - timedelta(days=days),
+                    "date_precision": "exact" if days < 30 else "estimate",
+                    "governorate": Governorate.objects.get(case=None, code=gov),
+                    "locality": locality,
+                    "latitude": Decimal(str(lat)),
+                    "longitude": Decimal(str(lon)),
+                    "incident_type": IncidentType.objects.get(case=None, code=kind),
+                    "weapons": list(WeaponType.objects.filter(case=None, code__in=weapons)),
+                    "facilities_hit": list(FacilityType.objects.filter(case=None, code__in=facilities)),
+                },
+                attributions=[
+                    {"party": Party.objects.get(case=None, code=party), "confidence": confidence, "basis": basis}
+                ],
+                victims=[
+                    VictimChange(
+                        victim=Victim(),
+                        values={
+                            "name": name,
+                            "sex": sex,
+                            "age": age,
+                            "age_band": band,
+                            "combatant_status": civilian,
+                            "status": status,
+                            "occupation": Occupation.objects.get(case=None, code=occupation) if occupation else None,
+                        },
+                    )
+                    for sex, age, band, civilian, status, occupation, name in VICTIMS[ref]
+                ],
             )
-            for sex, age, band, civilian, status, occupation, name in VICTIMS[ref]:
-                Victim.objects.create(
-                    incident=incident,
-                    name=name,
-                    sex=sex,
-                    age=age,
-                    age_band=band,
-                    combatant_status=civilian,
-                    status=status,
-                    occupation=Occupation.objects.get(case=None, code=occupation) if occupation else None,
-                )
-            incidents[ref] = incident
 
         witnesses = {}
         for pseudonym, real_name, relationship, risk, ref in WITNESSES:
-            witness = Witness.objects.create(
+            witness = witness_write(
                 case=case,
-                pseudonym=pseudonym,
-                real_name=real_name,
-                phone="+963 9xx xxx xxx (fictional)",
-                relationship=relationship,
-                risk_level=risk,
-                reliability="reliable",
-                connection="involved" if relationship != "relative" else "related",
-                created_by=users["demo-intake"],
+                actor=intake,
+                values={
+                    "pseudonym": pseudonym,
+                    "real_name": real_name,
+                    "phone": "+963 9xx xxx xxx (fictional)",
+                    "relationship": relationship,
+                    "risk_level": risk,
+                    "reliability": "reliable",
+                    "connection": "involved" if relationship != "relative" else "related",
+                },
             )
-            Consent.objects.create(
+            consents_record(
                 witness=witness,
-                scope="internal",
-                given_on=date(2017, 10, 3),
-                method="oral_recorded",
-                recorded_by=users["demo-intake"],
-            )
-            Consent.objects.create(
-                witness=witness,
-                scope="un_mechanisms",
-                given_on=date(2017, 10, 3),
-                method="oral_recorded",
-                recorded_by=users["demo-intake"],
+                scopes=["internal", "un_mechanisms"],
+                values={"given_on": date(2017, 10, 3), "method": "oral_recorded"},
+                actor=intake,
             )
             witnesses[pseudonym] = (witness, incidents[ref])
 
         for pseudonym, (language, text, translation) in TESTIMONIES.items():
             witness, incident = witnesses[pseudonym]
-            testimony = Testimony.objects.create(
+            testimony = testimony_write(
                 case=case,
-                witness=witness,
-                interview_date=date(2017, 10, 4),
-                interviewer=users["demo-intake"],
-                method="messaging_app" if pseudonym != "W-003" else "phone",
-                language=language,
-                original_text=text,
-                status="submitted",
-                created_by=users["demo-intake"],
+                actor=intake,
+                values={
+                    "witness": witness,
+                    "interview_date": date(2017, 10, 4),
+                    "method": "messaging_app" if pseudonym != "W-003" else "phone",
+                    "language": language,
+                    "original_text": text,
+                },
+                incidents=[incident],
+                translations=[{"language": "en" if language == "ar" else "ar", "text": translation}],
             )
-            testimony.incidents.add(incident)
-            TestimonyTranslation.objects.create(
-                testimony=testimony,
-                language="en" if language == "ar" else "ar",
-                text=translation,
-                translator=users["demo-intake"],
-            )
+            testimony_submit(testimony=testimony, actor=intake)
 
-        self._load_media(case, incidents, users["demo-intake"])
-        for incident in incidents.values():
-            incident_refresh_tolls(incident_id=incident.pk)
+        self._load_media(case, incidents, intake)
 
     def _load_media(self, case, incidents, intake_user):
         photos = [
