@@ -65,3 +65,20 @@ def form_data(response: HttpResponse, model: type[models.Model]) -> dict[str, li
     parser.feed(response.content.decode())
     # A browser drops the newline Django writes right after <textarea>.
     return {name: [value.removeprefix("\n") for value in values] for name, values in parser.fields.items()}
+
+
+def sign_in(page, base_url: str, username: str) -> None:
+    """Sign a persona in through the real sign-in page of a browser test."""
+    from playwright.sync_api import expect
+
+    from tests.factories import TEST_PASSWORD
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", TEST_PASSWORD)
+    page.click("main button[type=submit]")
+    expect(page.get_by_role("heading", name="Your cases")).to_be_visible()
+
+
+def sign_out(page) -> None:
+    page.click("header form[action$='/logout/'] button")

@@ -9,21 +9,10 @@ from casework.evidence.models import MediaItem
 from casework.evidence.samples import jpeg_bytes
 from casework.incidents.models import Incident
 from casework.witnesses.models import Testimony, Witness
-from tests.factories import TEST_PASSWORD, CaseFactory, MembershipFactory, UserFactory
+from tests.factories import CaseFactory, MembershipFactory, UserFactory
+from tests.helpers import sign_in, sign_out
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", TEST_PASSWORD)
-    page.click("main button[type=submit]")
-    expect(page.get_by_role("heading", name="Your cases")).to_be_visible()
-
-
-def sign_out(page) -> None:
-    page.click("header form[action$='/logout/'] button")
 
 
 def test_record_upload_review_journey(page, live_server, celery_worker_process, vocabularies, screenshot_dir, tmp_path):

@@ -5,8 +5,8 @@ import pytest
 from playwright.sync_api import expect
 
 from casework.incidents.models import Incident, Victim
-from tests.browser.test_journeys import sign_in, sign_out
 from tests.factories import CaseFactory, MembershipFactory, UserFactory
+from tests.helpers import sign_in, sign_out
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
