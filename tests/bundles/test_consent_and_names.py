@@ -29,8 +29,8 @@ def packet_json(bundle, name):
         return json.loads(packet.read(name))
 
 
-def download_page(client, bundle):
-    return client.get(reverse("bundles:bundle_download", args=[bundle.case.reference, bundle.pk]))
+def download_page(client, bundle, **headers):
+    return client.get(reverse("bundles:bundle_download", args=[bundle.case.reference, bundle.pk]), **headers)
 
 
 def download_api(api, bundle):
@@ -60,6 +60,9 @@ def test_a_withdrawn_consent_stops_downloads_until_the_packet_is_rebuilt(case, i
     assert api.get(f"/api/cases/{case.reference}/packets/{bundle.pk}/").json()["must_rebuild"] == message
     listing = client.get(reverse("bundles:bundle_list", args=[case.reference])).content.decode()
     assert "Must be rebuilt" in listing and message in listing
+    arabic = download_page(client, bundle, HTTP_ACCEPT_LANGUAGE="ar")
+    assert arabic.status_code == 409
+    assert f"سُحبت موافقة الشاهد W-900 في {today.isoformat()}؛ أعد إنشاء الحزمة." in arabic.content.decode()
     downloads = AuditEvent.objects.filter(action="export", details__downloaded=True).count()
     assert downloads == 1  # the refused ones were not recorded as downloads
 
