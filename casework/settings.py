@@ -236,6 +236,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.evidence.tasks.media_sweep_unprocessed_task",
         "schedule": env.int("CASEWORK_MEDIA_SWEEP_SECONDS", default=300),
     },
+    "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
 }
 
 AUTHENTICATION_BACKENDS = [
@@ -262,3 +263,5 @@ if not BUNDLE_SIGNING_KEY and not DEBUG:
 # A bundle build holds a lease this long and renews it with every progress report; a worker killed mid-build
 # frees the bundle for the redelivered task once the lease runs out.
 CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default=120)
+# Packet files are deleted this many days after they were built (the record stays, marked expired).
+CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)

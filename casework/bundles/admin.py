@@ -31,6 +31,9 @@ class EvidenceBundleAdmin(admin.ModelAdmin):
         "archive",
         "size_bytes",
         "manifest_sha256",
+        "expired_at",
+        "names_witnesses",
+        "witness_material",
     ]
 
     def has_add_permission(self, request):

@@ -24,17 +24,20 @@ class BundleSerializer(serializers.ModelSerializer):
         help_text="Incident references, for the 'incidents' scope.",
     )
     requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    must_rebuild = serializers.SerializerMethodField(
+        help_text="Why the packet may no longer be downloaded (a witness's consent was withdrawn), or null."
+    )
 
     class Meta:
         model = EvidenceBundle
         fields = [
             "id", "scope", "incidents", "recipient", "profile", "purpose", "status", "progress_percent",
             "progress_message", "failure_reason", "requested_by", "requested_at", "started_at", "finished_at",
-            "size_bytes", "manifest_sha256",
+            "size_bytes", "manifest_sha256", "names_witnesses", "expired_at", "must_rebuild",
         ]  # fmt: skip
         read_only_fields = [
             "status", "progress_percent", "progress_message", "failure_reason", "requested_at", "started_at",
-            "finished_at", "size_bytes", "manifest_sha256",
+            "finished_at", "size_bytes", "manifest_sha256", "names_witnesses", "expired_at",
         ]  # fmt: skip
 
     def __init__(self, *args, **kwargs):
@@ -42,6 +45,10 @@ class BundleSerializer(serializers.ModelSerializer):
         case = self.context.get("case")
         if case is not None:
             self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
+
+    def get_must_rebuild(self, bundle) -> str | None:
+        lapses = services.bundle_consent_lapses(bundle=bundle)
+        return " ".join(lapse.message for lapse in lapses) or None
 
     def validate(self, attrs):
         if attrs.get("scope") == BundleScope.INCIDENTS and not attrs.get("incidents"):
@@ -76,23 +83,21 @@ class BundleViewSet(
 
     def perform_create(self, serializer):
         data = serializer.validated_data
-        try:
-            serializer.instance = services.bundle_request(
-                case=self.case,
-                scope=data["scope"],
-                incidents=data.get("incidents", []),
-                recipient=data["recipient"],
-                profile=data["profile"],
-                purpose=data.get("purpose", ""),
-                actor=self.request.user,
-            )
-        except services.BundleRefused as refusal:
-            raise ValidationError({"non_field_errors": [str(refusal)]}) from None
+        serializer.instance = services.bundle_request(
+            case=self.case,
+            scope=data["scope"],
+            incidents=data.get("incidents", []),
+            recipient=data["recipient"],
+            profile=data["profile"],
+            purpose=data.get("purpose", ""),
+            actor=self.request.user,
+        )
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def download(self, request, reference, bundle_id):
-        """The packet's ZIP (report, originals, signed manifest, custody log); 404 until it is ready."""
+        """The packet's ZIP (report, originals, signed manifest, custody log); 404 until it is ready, 410 once
+        it expired, 409 while a witness's consent no longer covers what it carries (rebuild it)."""
         try:
             return packet_download(request, self.get_object())
         except Http404 as missing:

@@ -1,35 +1,86 @@
 """Writing an evidence packet: one stored (never deflated) ZIP64, streamed in 1 MiB chunks, every file hashed
-in the same pass, with a signed manifest. Memory stays flat whatever the size of the videos."""
+in the same pass, with a signed manifest. Memory stays flat whatever the size of the videos.
+
+What goes in is decided by the bundle's redaction profile (`profiles.rules_for`) and, for each witness, by
+their consent on the day of the build; this module only follows those answers.
+"""
 
 import hashlib
 import io
 import json
+import os
+import unicodedata
+import warnings
 import zipfile
+from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.core.files.storage import default_storage
-from django.utils import timezone
-from PIL import Image, ImageOps
+from django.db.models import Q
+from django.utils import timezone, translation
+from PIL import Image, ImageFile, ImageOps
 
 from casework.bundles import profiles, signing
 from casework.bundles.models import BundleScope, EvidenceBundle
 from casework.bundles.report import render_report
-from casework.evidence.custody import custody_head_hash
+from casework.cases.models import CaseMembership
+from casework.evidence.custody import custody_head_hash, event_canonical_form
 from casework.evidence.models import MediaItem
 from casework.evidence.selectors import custody_history
 from casework.incidents.models import Incident
 from casework.witnesses.consent import Disclosure
-from casework.witnesses.models import Testimony
+from casework.witnesses.models import Testimony, Witness
 
 CHUNK = 1024 * 1024
 SOFTWARE = "Casework 0.1.0"
 VERIFIER = Path(__file__).with_name("verify_bundle.py")
 DAT_DELIMITER, DAT_QUOTE = "\x14", "\xfe"  # Concordance DAT: ¶ (ASCII 20) between fields, þ around them
+PACKET_FILE_MODE = 0o600
+
+# An exhibit's extension comes from the type sniffed from its bytes, never from the sender's file name (which
+# can carry right-to-left overrides, control characters or a misleading extension).
+EXHIBIT_EXTENSIONS = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/webp": ".webp",
+    "image/tiff": ".tif",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "video/mp4": ".mp4",
+    "video/quicktime": ".mov",
+    "video/webm": ".webm",
+    "video/x-matroska": ".mkv",
+    "video/3gpp": ".3gp",
+    "video/x-msvideo": ".avi",
+    "audio/mpeg": ".mp3",
+    "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/ogg": ".ogg",
+    "audio/x-wav": ".wav",
+    "audio/wav": ".wav",
+    "audio/amr": ".amr",
+    "audio/x-hx-aac-adts": ".aac",
+    "audio/aac": ".aac",
+    "audio/flac": ".flac",
+    "application/pdf": ".pdf",
+}
+# Only these decoders make metadata-free copies, chosen from the sniffed type: Pillow never guesses.
+COPY_DECODERS = {
+    "image/jpeg": ["JPEG"],
+    "image/png": ["PNG"],
+    "image/webp": ["WEBP"],
+    "image/tiff": ["TIFF"],
+}
 
 
 class OriginalAltered(Exception):
     """A stored original no longer matches the hash recorded at intake: never export it."""
+
+
+class NotReencodable(Exception):
+    """A photo that cannot be decoded completely, so no metadata-free copy of it can be made."""
 
 
 @dataclass
@@ -55,91 +106,226 @@ class PacketWriter:
         return self.add_stream(path, io.BytesIO(data), **facts)
 
 
+@dataclass
+class PacketResult:
+    manifest_sha256: str
+    # Items whose file (original or copy) is in the packet: only they are recorded as exported.
+    exported_item_ids: list[int]
+    # [{"witness": id, "pseudonym": ..., "disclosure": "pseudonym" | "name", "carries": [...]}]
+    witness_material: list[dict]
+
+    @property
+    def named_witness_ids(self) -> list[int]:
+        return [entry["witness"] for entry in self.witness_material if entry["disclosure"] == Disclosure.NAME]
+
+
 def bundle_incidents(bundle: EvidenceBundle):
     if bundle.scope == BundleScope.CASE:
         return Incident.objects.filter(case=bundle.case)
     return bundle.incidents.all()
 
 
+def witnesses_in_scope(bundle: EvidenceBundle):
+    """Every witness whose testimony or media a packet of `bundle` could carry."""
+    incidents = bundle_incidents(bundle)
+    return Witness.objects.filter(
+        Q(testimonies__incidents__in=incidents)
+        | Q(media_items__incidents__in=incidents)
+        | Q(testimonies__media_items__incidents__in=incidents),
+        case=bundle.case,
+    ).distinct()
+
+
 def exhibit_number(bundle: EvidenceBundle, index: int) -> str:
     return f"{bundle.case.reference}-{index:06d}"
 
 
+def exhibit_extension(item: MediaItem) -> str:
+    return EXHIBIT_EXTENSIONS.get(item.mime_type, ".bin")
+
+
+@contextmanager
+def complete_decodes_only():
+    """Pillow refuses a truncated image while this is open. Importing WeasyPrint switches
+    LOAD_TRUNCATED_IMAGES on for the whole process, which would publish a half-grey photo as a copy."""
+    previous = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = previous
+
+
 def metadata_free_copy(item: MediaItem) -> bytes:
-    """A photo re-encoded without EXIF (no GPS, no device), upright; the original never leaves."""
-    with default_storage.open(item.original.name, "rb") as original, Image.open(original) as image:
-        upright = ImageOps.exif_transpose(image).convert("RGB")
-        buffer = io.BytesIO()
-        upright.save(buffer, "JPEG", quality=92)
-        return buffer.getvalue()
+    """A photo re-encoded without EXIF (no GPS, no device), upright; the original never leaves.
+
+    Raises NotReencodable for a type without a decoder here (HEIC), a truncated or damaged file, or one too
+    large to decode safely.
+    """
+    decoders = COPY_DECODERS.get(item.mime_type)
+    if decoders is None:
+        raise NotReencodable(item.mime_type)
+    try:
+        with (
+            complete_decodes_only(),
+            default_storage.open(item.original.name, "rb") as original,
+            Image.open(original, formats=decoders) as image,
+        ):
+            image.load()
+            upright = ImageOps.exif_transpose(image).convert("RGB")
+            buffer = io.BytesIO()
+            upright.save(buffer, "JPEG", quality=92)
+            return buffer.getvalue()
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        # UnidentifiedImageError and "image file is truncated" are OSErrors; SyntaxError is how some
+        # Pillow plugins report a malformed header.
+        raise NotReencodable(type(error).__name__) from error
 
 
-def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda percent, message: None) -> str:
-    """Write the packet for `bundle` to `destination`; returns the SHA-256 of its manifest."""
-    rules = profiles.PROFILE_RULES[bundle.profile]
+def _excluded_entries(excluded: list[dict], rules: profiles.ProfileRules) -> list[dict]:
+    """The left-out list as the packet shows it: each item, or (without identifiers) counts by kind and reason."""
+    if rules.lists_withheld_items:
+        return excluded
+    counts = Counter((entry["kind"], entry["reason"]) for entry in excluded)
+    return [{"kind": kind, "reason": reason, "count": count} for (kind, reason), count in sorted(counts.items())]
+
+
+def _custody_excerpt(item: MediaItem, rules: profiles.ProfileRules, roles: dict[int, str]) -> list[dict]:
+    events = []
+    for event in custody_history(target=item):
+        if rules.custody_in_full:
+            # Every field the event's hash covers, exactly as hashed, so a recipient can re-hash it.
+            events.append({**json.loads(event_canonical_form(event)), "event_hash": event.event_hash})
+            continue
+        who = "system"
+        if event.actor_id is not None:
+            who = profiles.staff_label(username=event.actor_label, role=roles.get(event.actor_id), rules=rules)
+        # No usernames and no details (they can name other recipients): the hashes and their links only.
+        events.append(
+            {
+                "sequence": event.sequence,
+                "occurred_at": json.loads(event_canonical_form(event))["occurred_at"],
+                "who": who,
+                "action": event.action,
+                "previous_hash": event.previous_hash,
+                "event_hash": event.event_hash,
+            }
+        )
+    return events
+
+
+def open_private(destination: Path):
+    """The packet file, readable and writable by its owner only, from the first byte on."""
+    descriptor = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PACKET_FILE_MODE)
+    os.fchmod(descriptor, PACKET_FILE_MODE)
+    return os.fdopen(descriptor, "wb")
+
+
+def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda percent, message: None) -> PacketResult:
+    """Write the packet for `bundle` to `destination` (mode 0600)."""
+    with translation.override("en"):  # the packet is written in English; its reasons too
+        return _build_packet(bundle, destination, progress)
+
+
+def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> PacketResult:
+    rules = profiles.rules_for(bundle.profile)
+    names_witnesses = bundle.names_witnesses
+    today = timezone.localdate()
     incidents = list(bundle_incidents(bundle).order_by("start_time", "pk"))
     items = list(
         MediaItem.objects.filter(incidents__in=incidents)
         .distinct()
-        .select_related("testimony__witness", "acquired_by")
+        .select_related("testimony__witness", "witness", "acquired_by")
         .order_by("pk")
     )
     testimonies = list(
-        Testimony.objects.filter(incidents__in=incidents).distinct().select_related("witness").order_by("pk")
+        Testimony.objects.filter(incidents__in=incidents)
+        .distinct()
+        .select_related("witness")
+        .prefetch_related("translations", "incidents")
+        .order_by("pk")
     )
-    excluded, included = [], []
+    roles = dict(CaseMembership.objects.filter(case=bundle.case).values_list("user_id", "role"))
+    material: dict[int, dict] = {}
+
+    def carry(witness: Witness, what: str) -> None:
+        entry = material.setdefault(
+            witness.pk,
+            {
+                "witness": witness.pk,
+                "pseudonym": witness.pseudonym,
+                "disclosure": str(
+                    profiles.disclosure(witness=witness, rules=rules, names_witnesses=names_witnesses, on=today)
+                ),
+                "carries": set(),
+            },
+        )
+        entry["carries"].add(what)
+
+    excluded, candidates = [], []
     for item in items:
-        reason = profiles.media_exclusion_reason(item=item, profile=bundle.profile)
+        reason = profiles.media_exclusion_reason(item=item, rules=rules, names_witnesses=names_witnesses, on=today)
         if reason:
             excluded.append({"kind": "media", "sha256": item.sha256, "reason": reason})
         else:
-            included.append(item)
+            candidates.append(item)
 
-    with zipfile.ZipFile(destination, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as archive:
+    with open_private(destination) as raw, zipfile.ZipFile(raw, "w", compression=zipfile.ZIP_STORED) as archive:
         writer = PacketWriter(archive)
         exhibits = []
-        total_bytes = sum(item.size_bytes for item in included) or 1
+        total_bytes = sum(item.size_bytes for item in candidates) or 1
         done_bytes = 0
-        for index, item in enumerate(included, start=1):
-            number = exhibit_number(bundle, index)
+        for position, item in enumerate(candidates, start=1):
+            number = exhibit_number(bundle, len(exhibits) + 1)
             facts = {
                 "exhibit": number,
                 "kind": item.kind,
                 "source": item.source,
-                "source_url": item.source_url,
+                "source_url": item.source_url if profiles.shows_source_url(item=item, rules=rules) else "",
                 "acquired_at": item.acquired_at.isoformat(),
-                "acquired_by": item.acquired_by.get_username(),
+                "acquired_by": profiles.staff_label(
+                    username=item.acquired_by.get_username(), role=roles.get(item.acquired_by_id), rules=rules
+                ),
                 "capture_time": item.capture_time.isoformat() if item.capture_time else None,
                 "original_sha256": item.sha256,
             }
+            path = f"exhibits/{number}{exhibit_extension(item)}"
             if rules.include_originals:
-                extension = Path(item.original_filename).suffix.lower()[:8] or ".bin"
                 with default_storage.open(item.original.name, "rb") as original:
-                    entry = writer.add_stream(f"exhibits/{number}{extension}", original, is_original=True, **facts)
+                    entry = writer.add_stream(path, original, is_original=True, **facts)
                 if entry["sha256"] != item.sha256:
                     raise OriginalAltered(f"media item {item.pk}: stored original no longer matches its intake hash")
             else:
-                entry = writer.add_bytes(f"exhibits/{number}.jpg", metadata_free_copy(item), is_original=False, **facts)
+                try:
+                    copy = metadata_free_copy(item)
+                except NotReencodable:
+                    excluded.append({"kind": "media", "sha256": item.sha256, "reason": str(profiles.NOT_REENCODABLE)})
+                    continue
+                entry = writer.add_bytes(f"exhibits/{number}.jpg", copy, is_original=False, **facts)
             exhibits.append((number, item, entry))
+            witness = profiles.media_witness(item)
+            if witness is not None:
+                carry(witness, "recording" if item.testimony_id is not None else "media")
             done_bytes += item.size_bytes
-            progress(5 + int(85 * done_bytes / total_bytes), f"{index}/{len(included)} files")
+            progress(5 + int(85 * done_bytes / total_bytes), f"{position}/{len(candidates)} files")
 
         statements = []
         for testimony in testimonies:
-            disclosure = profiles.testimony_disclosure(testimony=testimony, profile=bundle.profile)
+            witness = testimony.witness
+            disclosure = profiles.disclosure(witness=witness, rules=rules, names_witnesses=names_witnesses, on=today)
             if disclosure == Disclosure.WITHHOLD:
-                excluded.append(
-                    {
-                        "kind": "testimony",
-                        "witness": testimony.witness.pseudonym,
-                        "reason": "the witness has not consented to this use",
-                    }
-                )
+                reason = profiles.withheld_reason(witness=witness, rules=rules, on=today)
+                excluded.append({"kind": "testimony", "witness": witness.pseudonym, "reason": str(reason)})
                 continue
+            carry(witness, "testimony")
+            if disclosure == Disclosure.NAME:
+                carry(witness, "name")
             statements.append(
                 {
-                    "witness": testimony.witness.pseudonym,
-                    "witness_name": testimony.witness.real_name if disclosure == Disclosure.NAME else None,
+                    "witness": witness.pseudonym,
+                    "witness_name": witness.real_name if disclosure == Disclosure.NAME else None,
                     "interview_date": testimony.interview_date.isoformat(),
                     "method": testimony.method,
                     "language": testimony.language,
@@ -149,36 +335,24 @@ def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda p
                     "incidents": [incident.reference for incident in testimony.incidents.all()],
                 }
             )
+        shown_excluded = _excluded_entries(excluded, rules)
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
         progress(92, "report.pdf")
         writer.add_bytes(
             "report.pdf",
             render_report(
                 bundle=bundle,
+                rules=rules,
                 incidents=incidents,
                 exhibits=exhibits,
                 statements=statements,
-                excluded=excluded,
-                show_locations=rules.include_originals,
+                excluded=shown_excluded,
             ),
         )
-        custody = {
-            item.sha256: [
-                {
-                    "sequence": e.sequence,
-                    "when": e.occurred_at.isoformat(),
-                    "who": e.actor_label,
-                    "what": e.action,
-                    "event_hash": e.event_hash,
-                    "previous_hash": e.previous_hash,
-                }
-                for e in custody_history(target=item)
-            ]
-            for item in included
-        }
-        writer.add_bytes("custody.json", json.dumps(custody, indent=2).encode())
-        if bundle.profile == "court":
-            writer.add_bytes("loadfile.dat", concordance_dat(writer.files, bundle).encode("utf-8"))
+        custody = {item.sha256: _custody_excerpt(item, rules, roles) for _number, item, _entry in exhibits}
+        writer.add_bytes("custody.json", json.dumps(custody, ensure_ascii=False, indent=2).encode())
+        if rules.writes_loadfile:
+            writer.add_bytes("loadfile.dat", concordance_dat(writer.files, rules).encode("utf-8"))
         writer.add_bytes("public_key.pem", signing.public_key_pem())
         writer.add_bytes("verify_bundle.py", VERIFIER.read_bytes())
 
@@ -192,18 +366,35 @@ def build_packet(bundle: EvidenceBundle, destination: Path, *, progress=lambda p
             "created_at": timezone.now().isoformat(),
             "software": SOFTWARE,
             "custody_head_hash": custody_head_hash(),
+            "custody_excerpts": "full" if rules.custody_in_full else "hashes and links",
             "originals_included": rules.include_originals,
             "files": writer.files,
-            "excluded": excluded,
+            "excluded": shown_excluded,
         }
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()
         info = zipfile.ZipInfo("manifest.json", date_time=timezone.now().timetuple()[:6])
         archive.writestr(info, manifest_bytes)
         archive.writestr(zipfile.ZipInfo("manifest.json.sig", date_time=info.date_time), signing.sign(manifest_bytes))
-    return hashlib.sha256(manifest_bytes).hexdigest()
+    witness_material = [{**entry, "carries": sorted(entry["carries"])} for _pk, entry in sorted(material.items())]
+    return PacketResult(
+        manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
+        exported_item_ids=[item.pk for _number, item, _entry in exhibits],
+        witness_material=witness_material,
+    )
 
 
-def concordance_dat(files: list[dict], bundle: EvidenceBundle) -> str:
+def dat_value(value) -> str:
+    """A value that cannot break a DAT row: no delimiter, quote, line break or other control or format
+    character (a right-to-left override, say) survives; each becomes "_"."""
+    return "".join(
+        "_"
+        if character in (DAT_DELIMITER, DAT_QUOTE) or unicodedata.category(character) in ("Cc", "Cf", "Zl", "Zp")
+        else character
+        for character in str(value)
+    )
+
+
+def concordance_dat(files: list[dict], rules: profiles.ProfileRules) -> str:
     """One row per exhibit in the Concordance DAT convention, for e-discovery platforms."""
     header = [
         "BEGBATES",
@@ -232,7 +423,10 @@ def concordance_dat(files: list[dict], bundle: EvidenceBundle) -> str:
                 entry.get("capture_time") or "",
                 entry["acquired_at"],
                 entry["acquired_by"],
-                "CONFIDENTIAL" if bundle.profile != "public" else "PUBLIC",
+                rules.confidentiality,
             ]
         )
-    return "\r\n".join(DAT_DELIMITER.join(f"{DAT_QUOTE}{value}{DAT_QUOTE}" for value in row) for row in rows) + "\r\n"
+    return (
+        "\r\n".join(DAT_DELIMITER.join(f"{DAT_QUOTE}{dat_value(value)}{DAT_QUOTE}" for value in row) for row in rows)
+        + "\r\n"
+    )

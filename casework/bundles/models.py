@@ -23,6 +23,8 @@ class BundleStatus(models.TextChoices):
     RUNNING = "running", _("Running")
     READY = "ready", _("Ready")
     FAILED = "failed", _("Failed")
+    # Kept past the retention period: the file is deleted, the record stays.
+    EXPIRED = "expired", _("Expired")
 
 
 class EvidenceBundle(models.Model):
@@ -48,6 +50,13 @@ class EvidenceBundle(models.Model):
     archive = models.FileField(_("archive"), max_length=300, blank=True)
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
     manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64, blank=True)
+    expired_at = models.DateTimeField(_("expired at"), null=True, blank=True, editable=False)
+    # Decided when the packet is requested: only a person who may reveal identities on the case gets a packet
+    # that names witnesses (those whose consent allows it); for everyone else it uses pseudonyms only.
+    names_witnesses = models.BooleanField(_("names witnesses"), default=False, editable=False)
+    # What the built packet carries of each witness, and under which disclosure, so a consent withdrawn
+    # later can stop its download: [{"witness": id, "pseudonym": ..., "disclosure": ..., "carries": [...]}].
+    witness_material = models.JSONField(_("witness material carried"), default=list, blank=True, editable=False)
 
     class Meta:
         ordering = ["-requested_at"]
@@ -67,6 +76,10 @@ class EvidenceBundle(models.Model):
             models.CheckConstraint(
                 condition=~Q(status=BundleStatus.FAILED) | ~Q(failure_reason=""),
                 name="bundle_failure_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=BundleStatus.EXPIRED) | Q(expired_at__isnull=False),
+                name="bundle_expired_has_date",
             ),
         ]
 

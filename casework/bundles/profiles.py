@@ -1,52 +1,171 @@
-"""Redaction profiles: what an evidence packet may contain, decided in one place."""
+"""Redaction profiles: what an evidence packet may contain, decided in one place.
 
+The builder, the report, the services and the views ask these rules; none of them compares profile names.
+"""
+
+import datetime
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from casework.bundles.models import RedactionProfile
-from casework.evidence.models import MediaItem, MediaSource
-from casework.witnesses.consent import Disclosure, witness_disclosure
-from casework.witnesses.models import ConsentScope, Testimony
+from casework.cases.models import CaseRole
+from casework.evidence.models import MediaItem, MediaSource, ProcessingState, VerificationStatus
+from casework.witnesses.consent import Disclosure, consent_ended_on, witness_disclosure
+from casework.witnesses.models import ConsentScope, Witness
 
 
 @dataclass(frozen=True)
 class ProfileRules:
+    # The consent a witness must have given for their material to go into the packet.
     consent_scope: str
-    # Originals byte for byte; otherwise photos are copied without GPS/device metadata and others left out.
+    # Originals byte for byte; otherwise only photos, re-encoded without GPS/device metadata.
     include_originals: bool
-    # Public packets never name anyone, whatever the consent says.
+    # A witness may be named at all (their consent allows it and the requester may reveal identities).
     names_allowed: bool
+    # Coordinates and device details in the report.
+    shows_locations: bool
+    shows_victim_names: bool
+    # Staff usernames (who acquired a file, who handled it); otherwise their role on the case.
+    shows_staff_usernames: bool
+    # The left-out list names each item (SHA-256, pseudonym); otherwise it only counts them by kind and reason.
+    lists_withheld_items: bool
+    # A file from a witness with no witness on record to ask for consent may go in.
+    admits_unattributed_witness_media: bool
+    # Source URLs of material tied to a witness (they can lead back to the person).
+    shows_witness_source_urls: bool
+    # Custody excerpts with every field of each event (re-hashable); otherwise hashes and links only.
+    custody_in_full: bool
+    # A Concordance DAT load file for e-discovery platforms.
+    writes_loadfile: bool
+    confidentiality: str
 
 
+_CONFIDENTIAL = dict(
+    include_originals=True,
+    names_allowed=True,
+    shows_locations=True,
+    shows_victim_names=True,
+    shows_staff_usernames=True,
+    lists_withheld_items=True,
+    admits_unattributed_witness_media=True,
+    shows_witness_source_urls=True,
+    custody_in_full=True,
+    confidentiality="CONFIDENTIAL",
+)
 PROFILE_RULES = {
-    RedactionProfile.INTERNAL: ProfileRules(ConsentScope.INTERNAL, include_originals=True, names_allowed=True),
-    RedactionProfile.COURT: ProfileRules(ConsentScope.COURTS, include_originals=True, names_allowed=True),
-    RedactionProfile.PUBLIC: ProfileRules(ConsentScope.MEDIA_PUBLIC, include_originals=False, names_allowed=False),
+    RedactionProfile.INTERNAL: ProfileRules(ConsentScope.INTERNAL, writes_loadfile=False, **_CONFIDENTIAL),
+    RedactionProfile.COURT: ProfileRules(ConsentScope.COURTS, writes_loadfile=True, **_CONFIDENTIAL),
+    RedactionProfile.PUBLIC: ProfileRules(
+        ConsentScope.MEDIA_PUBLIC,
+        include_originals=False,
+        names_allowed=False,
+        shows_locations=False,
+        shows_victim_names=False,
+        shows_staff_usernames=False,
+        lists_withheld_items=False,
+        admits_unattributed_witness_media=False,
+        shows_witness_source_urls=False,
+        custody_in_full=False,
+        writes_loadfile=False,
+        confidentiality="PUBLIC",
+    ),
 }
 
+# How staff appear in a packet that shows no usernames: their role on the case.
+ROLE_TITLES = {
+    CaseRole.INTAKE: _("field researcher"),
+    CaseRole.REVIEWER: _("reviewer"),
+    CaseRole.ANALYST: _("analyst"),
+    CaseRole.CASE_ADMIN: _("case administrator"),
+}
+STAFF_MEMBER = _("staff member")
 
-def testimony_disclosure(*, testimony: Testimony, profile: str) -> Disclosure:
-    rules = PROFILE_RULES[profile]
-    disclosure = witness_disclosure(witness=testimony.witness, scope=rules.consent_scope)
-    if disclosure == Disclosure.NAME and not rules.names_allowed:
-        return Disclosure.PSEUDONYM
-    return disclosure
+# Why something was left out of a packet (written into the packet, in English).
+WITHDRAWN = _("withdrawn")
+QUARANTINED = _("quarantined as a possibly hostile file")
+REJECTED = _("rejected in review")
+NO_CONSENT = _("the witness has not consented to this use")
+CONSENT_WITHDRAWN = _("consent withdrawn")
+UNATTRIBUTED_WITNESS_MEDIA = _("from a witness, with no consent to this use on record")
+NOT_A_PHOTO = _("only photos can be shared as metadata-free copies")
+NOT_PROCESSED = _("not processed successfully, so no metadata-free copy can be made")
+NOT_REENCODABLE = _("could not be re-encoded without its metadata")
 
 
-def media_exclusion_reason(*, item: MediaItem, profile: str) -> str:
-    """Why `item` must stay out of a packet with this profile, or "" if it may go in."""
-    rules = PROFILE_RULES[profile]
-    if item.processing_state == "quarantined":
-        return str(_("quarantined as a possibly hostile file"))
-    if item.verification_status == "rejected":
-        return str(_("rejected in review"))
+def rules_for(profile: str) -> ProfileRules:
+    return PROFILE_RULES[profile]
+
+
+def media_witness(item: MediaItem) -> Witness | None:
+    """The witness whose consent governs `item`: who sent or recorded it, else whose testimony it records."""
+    if item.witness_id is not None:
+        return item.witness
     if item.testimony_id is not None:
-        if testimony_disclosure(testimony=item.testimony, profile=profile) == Disclosure.WITHHOLD:
-            return str(_("the witness has not consented to this use"))
-    elif item.source == MediaSource.WITNESS and profile == RedactionProfile.PUBLIC:
-        # Nobody's consent can be checked for it: a witness's file stays out of public packets.
-        return str(_("from a witness, with no consent to public use on record"))
-    if not rules.include_originals and item.kind != "photo":
-        return str(_("only photos can be shared as metadata-free copies"))
+        return item.testimony.witness
+    return None
+
+
+def disclosure(*, witness: Witness, rules: ProfileRules, names_witnesses: bool, on=None) -> Disclosure:
+    """How much of `witness` a packet under `rules` may carry: their consent for the profile's scope, and the
+    name only where the profile allows names and the packet was requested by someone who may reveal them."""
+    consented = witness_disclosure(witness=witness, scope=rules.consent_scope, on=on)
+    if consented == Disclosure.NAME and not (rules.names_allowed and names_witnesses):
+        return Disclosure.PSEUDONYM
+    return consented
+
+
+def withheld_reason(*, witness: Witness, rules: ProfileRules, on=None) -> Promise:
+    """Why a witness's material is withheld: a consent that ended, or none ever given for this scope."""
+    if consent_ended_on(witness=witness, scope=rules.consent_scope, on=on) is not None:
+        return CONSENT_WITHDRAWN
+    return NO_CONSENT
+
+
+def media_exclusion_reason(*, item: MediaItem, rules: ProfileRules, names_witnesses: bool, on=None) -> str:
+    """Why `item` must stay out of a packet under `rules`, or "" if it may go in."""
+    if item.withdrawn_at is not None:
+        return str(WITHDRAWN)
+    if item.processing_state == ProcessingState.QUARANTINED:
+        return str(QUARANTINED)
+    if item.verification_status == VerificationStatus.REJECTED:
+        return str(REJECTED)
+    witness = media_witness(item)
+    if witness is not None:
+        if disclosure(witness=witness, rules=rules, names_witnesses=names_witnesses, on=on) == Disclosure.WITHHOLD:
+            return str(withheld_reason(witness=witness, rules=rules, on=on))
+    elif item.source == MediaSource.WITNESS and not rules.admits_unattributed_witness_media:
+        # Nobody's consent can be checked for it.
+        return str(UNATTRIBUTED_WITNESS_MEDIA)
+    if not rules.include_originals:
+        if item.kind != "photo":
+            return str(NOT_A_PHOTO)
+        # A copy is made only from a file that decoded completely when it was processed.
+        if item.processing_state != ProcessingState.DONE:
+            return str(NOT_PROCESSED)
     return ""
+
+
+def shows_source_url(*, item: MediaItem, rules: ProfileRules) -> bool:
+    if rules.shows_witness_source_urls:
+        return True
+    return not (item.source == MediaSource.WITNESS or item.witness_id is not None or item.testimony_id is not None)
+
+
+def staff_label(*, username: str, role: str | None, rules: ProfileRules) -> str:
+    """A staff member as the packet shows them: the username, or for a packet without usernames their role."""
+    if rules.shows_staff_usernames:
+        return username
+    return str(ROLE_TITLES.get(role, STAFF_MEMBER))
+
+
+def covers(*, carried: str, now: Disclosure) -> bool:
+    """Whether a disclosure computed now still covers what a packet carries under `carried`."""
+    if now == Disclosure.WITHHOLD:
+        return False
+    return carried != Disclosure.NAME or now == Disclosure.NAME
+
+
+def consent_lapse_day(*, witness: Witness, rules: ProfileRules) -> datetime.date | None:
+    return consent_ended_on(witness=witness, scope=rules.consent_scope)

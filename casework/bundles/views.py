@@ -14,6 +14,7 @@ from casework.bundles.forms import BundleRequestForm
 from casework.bundles.models import BundleStatus, EvidenceBundle
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
+from casework.errors import Refused, add_refusal_to_form
 
 
 def _bundle_case(request: HttpRequest, reference: str):
@@ -30,12 +31,17 @@ def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             bundle = services.bundle_request(case=case, actor=request.user, **form.cleaned_data)
-        except services.BundleRefused as refusal:
-            form.add_error(None, str(refusal))
+        except Refused as refusal:
+            add_refusal_to_form(form, refusal)
         else:
             messages.success(request, _("Packet %(id)s queued; this page shows its progress.") % {"id": bundle.pk})
             return redirect("bundles:bundle_list", reference=case.reference)
-    bundles = EvidenceBundle.objects.filter(case=case).select_related("requested_by").prefetch_related("incidents")
+    bundles = list(
+        EvidenceBundle.objects.filter(case=case).select_related("requested_by").prefetch_related("incidents")[:50]
+    )
+    for bundle in bundles:
+        # Packets whose witnesses' consent no longer covers what they carry: shown as "rebuild".
+        bundle.consent_lapses = services.bundle_consent_lapses(bundle=bundle)
     public_key = signing.public_key_pem()
     return render(
         request,
@@ -43,8 +49,8 @@ def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
         {
             "case": case,
             "form": form,
-            "bundles": bundles[:50],
-            "in_progress": any(b.status in (BundleStatus.QUEUED, BundleStatus.RUNNING) for b in bundles[:50]),
+            "bundles": bundles,
+            "in_progress": any(b.status in (BundleStatus.QUEUED, BundleStatus.RUNNING) for b in bundles),
             "public_key": public_key.decode(),
             "key_fingerprint": hashlib.sha256(public_key.strip()).hexdigest(),
         },
@@ -53,16 +59,26 @@ def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 @login_required
-def bundle_download(request: HttpRequest, reference: str, bundle_id: int) -> FileResponse:
+def bundle_download(request: HttpRequest, reference: str, bundle_id: int) -> HttpResponse:
     case = _bundle_case(request, reference)
-    return packet_download(request, get_object_or_404(EvidenceBundle, pk=bundle_id, case=case))
+    try:
+        return packet_download(request, get_object_or_404(EvidenceBundle, pk=bundle_id, case=case))
+    except services.PacketUnavailable as refusal:
+        return render(
+            request,
+            "bundles/packet_unavailable.html",
+            {"case": case, "message": refusal.message},
+            status=refusal.status_code,
+        )
 
 
 def packet_download(request: HttpRequest, bundle: EvidenceBundle) -> FileResponse:
     """The packet's ZIP as an attachment, recorded in the custody and audit logs. The caller checked the
-    permission."""
-    if bundle.status != BundleStatus.READY:
+    packet permission; this checks the rest (see services.bundle_check_download) and raises
+    services.PacketUnavailable for an expired packet or one a withdrawn consent no longer covers."""
+    if bundle.status not in (BundleStatus.READY, BundleStatus.EXPIRED):
         raise Http404("This packet is not ready.")
+    services.bundle_check_download(bundle=bundle, actor=request.user)
     case = bundle.case
     services.bundle_record_download(bundle=bundle, actor=request.user, request=request)
     response = FileResponse(

@@ -32,3 +32,18 @@ def witness_disclosure(*, witness: Witness, scope: ConsentScope | str, on: datet
     if consent.name_sharing_confirmed:
         return Disclosure.NAME
     return Disclosure.PSEUDONYM
+
+
+def consent_ended_on(
+    *, witness: Witness, scope: ConsentScope | str, on: datetime.date | None = None
+) -> datetime.date | None:
+    """The latest day by `on` (today) on which a consent of `witness` for `scope` stopped being in force
+    (withdrawn, or superseded by a newer one), or None if none has ended. Read-only; for telling people
+    why something that was shared may no longer be."""
+    day = on or timezone.localdate()
+    ended = []
+    for withdrawn_on, superseded_on in witness.consents.filter(scope=scope, given_on__lte=day).values_list(
+        "withdrawn_on", "superseded_on"
+    ):
+        ended += [end for end in (withdrawn_on, superseded_on) if end is not None and end <= day]
+    return max(ended, default=None)

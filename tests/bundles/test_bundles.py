@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 import zipfile
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -13,100 +13,17 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import transaction
-from django.utils import timezone
 from PIL import Image
 
+from casework.audit.models import AuditEvent
 from casework.bundles import services
 from casework.bundles.models import EvidenceBundle
 from casework.bundles.verify_bundle import verify
 from casework.evidence.models import CustodyEvent
-from casework.evidence.samples import jpeg_bytes
-from casework.evidence.services import media_ingest_stream, media_process
 from casework.witnesses.models import Consent
+from tests.bundles.conftest import REAL_NAME, build, make_evidence, packet_path, report_text, whole_packet_text
 from tests.conftest import wait_for
-from tests.factories import (
-    CaseFactory,
-    IncidentFactory,
-    MembershipFactory,
-    TestimonyFactory,
-    UserFactory,
-    VictimFactory,
-    WitnessFactory,
-)
-
-REAL_NAME = "Nour Bundle-Canary"
-
-
-def make_evidence(case, user, *, consent_scopes=("internal", "courts"), allows_name=False):
-    incident = IncidentFactory(case=case, reference="INC-900")
-    witness = WitnessFactory(case=case, pseudonym="W-900", real_name=REAL_NAME)
-    for scope in consent_scopes:
-        Consent.objects.create(
-            witness=witness,
-            scope=scope,
-            given_on=date(2020, 1, 1),
-            method="written",
-            allows_name=allows_name,
-            # Confirmed by a case admin, as a name consent must be before it takes effect.
-            name_confirmed_by=user if allows_name else None,
-            name_confirmed_at=timezone.now() if allows_name else None,
-        )
-    testimony = TestimonyFactory(
-        case=case, witness=witness, interviewer=user, created_by=user, original_text="شاهدت الغارة على السوق"
-    )
-    testimony.incidents.add(incident)
-    photo = jpeg_bytes(
-        seed=900,
-        capture_time=datetime(2017, 9, 19, 10, 0),
-        latitude=35.81,
-        longitude=36.61,
-        make="Samsung",
-        model="SM-J500F",
-    )
-    item = media_ingest_stream(
-        stream=io.BytesIO(photo),
-        case=case,
-        original_filename="IMG_900.jpg",
-        source="witness",
-        acquired_by=user,
-        incidents=[incident],
-        testimony=testimony,
-    ).item
-    activist = media_ingest_stream(
-        stream=io.BytesIO(jpeg_bytes(seed=901)),
-        case=case,
-        original_filename="x.jpg",
-        source="social_media",
-        acquired_by=user,
-        incidents=[incident],
-    ).item
-    for media in (item, activist):
-        media_process(item_id=media.pk)
-    return incident, witness, item, activist, photo
-
-
-def build(case, user, incident, profile) -> EvidenceBundle:
-    bundle = services.bundle_request(
-        case=case, scope="incidents", incidents=[incident], recipient="UN IIIM", profile=profile, purpose="", actor=user
-    )
-    services.bundle_build(bundle_id=bundle.pk)
-    bundle.refresh_from_db()
-    assert bundle.status == "ready", bundle.failure_reason
-    return bundle
-
-
-def packet_path(bundle) -> Path:
-    return Path(default_storage.path(bundle.archive.name))
-
-
-def whole_packet_text(path: Path) -> str:
-    """Every file of the packet as text, the report's text included (its PDF streams are compressed)."""
-    with zipfile.ZipFile(path) as packet:
-        parts = [packet.read(name).decode("utf-8", errors="replace") for name in packet.namelist()]
-        pdf = subprocess.run(
-            ["pdftotext", "-", "-"], input=packet.read("report.pdf"), capture_output=True, timeout=60, check=True
-        )
-        return "\n".join([*parts, pdf.stdout.decode()])
+from tests.factories import CaseFactory, MembershipFactory, UserFactory, VictimFactory
 
 
 @pytest.mark.django_db
@@ -126,7 +43,7 @@ def test_court_packet_has_originals_signed_manifest_custody_and_load_file(case, 
         head_at_build = CustodyEvent.objects.filter(sequence__lt=first_export.sequence).order_by("-sequence").first()
         assert manifest["custody_head_hash"] == head_at_build.event_hash
         custody = json.loads(packet.read("custody.json"))
-        assert [event["what"] for event in custody[item.sha256]][:2] == ["received", "linked"]
+        assert [event["action"] for event in custody[item.sha256]][:2] == ["received", "linked"]
         dat = packet.read("loadfile.dat").decode()
         assert dat.count("\r\n") == 3 and "\xfeCW-0042-000001\xfe\x14\xfeCW-0042-000001\xfe" in dat
         statements = json.loads(packet.read("testimonies.json"))
@@ -137,10 +54,14 @@ def test_court_packet_has_originals_signed_manifest_custody_and_load_file(case, 
 
 
 @pytest.mark.django_db
-def test_court_packet_names_the_witness_only_when_consent_allows(case, intake_worker, analyst):
-    incident, *_ = make_evidence(case, intake_worker, allows_name=True)
-    bundle = build(case, analyst, incident, "court")
+def test_court_packet_names_the_witness_only_when_consent_allows(case, intake_worker, case_admin):
+    incident, witness, *_ = make_evidence(case, intake_worker, allows_name=True)
+    bundle = build(case, case_admin, incident, "court", purpose="ICC filing")
+    assert bundle.names_witnesses
     assert REAL_NAME in whole_packet_text(packet_path(bundle))
+    reveal = AuditEvent.objects.get(action="identity_revealed")
+    assert (reveal.actor, reveal.object_id, reveal.reason) == (case_admin, str(witness.pk), "ICC filing")
+    assert reveal.details["bundle"] == bundle.pk
 
 
 @pytest.mark.django_db
@@ -277,25 +198,12 @@ def test_worker_builds_the_packet(celery_worker_process, vocabularies):
     assert verify(str(packet_path(ready))) == []
 
 
-def report_text(path: Path, tmp_path: Path) -> str:
-    with zipfile.ZipFile(path) as packet:
-        (tmp_path / "report.pdf").write_bytes(packet.read("report.pdf"))
-    result = subprocess.run(
-        ["pdftotext", "-layout", str(tmp_path / "report.pdf"), "-"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    return result.stdout
-
-
 @pytest.mark.django_db
-def test_report_pdf_has_incident_victims_arabic_testimony_and_wrapped_hashes(case, intake_worker, analyst, tmp_path):
+def test_report_pdf_has_incident_victims_arabic_testimony_and_wrapped_hashes(case, intake_worker, analyst):
     incident, _witness, item, *_ = make_evidence(case, intake_worker, consent_scopes=("courts",))
     VictimFactory.create_batch(4, incident=incident, sex="female", age=30, age_band="adult")
     VictimFactory(incident=incident, sex="male", age=7, age_band="child", name="Sami")
-    text = report_text(packet_path(build(case, analyst, incident, "court")), tmp_path)
+    text = report_text(packet_path(build(case, analyst, incident, "court")))
     tolls_row = text.split("Massacres", 1)[1].split("Facilities hit", 1)[0]
     assert tolls_row.split()[-5:] == ["5", "1", "4", "0", "1"]  # killed, children, adult women, injured, massacres
     assert "Sami" in text
@@ -307,8 +215,8 @@ def test_report_pdf_has_incident_victims_arabic_testimony_and_wrapped_hashes(cas
 
 
 @pytest.mark.django_db
-def test_public_report_has_no_names_and_no_locations(case, intake_worker, analyst, tmp_path):
+def test_public_report_has_no_names_and_no_locations(case, intake_worker, analyst):
     incident, *_ = make_evidence(case, intake_worker, consent_scopes=("media_public",), allows_name=True)
-    text = report_text(packet_path(build(case, analyst, incident, "public")), tmp_path)
+    text = report_text(packet_path(build(case, analyst, incident, "public")))
     assert REAL_NAME not in text and "35.81" not in text and "SM-J500F" not in text
     assert "W-900" in text  # the testimony is there under the pseudonym
