@@ -69,7 +69,16 @@ urlpatterns = [
         name="testimony_review",
     ),
     path(f"{CASE}/media/", MediaViewSet.as_view(LIST), name="media_list"),
-    path(f"{CASE}/media/<int:item_id>/", MediaViewSet.as_view(READ), name="media_detail"),
+    path(
+        f"{CASE}/media/<int:item_id>/",
+        MediaViewSet.as_view({"get": "retrieve", "patch": "partial_update"}),
+        name="media_detail",
+    ),
+    path(
+        f"{CASE}/media/<int:item_id>/withdraw/",
+        MediaViewSet.as_view({"post": "withdraw"}),
+        name="media_withdraw",
+    ),
     path(f"{CASE}/media/<int:item_id>/original/", MediaViewSet.as_view({"get": "original"}), name="media_original"),
     path(f"{CASE}/custody/", CustodyEventViewSet.as_view(READ_LIST), name="custody_list"),
     path(f"{CASE}/custody/<int:sequence>/", CustodyEventViewSet.as_view(READ), name="custody_detail"),

@@ -173,7 +173,18 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
-# Celery. Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.
+# Celery.
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=10 * 60)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
+# The longest hard time limit of any task: building an evidence packet (3 h + 5 min, casework/bundles/tasks.py).
+# Settings load before the tasks, so the figure is repeated here; tests/test_settings.py compares it with
+# every registered task. Redis's visibility timeout outlasts it, and the default limit, by a margin.
+CASEWORK_LONGEST_TASK_TIME_LIMIT = 3 * 60 * 60 + 5 * 60
+CASEWORK_BROKER_VISIBILITY_MARGIN = 30 * 60
+CASEWORK_BROKER_VISIBILITY_TIMEOUT = (
+    max(CASEWORK_LONGEST_TASK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT) + CASEWORK_BROKER_VISIBILITY_MARGIN
+)
+# Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = VAR_DIR / "broker"
@@ -187,14 +198,13 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis: a task not acknowledged within this many seconds is redelivered; longer than any time limit.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 60 * 60}
+    # Redis redelivers a task not acknowledged within `visibility_timeout` seconds. Tasks acknowledge late (when
+    # they end), so a timeout shorter than a running task would start a second copy of it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="casework")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=10 * 60)
-CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=15 * 60)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]

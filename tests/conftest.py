@@ -18,7 +18,7 @@ from casework.bundles.models import EvidenceBundle
 from casework.cases.models import CaseMembership
 from casework.celery import app as celery_app
 from casework.evidence.custody import custody_record
-from casework.evidence.models import NearDuplicate
+from casework.evidence.models import MediaArrival, NearDuplicate
 from casework.incidents.models import Attribution, Party
 from casework.witnesses.models import Consent, TestimonyTranslation, WitnessIdentityChange
 from tests.factories import (
@@ -154,6 +154,9 @@ def one_of_everything(case, intake_worker, reviewer):
             witness=witness, changed_by=intake_worker, fields=["phone"], previous_values='{"phone": "+963 1"}'
         ),
         "media": media[0],
+        "media_arrival": MediaArrival.objects.create(
+            item=media[0], source="witness", acquired_by=intake_worker, acquired_at=media[0].acquired_at
+        ),
         "near_duplicate": NearDuplicate.objects.create(case=case, first=media[0], second=media[1], distance=3),
         "custody_event": custody_record(action="received", target=media[0], actor=intake_worker),
         "bundle": EvidenceBundle.objects.create(

@@ -1,5 +1,6 @@
 """Settings come from the environment; production settings pass Django's deployment checks."""
 
+import json
 import os
 import subprocess
 import sys
@@ -101,6 +102,48 @@ def test_celery_reliability_settings():
     assert settings.CELERY_TASK_SERIALIZER == "json"
     assert settings.CELERY_ACCEPT_CONTENT == ["json"]
     assert 0 < settings.CELERY_TASK_SOFT_TIME_LIMIT < settings.CELERY_TASK_TIME_LIMIT
+
+
+def redis_settings_and_task_limits(extra_env: dict[str, str] | None = None) -> dict:
+    """The broker's visibility timeout with a Redis URL, and the hard time limit of every registered task."""
+    code = (
+        "import django, json, os\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings')\n"
+        "django.setup()\n"
+        "from django.conf import settings as s\n"
+        "from casework.celery import app\n"
+        "app.loader.import_default_modules()\n"
+        "limits = {name: task.time_limit for name, task in app.tasks.items() if name.startswith('casework.')}\n"
+        "print(json.dumps({'visibility_timeout': s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'],\n"
+        "                  'default_limit': s.CELERY_TASK_TIME_LIMIT, 'limits': limits}))"
+    )
+    env = {
+        **{key: value for key, value in os.environ.items() if key in ("PATH", "HOME")},
+        **PRODUCTION_ENV,
+        "CELERY_BROKER_URL": "redis://cache.internal:6379/0",
+        **(extra_env or {}),
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_redis_visibility_timeout_outlasts_every_task_time_limit_by_a_margin():
+    # A task acknowledges when it ends: were the timeout shorter than a running task, Redis would hand it to a
+    # second worker (a packet built twice, or worse, half-way through).
+    found = redis_settings_and_task_limits()
+    limits = {name: limit or found["default_limit"] for name, limit in found["limits"].items()}
+    assert {"casework.bundles.tasks.bundle_build_task", "casework.evidence.tasks.media_process_task"} <= set(limits)
+    longest = max(limits.values())
+    assert longest == settings.CASEWORK_LONGEST_TASK_TIME_LIMIT, "update CASEWORK_LONGEST_TASK_TIME_LIMIT"
+    assert found["visibility_timeout"] >= longest + 10 * 60
+
+
+def test_visibility_timeout_follows_a_longer_default_time_limit():
+    found = redis_settings_and_task_limits({"CELERY_TASK_TIME_LIMIT": str(5 * 60 * 60)})
+    assert found["visibility_timeout"] >= 5 * 60 * 60 + 10 * 60
 
 
 @pytest.mark.skipif(os.environ.get("CI") != "true", reason="CI runs on PostgreSQL and Redis; local runs need neither")

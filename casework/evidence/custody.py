@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from casework.evidence.models import CustodyAction, CustodyEvent
+from casework.evidence.models import PROVENANCE_FIELDS, CustodyAction, CustodyEvent, MediaArrival, MediaItem
 
 GENESIS_HASH = "0" * 64
 # Any fixed number: the key of the PostgreSQL advisory lock that serialises appends to the chain.
@@ -111,6 +111,150 @@ def custody_head_hash() -> str:
     return head or GENESIS_HASH
 
 
+def custody_events_after(event_hash: str) -> int | None:
+    """How many events follow the one with `event_hash` (0 if it is the head), or None if no event has it.
+
+    A head hash recorded earlier (by a packet, or a previous check) that is no longer in the chain means the
+    newest events were deleted, or the log was rewritten and its hashes recomputed.
+    """
+    if event_hash == GENESIS_HASH:
+        return CustodyEvent.objects.count()
+    sequence = CustodyEvent.objects.filter(event_hash=event_hash).values_list("sequence", flat=True).first()
+    if sequence is None:
+        return None
+    return CustodyEvent.objects.filter(sequence__gt=sequence).count()
+
+
+# -- provenance: what intake recorded, compared with what the rows say now ----------------------------------
+
+
+def _instant(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def _name_digest(name: str) -> str:
+    # A digest, never the name: custody events are permanent and travel in packets, and names identify people.
+    return hashlib.sha256(name.encode("utf-8")).hexdigest()
+
+
+def media_provenance(item: MediaItem) -> dict[str, Any]:
+    """What intake records of an item in its `received` custody event; none of it ever changes."""
+    return {
+        "sha256": item.sha256,
+        "size_bytes": item.size_bytes,
+        "mime_type": item.mime_type,
+        "kind": item.kind,
+        "source": item.source,
+        "source_url": item.source_url,
+        "acquired_by_id": item.acquired_by_id,
+        "acquired_at": _instant(item.acquired_at),
+        "original_filename_sha256": _name_digest(item.original_filename),
+    }
+
+
+def arrival_provenance(arrival: MediaArrival) -> dict[str, Any]:
+    """What the custody event of one arrival of a file records about it."""
+    return {
+        "source": arrival.source,
+        "source_url": arrival.source_url,
+        "acquired_by_id": arrival.acquired_by_id,
+        "acquired_at": _instant(arrival.acquired_at),
+        "original_filename_sha256": _name_digest(arrival.original_filename),
+    }
+
+
+# Names an edit event would use for provenance, as columns or as recorded keys; no edit ever may.
+PROVENANCE_NAMES = frozenset(PROVENANCE_FIELDS) | {"acquired_by_id", "original_filename_sha256", "case", "original"}
+# Shown for a key instead of its value: these stay out of the command's output.
+UNSHOWN_KEYS = frozenset({"original_filename_sha256", "source_url"})
+
+
+@dataclass(frozen=True)
+class ProvenanceFindings:
+    problems: list[str]  # a column differs from what intake recorded: tampering, or a bug that wrote it
+    not_recorded: list[str]  # items received before intake recorded all of it: nothing to compare with
+
+
+def _differences(recorded: dict[str, Any], current: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(keys whose value differs, keys intake did not record)."""
+    differing, missing = [], []
+    for key, value in current.items():
+        if key not in recorded:
+            missing.append(key)
+        elif key == "acquired_at":
+            if datetime.fromisoformat(str(recorded[key])) != datetime.fromisoformat(value):
+                differing.append(key)
+        elif recorded[key] != value:
+            differing.append(key)
+    return differing, missing
+
+
+def _describe(key: str, recorded: dict[str, Any], current: dict[str, Any]) -> str:
+    if key in UNSHOWN_KEYS:
+        return f"{key} differs from what was recorded at intake"
+    return f"{key} is {current[key]!r} but was recorded at intake as {recorded[key]!r}"
+
+
+def media_provenance_findings() -> ProvenanceFindings:
+    """Compare every item's provenance columns, and every arrival, with what intake recorded in custody.
+
+    Provenance never changes after intake (no service writes it, the admin shows it read-only), so any
+    difference is a change made behind the log's back. Items received before intake recorded every key are
+    listed as "provenance not recorded at intake" for the keys that are missing, not as tampering.
+    """
+    actions = [CustodyAction.RECEIVED, CustodyAction.DUPLICATE_RECEIVED, CustodyAction.EDITED]
+    events = CustodyEvent.objects.filter(object_type=MediaItem._meta.label_lower, action__in=actions).values(
+        "object_id", "action", "details", "sequence"
+    )
+    received: dict[str, dict[str, Any]] = {}
+    arrival_events: dict[int, dict[str, Any]] = {}
+    provenance_edits: list[str] = []
+    for event in events.order_by("sequence").iterator(chunk_size=2000):
+        details = event["details"] or {}
+        if event["action"] == CustodyAction.RECEIVED:
+            received.setdefault(event["object_id"], details)
+        if event["action"] in (CustodyAction.RECEIVED, CustodyAction.DUPLICATE_RECEIVED) and "arrival" in details:
+            arrival_events[details["arrival"]] = details
+        if event["action"] == CustodyAction.EDITED:
+            touched = sorted(set(details.get("fields", [])) & PROVENANCE_NAMES)
+            if touched:
+                provenance_edits.append(
+                    f"event #{event['sequence']} (media item {event['object_id']}) claims to edit provenance "
+                    f"({', '.join(touched)}), which never changes"
+                )
+
+    problems: list[str] = list(provenance_edits)
+    not_recorded: list[str] = []
+    legacy_items: set[int] = set()
+    columns = ["case_id", "acquired_by_id", *(name for name in PROVENANCE_FIELDS if name != "acquired_by")]
+    for item in MediaItem.objects.order_by("pk").only(*columns).iterator(chunk_size=500):
+        label = f"media item {item.pk} (case {item.case_id})"
+        recorded = received.get(str(item.pk))
+        if recorded is None:
+            continue  # media_integrity_problems reports a missing `received` event
+        if "arrival" not in recorded:
+            legacy_items.add(item.pk)
+        current = media_provenance(item)
+        differing, missing = _differences(recorded, current)
+        problems += [f"{label}: {_describe(key, recorded, current)}" for key in differing]
+        if missing:
+            not_recorded.append(f"{label}: provenance not recorded at intake: {', '.join(missing)}")
+
+    for arrival in MediaArrival.objects.order_by("pk").iterator(chunk_size=500):
+        label = f"arrival {arrival.pk} of media item {arrival.item_id}"
+        recorded = arrival_events.get(arrival.pk)
+        if recorded is None:
+            if arrival.item_id in legacy_items:
+                not_recorded.append(f"{label}: provenance not recorded at intake")
+            else:
+                problems.append(f"{label}: no custody event records this arrival")
+            continue
+        current = arrival_provenance(arrival)
+        differing, _missing = _differences(recorded, current)
+        problems += [f"{label}: {_describe(key, recorded, current)}" for key in differing]
+    return ProvenanceFindings(problems, not_recorded)
+
+
 @dataclass(frozen=True)
 class ChainBreak:
     sequence: int
@@ -152,8 +296,6 @@ def media_integrity_problems(*, chunk_size: int = 1024 * 1024) -> list[str]:
     Checks both the item's column and the `received` custody event, so an edited column is caught too.
     """
     from django.core.files.storage import default_storage
-
-    from casework.evidence.models import MediaItem
 
     received_hashes = {
         event["object_id"]: event["details"].get("sha256")

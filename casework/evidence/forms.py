@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.evidence.models import MediaSource
 from casework.incidents.models import Incident
+from casework.witnesses.models import Witness
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -33,14 +34,40 @@ class MediaUploadForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    witness = forms.ModelChoiceField(
+        label=_("Witness"),
+        queryset=Witness.objects.none(),
+        required=False,
+        help_text=_("The witness of this case who sent or recorded the files, if any (shown by pseudonym)."),
+    )
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).order_by("pseudonym")
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("source") == MediaSource.SOCIAL_MEDIA and not cleaned.get("source_url"):
             self.add_error("source_url", _("Give the address of the post for social-media material."))
         return cleaned
+
+
+class MediaDetailsForm(forms.Form):
+    """The details an editor may change on the item page (through services.media_update)."""
+
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    witness = forms.ModelChoiceField(label=_("Witness"), queryset=Witness.objects.none(), required=False)
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).order_by("pseudonym")
+
+
+class MediaWithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason for the withdrawal"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the item is withdrawn.")},
+    )

@@ -1,3 +1,6 @@
+import json
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -7,6 +10,7 @@ from simple_history.models import HistoricalRecords
 from casework.append_only import AppendOnlyModel
 from casework.cases.models import Case
 from casework.incidents.models import Incident
+from casework.witnesses.crypto import EncryptedTextField, decrypt_text, encrypt_text
 
 # \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.
 SHA256_HEX_PATTERN = r"^[0-9a-f]{64}\Z"
@@ -47,9 +51,49 @@ def original_upload_path(instance: "MediaItem", filename: str) -> str:
     return f"originals/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
 
 
+class EncryptedJSONField(EncryptedTextField):
+    """A dict stored as one encrypted JSON document ("" when empty). Like EncryptedTextField, it cannot be
+    searched: only `isnull` lookups work."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return {}
+        return json.loads(decrypt_text(value))
+
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return value
+        if value is None or value == "":
+            return {}
+        return json.loads(value)
+
+    def get_prep_value(self, value):
+        if not value:
+            return ""
+        return encrypt_text(json.dumps(value, ensure_ascii=False, sort_keys=True))
+
+    def value_to_string(self, obj):
+        return json.dumps(self.value_from_object(obj), ensure_ascii=False, sort_keys=True)
+
+
+# Fields that say where a file came from and what its bytes are. Written once at intake, recorded in the
+# `received` custody event, and never changed by anyone (manage.py verify_custody compares them).
+PROVENANCE_FIELDS = (
+    "sha256",
+    "size_bytes",
+    "mime_type",
+    "kind",
+    "source",
+    "source_url",
+    "acquired_by",
+    "acquired_at",
+    "original_filename",
+)
+
+
 class MediaItemQuerySet(models.QuerySet):
     def for_list(self) -> "MediaItemQuerySet":
-        return self.select_related("case", "acquired_by")
+        return self.select_related("case", "acquired_by", "witness", "withdrawn_by")
 
 
 class MediaItem(models.Model):
@@ -80,7 +124,8 @@ class MediaItem(models.Model):
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
     mime_type = models.CharField(_("MIME type (sniffed)"), max_length=120)
     kind = models.CharField(_("kind"), max_length=10, choices=MediaKind.choices)
-    original_filename = models.CharField(_("original file name"), max_length=300, blank=True)
+    # Encrypted at rest: a sender's file name can name the sender ("Amal_Khalil_video.mp4").
+    original_filename = EncryptedTextField(_("original file name"), blank=True)
     source = models.CharField(_("source"), max_length=20, choices=MediaSource.choices)
     source_url = models.URLField(_("source URL"), max_length=2000, blank=True)
     acquired_at = models.DateTimeField(_("acquired at"))
@@ -100,7 +145,13 @@ class MediaItem(models.Model):
 
     # Extracted metadata: the full raw output, and the key fields as filterable columns.
     metadata = models.JSONField(_("extracted metadata"), default=dict, blank=True)
+    # Person fields of the embedded metadata (artist, owner, copyright, serial numbers...), kept apart from
+    # `metadata` and encrypted at rest like witness identities.
+    identifying_metadata = EncryptedJSONField(_("identifying metadata"), default=dict, blank=True, editable=False)
     capture_time = models.DateTimeField(_("capture time"), null=True, blank=True)
+    # False when the file gives a clock time without its zone: `capture_time` then holds that wall-clock time
+    # as if it were UTC, and is shown as local time with "time zone unknown", never as a UTC instant.
+    capture_time_zone_known = models.BooleanField(_("capture time zone known"), default=True)
     latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
     device_make = models.CharField(_("device make"), max_length=120, blank=True)
@@ -147,7 +198,8 @@ class MediaItem(models.Model):
     )
     withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["metadata"])
+    # The history never copies identifying details (even encrypted copies multiply exposure).
+    history = HistoricalRecords(excluded_fields=["metadata", "original_filename", "identifying_metadata"])
     objects = MediaItemQuerySet.as_manager()
 
     class Meta:
@@ -201,6 +253,55 @@ class MediaItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.sha256[:12]}"
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def capture_wall_clock(self) -> datetime | None:
+        """The capture time as the device's clock showed it (naive) when its zone is unknown, else None."""
+        if self.capture_time is None or self.capture_time_zone_known:
+            return None
+        return self.capture_time.replace(tzinfo=None)
+
+
+class MediaArrival(AppendOnlyModel):
+    """One arrival of a file's bytes: the first intake and every later copy of the same file, from whichever
+    source, so a second source's URL, sender and file name are kept. Written once, by intake only."""
+
+    item = models.ForeignKey(MediaItem, on_delete=models.PROTECT, related_name="arrivals", editable=False)
+    source = models.CharField(_("source"), max_length=20, choices=MediaSource.choices, editable=False)
+    source_url = models.URLField(_("source URL"), max_length=2000, blank=True, editable=False)
+    original_filename = EncryptedTextField(_("original file name"), blank=True, editable=False)
+    acquired_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("acquired by"),
+    )
+    acquired_at = models.DateTimeField(_("acquired at"), editable=False)
+    witness = models.ForeignKey(
+        "witnesses.Witness",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="media_arrivals",
+        editable=False,
+        verbose_name=_("witness"),
+    )
+
+    class Meta:
+        ordering = ["acquired_at", "id"]
+        verbose_name = _("arrival of a file")
+        verbose_name_plural = _("arrivals of files")
+        constraints = [
+            models.CheckConstraint(condition=Q(source__in=MediaSource.values), name="media_arrival_source_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item} ← {self.get_source_display()} {self.acquired_at:%Y-%m-%d %H:%M}"
 
 
 class DuplicateStatus(models.TextChoices):

@@ -3,6 +3,7 @@
 import io
 import random
 import shutil
+import struct
 import subprocess
 from datetime import datetime
 from fractions import Fraction
@@ -12,6 +13,16 @@ from PIL import Image, ImageDraw
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
+# Tags that name a person or single out a device, as cameras and editors write them.
+ARTIST, COPYRIGHT = 0x013B, 0x8298  # in IFD0
+CAMERA_OWNER_NAME, BODY_SERIAL_NUMBER, LENS_SERIAL_NUMBER = 0xA430, 0xA431, 0xA435  # in the EXIF IFD
+XMP_CREATOR_PACKET = (
+    '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?>'
+    '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">'
+    '<rdf:Description rdf:about="" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+    "<dc:creator><rdf:Seq><rdf:li>{creator}</rdf:li></rdf:Seq></dc:creator></rdf:Description></rdf:RDF>"
+    '</x:xmpmeta><?xpacket end="w"?>'
+)
 
 
 def _dms(value: float) -> tuple[Fraction, Fraction, Fraction]:
@@ -48,23 +59,36 @@ def jpeg_bytes(
     make: str = "",
     model: str = "",
     software: str = "",
+    artist: str = "",
+    copyright: str = "",
+    owner_name: str = "",
+    body_serial_number: str = "",
+    lens_serial_number: str = "",
+    xmp_creator: str = "",
     size: tuple[int, int] = (960, 720),
     image: Image.Image | None = None,
 ) -> bytes:
-    """A JPEG with the given EXIF capture time, GPS position and device."""
+    """A JPEG with the given EXIF capture time (with `utc_offset` as OffsetTimeOriginal, or no zone), GPS
+    position, device, and people's details (artist, copyright, owner, serial numbers, an XMP dc:creator)."""
     exif = Image.Exif()
-    if make:
-        exif[0x010F] = make
-    if model:
-        exif[0x0110] = model
-    if software:
-        exif[0x0131] = software
+    for tag, value in ((0x010F, make), (0x0110, model), (0x0131, software), (ARTIST, artist), (COPYRIGHT, copyright)):
+        if value:
+            exif[tag] = value
+    exif_ifd: dict[int, str] = {}
     if capture_time is not None:
         stamp = capture_time.strftime("%Y:%m:%d %H:%M:%S")
         exif[0x0132] = stamp
-        exif_ifd = {0x9003: stamp, 0x9004: stamp}
+        exif_ifd.update({0x9003: stamp, 0x9004: stamp})
         if utc_offset:
             exif_ifd[0x9011] = utc_offset
+    for tag, value in (
+        (CAMERA_OWNER_NAME, owner_name),
+        (BODY_SERIAL_NUMBER, body_serial_number),
+        (LENS_SERIAL_NUMBER, lens_serial_number),
+    ):
+        if value:
+            exif_ifd[tag] = value
+    if exif_ifd:
         exif[EXIF_IFD] = exif_ifd
     if latitude is not None and longitude is not None:
         exif[GPS_IFD] = {
@@ -74,8 +98,9 @@ def jpeg_bytes(
             3: "E" if longitude >= 0 else "W",
             4: _dms(longitude),
         }
+    extra = {"xmp": XMP_CREATOR_PACKET.format(creator=xmp_creator).encode("utf-8")} if xmp_creator else {}
     buffer = io.BytesIO()
-    (image or scene_image(seed, size)).save(buffer, "JPEG", quality=88, exif=exif)
+    (image or scene_image(seed, size)).save(buffer, "JPEG", quality=88, exif=exif, **extra)
     return buffer.getvalue()
 
 
@@ -88,8 +113,14 @@ def write_video(
     pattern: str = "testsrc2",
     creation_time: str | None = None,
     codec: str = "libx264",
+    faststart: bool = False,
+    metadata: dict[str, str] | None = None,
 ) -> Path:
-    """A short H.264 MP4 made by ffmpeg's test sources (Debian `ffmpeg`, installed by bin/setup)."""
+    """A short H.264 MP4 made by ffmpeg's test sources (Debian `ffmpeg`, installed by bin/setup).
+
+    `faststart` puts the index (moov) before the media data, as streaming and messaging apps do; `metadata`
+    adds container tags (`com.apple.quicktime.*` keys are written as Apple's).
+    """
     ffmpeg = shutil.which("ffmpeg")
     if ffmpeg is None:
         raise RuntimeError("ffmpeg is not installed (bin/setup installs it)")
@@ -117,8 +148,44 @@ def write_video(
     ]
     if creation_time:
         command += ["-metadata", f"creation_time={creation_time}"]
+    for key, value in (metadata or {}).items():
+        command += ["-metadata", f"{key}={value}"]
+    if metadata and any(key.startswith("com.apple.quicktime.") for key in metadata):
+        command += ["-movflags", "use_metadata_tags" + ("+faststart" if faststart else "")]
+    elif faststart:
+        command += ["-movflags", "+faststart"]
     subprocess.run([*command, str(path)], check=True, timeout=120)
     return path
+
+
+def _top_level_boxes(data: bytes) -> list[tuple[bytes, int, int, int]]:
+    """(type, offset, header size, total size) of each top-level box of an MP4/QuickTime file."""
+    boxes = []
+    position = 0
+    while position + 8 <= len(data):
+        size, kind = struct.unpack(">I4s", data[position : position + 8])
+        header = 8
+        if size == 1:
+            size = struct.unpack(">Q", data[position + 8 : position + 16])[0]
+            header = 16
+        elif size == 0:
+            size = len(data) - position
+        boxes.append((kind, position, header, size))
+        position += size
+    return boxes
+
+
+def truncate_media_data(source: Path, destination: Path, *, keep: float = 1 / 3) -> Path:
+    """A copy of an MP4 cut off after `keep` of its media data, its index intact: what an interrupted download
+    or copy of a faststart file leaves. Its container still declares the full duration. `source` must have
+    its index before the media data (write_video(faststart=True))."""
+    data = source.read_bytes()
+    boxes = {kind: (offset, header, size) for kind, offset, header, size in _top_level_boxes(data)}
+    if b"mdat" not in boxes or b"moov" not in boxes or boxes[b"moov"][0] > boxes[b"mdat"][0]:
+        raise ValueError("the video needs its index (moov) before its media data (mdat): use faststart=True")
+    offset, header, size = boxes[b"mdat"]
+    destination.write_bytes(data[: offset + header + int((size - header) * keep)])
+    return destination
 
 
 def reencode_video(source: Path, destination: Path, *, size: str = "240x180", rate: int = 15, crf: int = 32) -> Path:

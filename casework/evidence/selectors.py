@@ -1,10 +1,15 @@
 from django.db.models import Q, QuerySet
 
-from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
+from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
 
 
 def media_for_case(*, case) -> QuerySet[MediaItem]:
     return MediaItem.objects.filter(case=case).for_list().prefetch_related("incidents")
+
+
+def media_arrivals(*, item: MediaItem) -> QuerySet[MediaArrival]:
+    """Every arrival of the item's bytes, first intake first, with who received them and the witness."""
+    return item.arrivals.select_related("acquired_by", "witness").order_by("acquired_at", "pk")
 
 
 def media_near_duplicates(*, item: MediaItem) -> list[tuple[NearDuplicate, MediaItem]]:

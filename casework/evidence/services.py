@@ -1,17 +1,20 @@
-"""Writes for evidence: intake, linking, and recording what happens to an item (with custody events)."""
+"""Writes for evidence: intake, editing and withdrawing, processing, and recording what happens to an item
+(each with its custody event)."""
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
+from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -19,11 +22,14 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casework.cases import access
 from casework.cases.models import Case
-from casework.evidence.custody import custody_record
+from casework.errors import Refused
+from casework.evidence.custody import arrival_provenance, custody_record, media_provenance
 from casework.evidence.models import (
     CustodyAction,
     DuplicateStatus,
+    MediaArrival,
     MediaItem,
     MediaSource,
     NearDuplicate,
@@ -39,6 +45,7 @@ from casework.evidence.processing import (
     phash_distance,
     probe_media,
 )
+from casework.evidence.processing.privacy import scrub_paths, split_identifying
 from casework.evidence.uploads import (
     IntakeRejected,
     ReceivedFile,
@@ -82,13 +89,16 @@ def media_ingest(
     acquired_at: datetime | None = None,
     incidents: Iterable[Incident] = (),
     testimony=None,
+    witness=None,
     source_url: str = "",
     description: str = "",
 ) -> IngestResult:
     """Store a received file as a MediaItem of `case`, or link the existing item with the same bytes.
 
-    Raises IntakeRejected (nothing stored) for empty files and types outside the allow-list. The
-    temporary file is consumed either way. Metadata extraction is enqueued after the commit.
+    Every arrival is recorded (MediaArrival: source, URL, sender, file name), the first one and each later copy
+    from another source. Raises IntakeRejected (nothing stored) for empty files, types outside the allow-list
+    and incidents or a witness of another case. The temporary file is consumed either way. Metadata
+    extraction is enqueued after the commit.
     """
     try:
         if received.size_bytes == 0:
@@ -100,37 +110,45 @@ def media_ingest(
         incidents = list(incidents)
         for incident in incidents:
             if incident.case_id != case.pk:
-                raise IntakeRejected(_("Incident %(ref)s belongs to another case.") % {"ref": incident.reference})
+                raise IntakeRejected(
+                    _("Incident %(ref)s belongs to another case.") % {"ref": incident.reference}, field="incidents"
+                )
+        if witness is not None and witness.case_id != case.pk:
+            raise IntakeRejected(_("The witness belongs to another case."), field="witness")
+        arrival = {
+            "source": str(source),
+            "source_url": source_url,
+            "original_filename": Path(original_filename).name[:300],
+            "acquired_by": acquired_by,
+            "acquired_at": acquired_at or timezone.now(),
+            "witness": witness,
+        }
         try:
             return _store_or_link(
                 case=case,
                 received=received,
                 mime_type=mime_type,
                 kind=kind,
-                original_filename=Path(original_filename).name[:300],
-                source=source,
-                acquired_by=acquired_by,
-                acquired_at=acquired_at or timezone.now(),
+                arrival=arrival,
                 incidents=incidents,
                 testimony=testimony,
-                source_url=source_url,
                 description=description,
             )
         except IntegrityError:
             # Another request stored the same bytes between our check and insert: link to theirs.
             existing = MediaItem.objects.get(case=case, sha256=received.sha256)
             with transaction.atomic():
-                _link_duplicate(existing, acquired_by=acquired_by, incidents=incidents, source=source)
+                _record_duplicate(existing, arrival=arrival, incidents=incidents)
             return IngestResult(existing, created=False)
     finally:
         received.discard()
 
 
-def _store_or_link(*, case, received, mime_type, kind, acquired_by, incidents, **fields) -> IngestResult:
+def _store_or_link(*, case, received, mime_type, kind, arrival, incidents, **fields) -> IngestResult:
     with transaction.atomic():
         existing = MediaItem.objects.select_for_update().filter(case=case, sha256=received.sha256).first()
         if existing is not None:
-            _link_duplicate(existing, acquired_by=acquired_by, incidents=incidents, source=fields["source"])
+            _record_duplicate(existing, arrival=arrival, incidents=incidents)
             return IngestResult(existing, created=False)
 
         item = MediaItem(
@@ -139,7 +157,7 @@ def _store_or_link(*, case, received, mime_type, kind, acquired_by, incidents, *
             size_bytes=received.size_bytes,
             mime_type=mime_type,
             kind=kind,
-            acquired_by=acquired_by,
+            **arrival,
             **fields,
         )
         storage_name = original_upload_path(item, "")
@@ -150,33 +168,33 @@ def _store_or_link(*, case, received, mime_type, kind, acquired_by, incidents, *
                     storage_name, _MovableFile(handle, name=str(received.temporary_path))
                 )
             if stored_name != storage_name:
-                raise RuntimeError(f"Storage renamed an original to {stored_name}")
+                raise RuntimeError("Storage renamed an original")
         item.original.name = storage_name
         item.save()
+        first_arrival = MediaArrival.objects.create(item=item, **arrival)
+        # The provenance, so that manage.py verify_custody can tell if a column is changed later.
         custody_record(
             action=CustodyAction.RECEIVED,
             target=item,
-            actor=acquired_by,
-            details={
-                "sha256": item.sha256,
-                "size_bytes": item.size_bytes,
-                "mime_type": item.mime_type,
-                "source": item.source,
-            },
+            actor=item.acquired_by,
+            details={**media_provenance(item), "arrival": first_arrival.pk},
         )
-        _link_incidents(item, incidents, actor=acquired_by)
+        _link_incidents(item, incidents, actor=item.acquired_by)
         media_schedule_processing(item_id=item.pk)
     return IngestResult(item, created=True)
 
 
-def _link_duplicate(existing: MediaItem, *, acquired_by, incidents, source) -> None:
+def _record_duplicate(existing: MediaItem, *, arrival: dict, incidents) -> MediaArrival:
+    """The same bytes again, maybe from another source: its arrival is kept, and named by the custody event."""
+    recorded = MediaArrival.objects.create(item=existing, **arrival)
     custody_record(
         action=CustodyAction.DUPLICATE_RECEIVED,
         target=existing,
-        actor=acquired_by,
-        details={"source": str(source)},
+        actor=recorded.acquired_by,
+        details={**arrival_provenance(recorded), "arrival": recorded.pk},
     )
-    _link_incidents(existing, incidents, actor=acquired_by)
+    _link_incidents(existing, incidents, actor=recorded.acquired_by)
+    return recorded
 
 
 def _link_incidents(item: MediaItem, incidents: Iterable[Incident], *, actor) -> None:
@@ -244,7 +262,9 @@ def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
 
 
 def media_record_processing_failure(*, item: MediaItem, reason: str, quarantine: bool) -> None:
+    """Mark the item failed or quarantined with a reason people read; the reason never carries a server path."""
     state = ProcessingState.QUARANTINED if quarantine else ProcessingState.FAILED
+    reason = scrub_paths(str(reason), (str(_media_root()),), any_absolute=True)
     with transaction.atomic():
         MediaItem.objects.filter(pk=item.pk).update(
             processing_state=state, processing_error=reason, processed_at=timezone.now()
@@ -269,7 +289,8 @@ def media_process(*, item_id: int) -> None:
                 media_record_processing_failure(item=item, reason=failure.reason, quarantine=failure.quarantine)
                 return
             derived_names = _store_derived_files(item, Path(derived_dir), result)
-        _save_probe_result(item, result, derived_names)
+        server_paths = (str(original_path), os.path.realpath(original_path), derived_dir, str(_media_root()))
+        _save_probe_result(item, result, derived_names, server_paths=server_paths)
     except Exception:
         # Let a retry claim it at once; the attempt stays counted, so a persistent failure still ends.
         MediaItem.objects.filter(pk=item.pk, processing_state=ProcessingState.PROCESSING).update(
@@ -294,6 +315,13 @@ def _local_copy(item: MediaItem):
         shutil.copyfileobj(source, copy, 1024 * 1024)
         copy.flush()
         yield Path(copy.name)
+
+
+def _media_root() -> str:
+    try:
+        return os.path.abspath(default_storage.location)
+    except AttributeError:  # storage without a local folder
+        return ""
 
 
 def _derived_prefix(item: MediaItem) -> str:
@@ -321,10 +349,21 @@ def _replace_in_storage(name: str, path: Path) -> str:
         return default_storage.save(name, File(handle))
 
 
-def _save_probe_result(item: MediaItem, result: ProbeResult, derived_names: dict[str, object]) -> None:
+def _save_probe_result(
+    item: MediaItem, result: ProbeResult, derived_names: dict[str, object], *, server_paths: tuple[str, ...]
+) -> None:
+    raw = json.loads(json.dumps(result.raw, default=str))
+    # People's details in the file's metadata go to the encrypted field; the server's own paths go nowhere.
+    metadata, identifying = split_identifying(scrub_paths(raw, server_paths))
+    capture_time = result.capture_time
+    if capture_time is not None and capture_time.tzinfo is None:
+        # The file's clock time without its zone: stored as that wall-clock time, flagged as zone unknown.
+        capture_time = capture_time.replace(tzinfo=UTC)
     fields = {
-        "metadata": json.loads(json.dumps(result.raw, default=str)),
-        "capture_time": result.capture_time,
+        "metadata": metadata,
+        "identifying_metadata": identifying,
+        "capture_time": capture_time,
+        "capture_time_zone_known": result.capture_time_zone_known if capture_time is not None else True,
         "latitude": _coordinate(result.latitude),
         "longitude": _coordinate(result.longitude),
         "device_make": (result.device_make or "")[:120],
@@ -350,6 +389,7 @@ def _save_probe_result(item: MediaItem, result: ProbeResult, derived_names: dict
             target=item,
             details={
                 "capture_time": result.capture_time.isoformat() if result.capture_time else None,
+                "capture_time_zone_known": fields["capture_time_zone_known"],
                 "has_gps": result.latitude is not None,
                 "device": " ".join(filter(None, [result.device_make, result.device_model])),
                 "duration_seconds": result.duration_seconds,
@@ -408,41 +448,6 @@ def media_record_view(*, item: MediaItem, actor) -> None:
     custody_record(action=CustodyAction.VIEWED, target=item, actor=actor)
 
 
-def media_link_incident(*, item: MediaItem, incident: Incident, actor) -> None:
-    if incident.case_id != item.case_id:
-        raise IntakeRejected(_("Incident %(ref)s belongs to another case.") % {"ref": incident.reference})
-    with transaction.atomic():
-        _link_incidents(item, [incident], actor=actor)
-
-
-def media_set_testimony_recordings(*, testimony, items: Iterable[MediaItem], actor) -> None:
-    """Make `items` the recordings of `testimony` (the one link between a testimony and its audio or video);
-    each change is a custody event. Joins the caller's transaction."""
-    chosen = {item.pk: item for item in items}
-    for item in chosen.values():
-        if item.case_id != testimony.case_id:
-            raise IntakeRejected(_("A recording must belong to the testimony's case."))
-    with transaction.atomic():
-        for item in MediaItem.objects.filter(testimony=testimony).exclude(pk__in=list(chosen)):
-            MediaItem.objects.filter(pk=item.pk).update(testimony=None)
-            custody_record(action=CustodyAction.UNLINKED, target=item, actor=actor, details={"testimony": testimony.pk})
-        for item in chosen.values():
-            if item.testimony_id == testimony.pk:
-                continue
-            MediaItem.objects.filter(pk=item.pk).update(testimony=testimony)
-            custody_record(action=CustodyAction.LINKED, target=item, actor=actor, details={"testimony": testimony.pk})
-
-
-def media_unlink_incident(*, item: MediaItem, incident: Incident, actor) -> None:
-    with transaction.atomic():
-        if not item.incidents.filter(pk=incident.pk).exists():
-            return
-        item.incidents.remove(incident)
-        custody_record(
-            action=CustodyAction.UNLINKED, target=item, actor=actor, details={"incident": incident.reference}
-        )
-
-
 def media_review(*, item: MediaItem, reviewer, verified: bool, notes: str) -> MediaItem:
     """Verify or reject an item. Two-person rule: whoever acquired it cannot review it."""
     if reviewer.pk == item.acquired_by_id:
@@ -475,7 +480,173 @@ def near_duplicate_review(*, pair: NearDuplicate, reviewer, confirmed: bool) -> 
     return pair
 
 
-def media_set_graphic(*, item: MediaItem, is_graphic: bool) -> None:
-    """A reviewer's content warning: graphic items are blurred on every page until someone clicks."""
-    MediaItem.objects.filter(pk=item.pk).update(is_graphic=is_graphic)
-    item.is_graphic = is_graphic
+# Editing and withdrawing: the one write path for an item's editable details. Provenance (what the bytes
+# are, where they came from, who received them when) is not among them: nothing changes it after intake.
+
+
+class _Unchanged:
+    def __repr__(self) -> str:
+        return "UNCHANGED"
+
+
+UNCHANGED: Any = _Unchanged()
+
+# Who may change which detail. A content warning is a reviewer's call; the rest is record-keeping.
+MEDIA_EDIT_PERMISSIONS = {
+    "description": access.EDIT_RECORDS,
+    "incidents": access.EDIT_RECORDS,
+    "witness": access.EDIT_RECORDS,
+    "testimony": access.EDIT_RECORDS,
+    "is_graphic": access.REVIEW,
+}
+# Custody events are permanent and travel in packets: for these they record that the value changed, not what
+# it was or became (a description can name someone; which witness sent a file is a witness's secret).
+SENSITIVE_EDIT_FIELDS = frozenset({"description", "witness"})
+
+
+def media_require_edit_permission(*, actor, item: MediaItem, fields: Iterable[str]) -> None:
+    """PermissionDenied unless `actor` may change every one of `fields` (EDIT_RECORDS when none is named)."""
+    needed = {MEDIA_EDIT_PERMISSIONS[name] for name in fields if name in MEDIA_EDIT_PERMISSIONS}
+    for permission in needed or {access.EDIT_RECORDS}:
+        if not actor.has_perm(permission, item.case):
+            raise PermissionDenied
+
+
+def media_check_links(
+    *, item: MediaItem, incidents: Any = UNCHANGED, witness: Any = UNCHANGED, testimony: Any = UNCHANGED
+) -> None:
+    """Refused unless every record to link belongs to the item's case (the admin form asks this too)."""
+    errors: dict[str, list[str]] = {}
+    if incidents is not UNCHANGED:
+        foreign = sorted(incident.reference for incident in incidents if incident.case_id != item.case_id)
+        if foreign:
+            errors["incidents"] = [
+                _("Incident %(ref)s belongs to another case.") % {"ref": reference} for reference in foreign
+            ]
+    if witness is not UNCHANGED and witness is not None and witness.case_id != item.case_id:
+        errors["witness"] = [_("The witness belongs to another case.")]
+    if testimony is not UNCHANGED and testimony is not None and testimony.case_id != item.case_id:
+        errors["testimony"] = [_("A recording must belong to the testimony's case.")]
+    if errors:
+        raise Refused(errors=errors)
+
+
+def media_update(
+    *,
+    item: MediaItem,
+    actor,
+    description: Any = UNCHANGED,
+    is_graphic: Any = UNCHANGED,
+    incidents: Any = UNCHANGED,
+    witness: Any = UNCHANGED,
+    testimony: Any = UNCHANGED,
+) -> MediaItem:
+    """Change an item's editable details: the only way pages, the API, the admin and other services do it.
+
+    Only the details passed are looked at (`incidents` is the whole new set), and only changed ones are
+    written (`update_fields`), with one custody event EDITED that names them and gives the old and new values
+    of the non-sensitive ones. No change, no event. Raises PermissionDenied when the actor's role may not
+    change a detail, Refused when a linked record belongs to another case; nothing is written then.
+    Returns the item as stored; `item` is updated too.
+    """
+    given = {
+        name: value
+        for name, value in {
+            "description": description,
+            "is_graphic": is_graphic,
+            "incidents": incidents,
+            "witness": witness,
+            "testimony": testimony,
+        }.items()
+        if value is not UNCHANGED
+    }
+    media_require_edit_permission(actor=actor, item=item, fields=given)
+    if "incidents" in given:
+        given["incidents"] = list(given["incidents"])
+    media_check_links(
+        item=item, **{name: given[name] for name in ("incidents", "witness", "testimony") if name in given}
+    )
+    if "description" in given:
+        given["description"] = str(given["description"] or "").strip()
+    if "is_graphic" in given:
+        given["is_graphic"] = bool(given["is_graphic"])
+
+    with transaction.atomic():
+        stored = MediaItem.objects.select_for_update().get(pk=item.pk)
+        changed_columns: list[str] = []
+        values: dict[str, dict[str, Any]] = {}
+        for name in ("description", "is_graphic", "witness", "testimony"):
+            if name not in given:
+                continue
+            new = given[name]
+            if name in ("witness", "testimony"):
+                old_value, new_value = getattr(stored, f"{name}_id"), (new.pk if new is not None else None)
+            else:
+                old_value, new_value = getattr(stored, name), new
+            if old_value == new_value:
+                continue
+            setattr(stored, name, new)
+            changed_columns.append(name)
+            if name not in SENSITIVE_EDIT_FIELDS:
+                values[name] = {"old": old_value, "new": new_value}
+        changed = list(changed_columns)
+        if "incidents" in given:
+            current = {incident.pk: incident.reference for incident in stored.incidents.all()}
+            chosen = {incident.pk: incident.reference for incident in given["incidents"]}
+            if set(current) != set(chosen):
+                stored.incidents.set(list(chosen))
+                changed.append("incidents")
+                values["incidents"] = {"old": sorted(current.values()), "new": sorted(chosen.values())}
+        if not changed:
+            return stored
+        if changed_columns:
+            stored._history_user = actor
+            stored.save(update_fields=changed_columns)
+        custody_record(
+            action=CustodyAction.EDITED,
+            target=stored,
+            actor=actor,
+            details={"fields": sorted(changed), "values": values},
+        )
+    for name in changed_columns:
+        setattr(item, name, getattr(stored, name))
+    return stored
+
+
+def media_withdraw(*, item: MediaItem, actor, reason: str) -> MediaItem:
+    """Withdraw an item from use: case admins only, with a reason; a custody event WITHDRAWN.
+
+    The item is never deleted: it stays stored, listed (marked withdrawn, with the reason) and downloadable by
+    the case's team, and out of every packet. Idempotent: withdrawing a withdrawn item changes nothing.
+    """
+    if not actor.has_perm(access.MANAGE_TEAM, item.case):
+        raise PermissionDenied
+    reason = str(reason or "").strip()
+    if not reason:
+        raise Refused(_("Say why the item is withdrawn."), field="reason")
+    with transaction.atomic():
+        stored = MediaItem.objects.select_for_update().get(pk=item.pk)
+        if stored.withdrawn_at is not None:
+            return stored
+        stored.withdrawn_at = timezone.now()
+        stored.withdrawn_by = actor
+        stored.withdrawal_reason = reason
+        stored._history_user = actor
+        stored.save(update_fields=["withdrawn_at", "withdrawn_by", "withdrawal_reason"])
+        custody_record(action=CustodyAction.WITHDRAWN, target=stored, actor=actor, details={"reason": reason})
+    item.withdrawn_at, item.withdrawn_by, item.withdrawal_reason = stored.withdrawn_at, actor, reason
+    return stored
+
+
+def media_set_testimony_recordings(*, testimony, items: Iterable[MediaItem], actor) -> None:
+    """Make `items` the recordings of `testimony` (the one link between a testimony and its audio or video);
+    each changed item gets its custody event EDITED (through media_update). Joins the caller's transaction."""
+    chosen = {item.pk: item for item in items}
+    if any(item.case_id != testimony.case_id for item in chosen.values()):
+        raise Refused(_("A recording must belong to the testimony's case."), field="recordings")
+    with transaction.atomic():
+        for item in MediaItem.objects.filter(testimony=testimony).exclude(pk__in=list(chosen)).select_related("case"):
+            media_update(item=item, actor=actor, testimony=None)
+        for item in chosen.values():
+            if item.testimony_id != testimony.pk:
+                media_update(item=item, actor=actor, testimony=testimony)

@@ -11,12 +11,18 @@ from django.conf import settings
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 
+from casework.errors import Refused
+
 CHUNK_SIZE = 1024 * 1024
 SNIFF_BYTES = 8192
 
 
-class IntakeRejected(ValueError):
-    """Bad input at intake: the message is shown to the person, and nothing was stored."""
+class IntakeRejected(Refused):
+    """Bad input at intake: the message is shown to the person, and nothing was stored. About the file unless
+    `field` names another input."""
+
+    def __init__(self, message: str = "", *, field: str = "file"):
+        super().__init__(message, field=field)
 
 
 @dataclass

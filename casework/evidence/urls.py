@@ -12,6 +12,8 @@ urlpatterns = [
     path("media/<int:item_id>/keyframes/<int:keyframe>/", views.media_thumbnail, name="media_keyframe"),
     path("media/<int:item_id>/view/", views.media_view_original, name="media_view_original"),
     path("media/<int:item_id>/links/", views.media_links, name="media_links"),
+    path("media/<int:item_id>/edit/", views.media_edit, name="media_edit"),
+    path("media/<int:item_id>/withdraw/", views.media_withdraw, name="media_withdraw"),
     path("media/<int:item_id>/review/", views.media_review, name="media_review"),
     path("media/<int:item_id>/graphic/", views.media_graphic, name="media_graphic"),
     path(

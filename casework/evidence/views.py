@@ -5,12 +5,14 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
+from casework.errors import Refused
 from casework.evidence import selectors, services
-from casework.evidence.forms import MediaUploadForm
+from casework.evidence.forms import MediaDetailsForm, MediaUploadForm, MediaWithdrawForm
 from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, ProcessingState, VerificationStatus
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
@@ -18,7 +20,9 @@ from casework.web.listing import paginated
 
 
 def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
-    item = get_object_or_404(MediaItem.objects.select_related("case", "acquired_by"), pk=item_id)
+    item = get_object_or_404(
+        MediaItem.objects.select_related("case", "acquired_by", "witness", "withdrawn_by"), pk=item_id
+    )
     if not request.user.has_perm(access.VIEW_CASE, item.case):
         raise Http404("No such media item.")
     if not request.user.has_perm(permission, item.case):
@@ -46,6 +50,7 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
                         source_url=form.cleaned_data["source_url"],
                         description=form.cleaned_data["description"],
                         incidents=form.cleaned_data["incidents"],
+                        witness=form.cleaned_data["witness"],
                         acquired_by=request.user,
                     )
                 except IntakeRejected as error:
@@ -92,6 +97,13 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "other_incidents": Incident.objects.filter(case=item.case).exclude(media_items=item),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, item.case),
             "can_review": request.user.has_perm(access.REVIEW, item.case) and request.user.pk != item.acquired_by_id,
+            "can_flag_graphic": request.user.has_perm(access.REVIEW, item.case),
+            "can_withdraw": request.user.has_perm(access.MANAGE_TEAM, item.case) and not item.is_withdrawn,
+            "details_form": MediaDetailsForm(
+                case=item.case, initial={"description": item.description, "witness": item.witness_id}
+            ),
+            "withdraw_form": MediaWithdrawForm(),
+            "arrivals": selectors.media_arrivals(item=item),
             "near_duplicates": selectors.media_near_duplicates(item=item),
             "custody_events": selectors.custody_history(target=item).select_related("actor"),
         },
@@ -203,10 +215,49 @@ def media_view_original(request: HttpRequest, item_id: int) -> FileResponse:
 def media_links(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id, access.EDIT_RECORDS)
     incident = get_object_or_404(Incident, pk=request.POST.get("incident"), case=item.case)
+    linked = list(item.incidents.all())
     if request.POST.get("action") == "unlink":
-        services.media_unlink_incident(item=item, incident=incident, actor=request.user)
+        chosen = [other for other in linked if other.pk != incident.pk]
     else:
-        services.media_link_incident(item=item, incident=incident, actor=request.user)
+        chosen = [*linked, incident]
+    services.media_update(item=item, actor=request.user, incidents=chosen)
+    return redirect("evidence:media_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def media_edit(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.EDIT_RECORDS)
+    form = MediaDetailsForm(request.POST, case=item.case)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("evidence:media_detail", item_id=item.pk)
+    try:
+        services.media_update(
+            item=item,
+            actor=request.user,
+            description=form.cleaned_data["description"],
+            witness=form.cleaned_data["witness"],
+        )
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The details were saved; the change is in the custody log."))
+    return redirect("evidence:media_detail", item_id=item.pk)
+
+
+@login_required
+@require_POST
+def media_withdraw(request: HttpRequest, item_id: int) -> HttpResponse:
+    item = _media_for(request, item_id, access.MANAGE_TEAM)
+    try:
+        services.media_withdraw(item=item, actor=request.user, reason=request.POST.get("reason", ""))
+    except Refused as refusal:
+        messages.error(request, refusal.message)
+    else:
+        messages.success(request, _("The item was withdrawn. It stays stored and listed, and is left out of packets."))
     return redirect("evidence:media_detail", item_id=item.pk)
 
 
@@ -241,5 +292,5 @@ def near_duplicate_decide(request: HttpRequest, item_id: int, pair_id: int) -> H
 @require_POST
 def media_graphic(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id, access.REVIEW)
-    services.media_set_graphic(item=item, is_graphic=request.POST.get("is_graphic") == "1")
+    services.media_update(item=item, actor=request.user, is_graphic=request.POST.get("is_graphic") == "1")
     return redirect("evidence:media_detail", item_id=item.pk)

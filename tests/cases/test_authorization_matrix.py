@@ -57,6 +57,8 @@ EXPECTED = {
     "evidence:media_keyframe": ("GET", CASE_ROLES),
     "evidence:media_view_original": ("GET", CASE_ROLES),
     "evidence:media_links": ("POST", EDITORS),
+    "evidence:media_edit": ("POST", EDITORS),
+    "evidence:media_withdraw": ("POST", {"case_admin", "superuser"}),
     "evidence:media_review": ("POST", REVIEWERS),
     "evidence:media_graphic": ("POST", REVIEWERS),
     "evidence:near_duplicate_decide": ("POST", REVIEWERS),
@@ -86,6 +88,7 @@ EXPECTED = {
     "api:media_list": ("GET", CASE_ROLES),
     "api:media_detail": ("GET", CASE_ROLES),
     "api:media_original": ("GET", CASE_ROLES),
+    "api:media_withdraw": ("POST", {"case_admin", "superuser"}),
     "api:custody_list": ("GET", CASE_ROLES),
     "api:custody_detail": ("GET", CASE_ROLES),
     "api:bundle_list": ("GET", ANALYSTS),
@@ -111,6 +114,9 @@ def post_data(name: str, arguments: dict) -> dict:
     """The smallest valid form for each action, so only permission can stop it."""
     return {
         "evidence:media_links": {"incident": arguments["incident_id"]},
+        "evidence:media_edit": {"description": "Seen from the north side."},
+        "evidence:media_withdraw": {"reason": "Sent by mistake."},
+        "api:media_withdraw": {"reason": "Sent by mistake."},
         "evidence:media_review": {"decision": "verify"},
         "evidence:media_graphic": {"is_graphic": "1"},
         "evidence:near_duplicate_decide": {"decision": "dismiss"},

@@ -245,3 +245,21 @@ def test_transient_error_releases_the_claim_so_the_retry_processes_it(case, inta
     media_process(item_id=item.pk)
     item.refresh_from_db()
     assert (item.processing_state, item.processing_attempts) == ("done", 2)
+
+
+@pytest.mark.django_db
+def test_truncated_mp4_ends_failed_as_incomplete_not_done_with_its_full_duration(case, intake_worker, tmp_path):
+    from casework.evidence.samples import truncate_media_data
+
+    whole = write_video(tmp_path / "whole.mp4", seconds=6, faststart=True)
+    cut = truncate_media_data(whole, tmp_path / "cut.mp4", keep=1 / 3)
+    item = media_ingest_path(path=cut, case=case, source="witness", acquired_by=intake_worker).item
+    media_process(item_id=item.pk)
+    item.refresh_from_db()
+    assert item.processing_state == "failed"
+    assert item.processing_error.startswith("The file is incomplete: it declares 6.0 seconds of media")
+    assert item.duration_seconds is None and not item.thumbnail
+    failure = CustodyEvent.objects.get(object_id=str(item.pk), action="processing_failed")
+    assert failure.details["reason"] == item.processing_error
+    with default_storage.open(item.original.name, "rb") as original:
+        assert original.read() == cut.read_bytes()  # kept as received

@@ -74,14 +74,18 @@ def test_intake_cannot_review(client, intake_worker, item):
     assert client.post(reverse("evidence:media_review", args=[item.pk]), {"decision": "verify"}).status_code == 403
 
 
-def test_link_and_unlink_write_custody(client, intake_worker, case, item):
+def test_link_and_unlink_are_edits_in_custody(client, intake_worker, case, item):
     incident = IncidentFactory(case=case)
     client.force_login(intake_worker)
     client.post(reverse("evidence:media_links", args=[item.pk]), {"incident": incident.pk})
     assert list(item.incidents.all()) == [incident]
     client.post(reverse("evidence:media_links", args=[item.pk]), {"incident": incident.pk, "action": "unlink"})
     assert list(item.incidents.all()) == []
-    assert actions(item)[-2:] == ["linked", "unlinked"]
+    edits = CustodyEvent.objects.filter(object_id=str(item.pk), action="edited").order_by("sequence")
+    assert [(event.actor, event.details) for event in edits] == [
+        (intake_worker, {"fields": ["incidents"], "values": {"incidents": {"old": [], "new": [incident.reference]}}}),
+        (intake_worker, {"fields": ["incidents"], "values": {"incidents": {"old": [incident.reference], "new": []}}}),
+    ]
 
 
 def test_incident_of_another_case_cannot_be_linked(client, intake_worker, other_case, item):

@@ -78,6 +78,12 @@ MAX_RAW_STRING = 2000
 # The next JPEG marker, skipping fill bytes, and inside a scan the stuffed 0xFF00 and the restart markers.
 JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 NOT_PADDING = re.compile(rb"[^\x00\xff]")
+# What the demuxers say of a file cut short: an MP4 whose samples lie past its end, a Matroska file that stops.
+INCOMPLETE_MESSAGE = re.compile(r"partial file|ended prematurely", re.IGNORECASE)
+OUT_TIME = re.compile(r"^out_time_us=(\d+)$", re.MULTILINE)
+# A container's declared duration and its last packet differ by a frame or two; more than this is missing data.
+MIN_MISSING_SECONDS = 2.0
+MIN_MISSING_SHARE = 0.2
 EXIF_TIME = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})(?:\.\d+)?\s*(Z|[+-]\d{2}:?\d{2})?$")
 
 
@@ -159,7 +165,11 @@ def first(metadata: dict[str, Any], *keys: str) -> tuple[str, Any]:
 
 
 def parse_time(value: Any, offset: Any = None) -> tuple[datetime | None, bool]:
-    """(aware time, whether the zone was assumed UTC) from an EXIF/XMP/QuickTime date string."""
+    """(time, whether its zone is known) from an EXIF/XMP/QuickTime date string and an optional offset.
+
+    With a zone the time is aware. Without one it is naive: the device's wall-clock time, whose zone nobody
+    knows (a phone's EXIF DateTimeOriginal without OffsetTimeOriginal); it must never be taken for UTC.
+    """
     match = EXIF_TIME.match(str(value).strip()) if value is not None else None
     if match is None:
         return None, False
@@ -169,13 +179,14 @@ def parse_time(value: Any, offset: Any = None) -> tuple[datetime | None, bool]:
         moment = datetime(*(int(part) for part in parts))
     except ValueError:  # 0000:00:00 00:00:00 and other placeholders
         return None, False
-    if zone and zone != "Z":
-        offset_match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone)
-        if offset_match:
-            sign, hours, minutes = offset_match.groups()
-            delta = timedelta(hours=int(hours), minutes=int(minutes))
-            return moment.replace(tzinfo=timezone(-delta if sign == "-" else delta)), False
-    return moment.replace(tzinfo=UTC), zone != "Z"
+    if zone == "Z":
+        return moment.replace(tzinfo=UTC), True
+    offset_match = re.fullmatch(r"([+-])(\d{2}):?(\d{2})", zone or "")
+    if offset_match:
+        sign, hours, minutes = offset_match.groups()
+        delta = timedelta(hours=int(hours), minutes=int(minutes))
+        return moment.replace(tzinfo=timezone(-delta if sign == "-" else delta)), True
+    return moment, False
 
 
 def as_float(value: Any) -> float | None:
@@ -196,23 +207,28 @@ def apply_metadata(metadata: dict[str, Any], result: dict[str, Any]) -> None:
         ("XMP:DateCreated", None),
         ("QuickTime:CreationDate", None),  # Apple's, with the zone of the place it was recorded
     ]
+    zone_known = False
     for time_key, offset_key in candidates:
-        capture_time, assumed_utc = parse_time(metadata.get(time_key), metadata.get(offset_key or ""))
+        capture_time, zone_known = parse_time(metadata.get(time_key), metadata.get(offset_key or ""))
         if capture_time is not None:
             notes["capture_time_source"] = time_key
-            notes["capture_time_zone"] = "assumed UTC: the file gives no time zone" if assumed_utc else "from file"
+            notes["capture_time_zone"] = (
+                "from file" if zone_known else "unknown: the file gives a clock time without its zone"
+            )
             break
     else:
         # QuickTime's CreateDate is UTC by specification (some Android phones write local time regardless).
         time_key, value = first(metadata, "QuickTime:CreateDate", "QuickTime:MediaCreateDate")
-        capture_time, _ = parse_time(value, "Z")
+        capture_time, zone_known = parse_time(value, "Z")
         if capture_time is None and result.get("creation_time"):
             time_key, capture_time = "ffprobe:creation_time", datetime.fromisoformat(result["creation_time"])
+            zone_known = capture_time.tzinfo is not None
         if capture_time is not None:
             notes["capture_time_source"] = time_key
             notes["capture_time_zone"] = "UTC by the container's specification"
     if capture_time is not None:
         result["capture_time"] = capture_time.isoformat()
+        result["capture_time_zone_known"] = zone_known
 
     latitude = as_float(metadata.get("Composite:GPSLatitude"))
     longitude = as_float(metadata.get("Composite:GPSLongitude"))
@@ -403,12 +419,42 @@ def probe_audio_video(
     creation_time, _ = parse_time(tagged_creation.replace("-", ":", 2), "Z")
     if creation_time is not None:
         result["creation_time"] = creation_time.isoformat()
+    check_complete(source, mime, result, timeout_seconds=timeout_seconds)
     if video is None:
         return
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
     write_keyframes(source, derived, result, timeout_seconds=timeout_seconds)
+
+
+def check_complete(source: list[str], mime: str, result: dict[str, Any], *, timeout_seconds: int) -> None:
+    """Refuse a file whose media data stops before what its container declares: a partial download or copy.
+
+    Its index (an MP4's moov, a Matroska header) still declares the full duration, so ffprobe alone reports a
+    whole file. Copying every audio and video packet to nowhere reads all the data without decoding it: the
+    demuxers report a partial file, and the last packet's time shows how much is really there.
+    """
+    remux = run_tool(
+        ["ffmpeg", "-nostdin", "-v", "error", *source, "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null",
+         "-progress", "pipe:1", "-"],
+        timeout_seconds=timeout_seconds,
+    )  # fmt: skip
+    found_us = [int(value) for value in OUT_TIME.findall(remux.stdout.decode(errors="replace"))]
+    found = max(found_us, default=0) / 1_000_000
+    declared = result.get("duration_seconds") or 0.0
+    messages = remux.stderr.decode(errors="replace")
+    reported = INCOMPLETE_MESSAGE.search(messages)
+    # Only indexed containers declare a duration that can be trusted; MP3's is an estimate from the bit rate.
+    indexed = FFMPEG_DEMUXERS.get(mime) in ("mov", "matroska") and remux.returncode == 0
+    missing = declared - found
+    if reported or (indexed and missing > max(MIN_MISSING_SECONDS, MIN_MISSING_SHARE * declared)):
+        raise Refused(
+            "incomplete",
+            declared=f"{declared:.1f}",
+            found=f"{found:.1f}",
+            detail=reported.group(0).lower() if reported else "media data missing",
+        )
 
 
 def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:

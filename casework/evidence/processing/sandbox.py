@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from casework.evidence.processing.privacy import scrub_paths
 from casework.evidence.processing.sniffing import ALLOWED_MIME_TYPES
 from casework.evidence.processing.translation import gettext as _
 from casework.evidence.processing.translation import gettext_noop
@@ -85,6 +86,14 @@ FAILURES: dict[str, tuple[str, bool]] = {
         gettext_noop("The file is truncated or damaged and cannot be decoded completely (%(detail)s)."),
         False,
     ),
+    "incomplete": (
+        gettext_noop(
+            "The file is incomplete: it declares %(declared)s seconds of media, but its data stops after "
+            "%(found)s seconds (%(detail)s). It may be a partial download or copy; ask the source for the whole "
+            "file."
+        ),
+        False,
+    ),
     "not_readable_media": (gettext_noop("The file is not a readable %(kind)s (%(detail)s)."), False),
     "no_stream": (gettext_noop("The file holds no audio or video stream that can be read."), False),
     "no_frame": (gettext_noop("No frame of the video could be decoded (%(detail)s)."), False),
@@ -139,9 +148,12 @@ class ProbeFailed(Exception):
 @dataclass
 class ProbeResult:
     """What the sandbox extracted. Times are aware; coordinates are signed decimal degrees (S and W < 0).
-    `raw` holds all extracted metadata, JSON-serialisable, under the name of the tool that read it."""
+    `raw` holds all extracted metadata, JSON-serialisable, under the name of the tool that read it, people's
+    details and the server's file facts included: the caller splits them off (processing.privacy)."""
 
     capture_time: datetime | None = None
+    # False when the file gives a clock time without its zone: capture_time is then naive (wall-clock time).
+    capture_time_zone_known: bool = True
     latitude: float | None = None
     longitude: float | None = None
     device_make: str = ""
@@ -260,7 +272,10 @@ class ProbeSandbox:
         except ValueError:
             raise ProbeFailed.of("unreadable_reply") from None
         if not reply.get("ok"):
-            details = {**(reply.get("details") or {}), "megabytes": self.memory_limit_mb}
+            # A tool's error names the file it read: the server's path must not reach people or logs.
+            paths = (str(message.get("path", "")), str(message.get("derived_dir", "")))
+            details = scrub_paths(reply.get("details") or {}, paths, any_absolute=True)
+            details["megabytes"] = self.memory_limit_mb
             failure = ProbeFailed.of(reply.get("failure", "internal_error"), **details)
             reply.update(reason=failure.reason, quarantine=failure.quarantine, failure=failure.code)
         return reply

@@ -43,12 +43,21 @@ def test_jpeg_capture_time_position_and_device_are_read_exactly(tmp_path, derive
     assert result.raw["exiftool"]["EXIF:Model"] == "SM-J500F"
 
 
-def test_capture_time_without_a_zone_is_taken_as_utc_and_says_so(tmp_path, derived_dir):
+def test_capture_time_without_a_zone_is_the_clock_time_with_its_zone_unknown_never_utc(tmp_path, derived_dir):
+    # EXIF DateTimeOriginal without OffsetTimeOriginal: the phone's clock, in a zone nobody knows.
     photo = write_jpeg(tmp_path / "photo.jpg", capture_time=datetime(2020, 1, 2, 3, 4, 5))
     result = probe_photo(photo, derived_dir)
-    assert result.capture_time == datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC)
-    assert result.raw["casework"]["capture_time_zone"] == "assumed UTC: the file gives no time zone"
+    assert result.capture_time == datetime(2020, 1, 2, 3, 4, 5) and result.capture_time.tzinfo is None
+    assert result.capture_time_zone_known is False
+    assert result.raw["casework"]["capture_time_zone"] == "unknown: the file gives a clock time without its zone"
     assert result.latitude is None and result.longitude is None
+
+
+def test_capture_time_with_its_offset_has_its_zone_known(tmp_path, derived_dir):
+    photo = write_jpeg(tmp_path / "photo.jpg", capture_time=datetime(2020, 1, 2, 3, 4, 5), utc_offset="+03:00")
+    result = probe_photo(photo, derived_dir)
+    assert result.capture_time == datetime(2020, 1, 2, 0, 4, 5, tzinfo=UTC)
+    assert result.capture_time_zone_known is True
 
 
 def test_png_without_metadata_has_size_thumbnail_and_hash_only(tmp_path, derived_dir):

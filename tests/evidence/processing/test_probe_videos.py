@@ -5,7 +5,8 @@ from datetime import UTC, datetime
 import pytest
 from PIL import Image
 
-from casework.evidence.processing import classify, phash_distance, probe_media
+from casework.evidence import samples
+from casework.evidence.processing import ProbeFailed, classify, phash_distance, probe_media
 from tests.evidence.processing.media import extract_audio, reencode_video, write_video
 
 NEAR_DUPLICATE_DISTANCE = 10
@@ -72,3 +73,45 @@ def test_audio_recording_has_duration_and_codec_but_no_pictures(clip, tmp_path, 
     assert result.duration_seconds == pytest.approx(6.0, abs=0.1)
     assert (result.audio_codec, result.video_codec) == ("aac", "")
     assert (result.thumbnail_written, result.perceptual_hashes, list(derived_dir.iterdir())) == (False, [], [])
+
+
+def test_truncated_mp4_is_refused_as_incomplete_not_read_as_whole(tmp_path, derived_dir):
+    # Its index (moov, before the data) still declares 6 s; two thirds of the media data are missing.
+    whole = samples.write_video(tmp_path / "whole.mp4", seconds=6, faststart=True)
+    cut = samples.truncate_media_data(whole, tmp_path / "cut.mp4", keep=1 / 3)
+    assert probe_file(whole, tmp_path).duration_seconds == pytest.approx(6.0, abs=0.1)
+    with pytest.raises(ProbeFailed) as failure:
+        probe_file(cut, derived_dir)
+    assert failure.value.code == "incomplete" and not failure.value.quarantine
+    assert failure.value.reason.startswith("The file is incomplete: it declares 6.0 seconds of media, but its data")
+    assert str(tmp_path) not in failure.value.reason
+    assert list(derived_dir.iterdir()) == []
+
+
+def test_truncated_matroska_is_refused_as_incomplete(tmp_path, derived_dir):
+    whole = samples.write_video(tmp_path / "whole.mkv", seconds=6)
+    cut = tmp_path / "cut.mkv"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(ProbeFailed, match="The file is incomplete") as failure:
+        probe_file(cut, derived_dir)
+    assert "ended prematurely" in failure.value.reason
+
+
+def test_quicktime_date_without_a_zone_is_kept_with_its_zone_unknown(tmp_path, derived_dir):
+    # Apple's creation date normally carries the zone; without one it is the device's clock time, not UTC.
+    video = samples.write_video(
+        tmp_path / "recorded.mov", seconds=1, metadata={"com.apple.quicktime.creationdate": "2017-09-19T10:41:07"}
+    )
+    result = probe_file(video, derived_dir)
+    assert result.capture_time == datetime(2017, 9, 19, 10, 41, 7) and result.capture_time.tzinfo is None
+    assert result.capture_time_zone_known is False
+
+
+def test_quicktime_date_with_its_zone_and_the_utc_container_date_have_known_zones(clip, tmp_path, derived_dir):
+    video = samples.write_video(
+        tmp_path / "recorded.mov", seconds=1, metadata={"com.apple.quicktime.creationdate": "2017-09-19T10:41:07+0300"}
+    )
+    result = probe_file(video, derived_dir)
+    assert (result.capture_time, result.capture_time_zone_known) == (datetime(2017, 9, 19, 7, 41, 7, tzinfo=UTC), True)
+    (tmp_path / "clip").mkdir()
+    assert probe_file(clip, tmp_path / "clip").capture_time_zone_known is True  # QuickTime CreateDate: UTC by spec

@@ -3,11 +3,13 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
+from casework.cases import access
 from casework.cases.models import Case
 from casework.evidence.models import MediaSource
 from casework.evidence.services import media_ingest_path
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
+from casework.witnesses.models import Witness
 
 
 class Command(BaseCommand):
@@ -20,8 +22,9 @@ class Command(BaseCommand):
         parser.add_argument("--source", required=True, choices=MediaSource.values)
         parser.add_argument("--source-url", default="")
         parser.add_argument("--user", required=True, help="Username recorded as having acquired the files")
+        parser.add_argument("--witness", metavar="PSEUDONYM", help="The witness of the case who sent the files")
 
-    def handle(self, *args, paths, case, incident, source, source_url, user, **options):
+    def handle(self, *args, paths, case, incident, source, source_url, user, witness=None, **options):
         try:
             case_obj = Case.objects.get(reference=case)
         except Case.DoesNotExist:
@@ -36,8 +39,14 @@ class Command(BaseCommand):
             acquired_by = get_user_model().objects.get(username=user)
         except get_user_model().DoesNotExist:
             raise CommandError(f"No user {user!r}.") from None
-        if not acquired_by.memberships.filter(case=case_obj).exists() and not acquired_by.is_superuser:
-            raise CommandError(f"{user} is not on the team of case {case}.")
+        # The same rule as the upload page and the API: being on the team is not enough.
+        if not acquired_by.has_perm(access.UPLOAD_MEDIA, case_obj):
+            raise CommandError(f"{user} may not add media to case {case}: their role there does not allow uploads.")
+        sender = None
+        if witness is not None:
+            sender = Witness.objects.filter(case=case_obj, pseudonym=witness).first()
+            if sender is None:
+                raise CommandError(f"No witness {witness!r} in case {case}.")
 
         files = []
         for path in paths:
@@ -58,6 +67,7 @@ class Command(BaseCommand):
                     source_url=source_url,
                     acquired_by=acquired_by,
                     incidents=incidents,
+                    witness=sender,
                 )
             except IntakeRejected as error:
                 rejected += 1
