@@ -136,6 +136,16 @@ def witnesses_in_scope(bundle: EvidenceBundle):
     ).distinct()
 
 
+def capture_time_text(item: MediaItem) -> str | None:
+    """ISO 8601 with the offset when the zone is known; the device's clock time without an offset when not
+    (never a made-up +00:00)."""
+    if item.capture_time is None:
+        return None
+    if item.capture_time_zone_known:
+        return item.capture_time.isoformat()
+    return item.capture_wall_clock.isoformat()
+
+
 def exhibit_number(bundle: EvidenceBundle, index: int) -> str:
     return f"{bundle.case.reference}-{index:06d}"
 
@@ -288,7 +298,8 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
                 "acquired_by": profiles.staff_label(
                     username=item.acquired_by.get_username(), role=roles.get(item.acquired_by_id), rules=rules
                 ),
-                "capture_time": item.capture_time.isoformat() if item.capture_time else None,
+                "capture_time": capture_time_text(item),
+                "capture_time_zone_known": item.capture_time_zone_known if item.capture_time else None,
                 "original_sha256": item.sha256,
             }
             path = f"exhibits/{number}{exhibit_extension(item)}"

@@ -39,6 +39,10 @@ def test_court_packet_has_originals_signed_manifest_custody_and_load_file(case, 
         assert [entry["exhibit"] for entry in exhibits] == ["CW-0042-000001", "CW-0042-000002"]
         assert packet.read(exhibits[0]["path"]) == photo  # byte-identical original
         assert {entry["original_sha256"] for entry in exhibits} == {item.sha256, activist.sha256}
+        # The witness's photo says 10:00 on the phone's clock and nothing about its zone: no invented +00:00.
+        by_hash = {entry["original_sha256"]: entry for entry in exhibits}
+        assert by_hash[item.sha256]["capture_time"] == "2017-09-19T10:00:00"
+        assert by_hash[item.sha256]["capture_time_zone_known"] is False
         first_export = CustodyEvent.objects.filter(action="exported").order_by("sequence").first()
         head_at_build = CustodyEvent.objects.filter(sequence__lt=first_export.sequence).order_by("-sequence").first()
         assert manifest["custody_head_hash"] == head_at_build.event_hash
