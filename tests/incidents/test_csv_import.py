@@ -330,7 +330,7 @@ def test_commit_writes_everything_and_schedules_each_touched_incident_for_a_toll
         {"incident_reference": "OLD-1", "victim_status": "injured"},
         {"incident_reference": "OLD-0"},
     ]
-    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
+    with mock.patch.object(tabular.importing, "incident_schedule_toll_refresh") as schedule:
         report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
     assert report.committed and report.problems == []
     created = Incident.objects.get(case=case, reference="INC-1")
@@ -357,7 +357,7 @@ def test_a_problem_on_the_last_row_means_nothing_is_written(case, intake_worker)
     IncidentFactory(case=case, reference="OLD-1")
     rows = [victim_row(f"INC-{n}") for n in range(1, 30)] + [{"incident_reference": "OLD-1", "victim_status": "dead"}]
     before = counts()
-    with mock.patch.object(tabular, "incident_schedule_toll_refresh") as schedule:
+    with mock.patch.object(tabular.importing, "incident_schedule_toll_refresh") as schedule:
         report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
     assert not report.committed
     assert list(problems(report)) == [(31, "victim_status")]
@@ -369,7 +369,7 @@ def test_a_database_error_midway_rolls_back_the_incidents_already_created(case, 
     rows = [victim_row("INC-1"), victim_row("INC-2")]
     before = counts()
     with (
-        mock.patch.object(tabular, "bulk_create_with_history", side_effect=DatabaseError("disk full")),
+        mock.patch.object(tabular.importing, "bulk_create_with_history", side_effect=DatabaseError("disk full")),
         pytest.raises(DatabaseError),
     ):
         tabular.victims_csv_import(case, csv_file(rows), intake_worker)

@@ -1,89 +1,42 @@
-"""Incidents and their victims as CSV, in the shape documentation groups keep in spreadsheets.
+"""Reading a file: every cell parsed and checked against the case, every problem with its spreadsheet row.
 
-One row per victim, the incident's columns repeated on each row; a row whose victim columns are all empty
-describes an incident with no victim. The same rules serve the import page, the API and the management
-commands: `victims_csv_check` (dry run, writes nothing), `victims_csv_import` (all or nothing) and
-`victims_csv_export` (the same shape, so export -> import into an empty case -> export is the same file).
-
-Rows are numbered as a spreadsheet shows them: the header is row 1. Within a file, the rows of one incident
-must agree on its columns; a blank incident cell means "as given elsewhere" (on another row, or on the
-existing incident of that reference, which may get new victims but is never changed by an import).
+Nothing here writes; `read_and_check` gives the report and the planned incidents that `importing` writes.
 """
 
 import csv
 import io
-import re
 import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import Model, Prefetch
+from django.db.models import Model
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
-from casework.incidents.models import (
-    ADULT_AGE,
-    AgeBand,
-    CombatantStatus,
-    DatePrecision,
-    FacilityType,
-    Governorate,
-    Incident,
-    IncidentType,
-    Occupation,
-    Sex,
-    Victim,
-    VictimStatus,
-    WeaponType,
-    age_contradicts_band,
+from casework.incidents.models import ADULT_AGE, Incident, Victim, age_contradicts_band
+from casework.incidents.tabular.columns import (
+    BOM,
+    CHOICE_COLUMNS,
+    COLUMNS,
+    DATE_ONLY,
+    ESCAPED_FORMULA_START,
+    INCIDENT_COLUMNS,
+    LIST_COLUMNS,
+    LIST_SEPARATOR,
+    MAX_AGE,
+    MAX_FILE_BYTES,
+    REQUIRED_FOR_NEW_INCIDENT,
+    TEXT_LENGTHS,
+    VICTIM_COLUMNS,
+    VICTIM_DEFAULTS,
+    VOCABULARY_COLUMNS,
+    WHOLE_NUMBER,
 )
-from casework.incidents.services import incident_schedule_toll_refresh
-
-INCIDENT_COLUMNS = [
-    "incident_reference", "incident_title", "incident_date", "date_precision", "governorate", "district",
-    "locality", "latitude", "longitude", "incident_type", "weapons", "facilities_hit",
-]  # fmt: skip
-VICTIM_COLUMNS = ["victim_name", "sex", "age", "age_band", "civilian_status", "victim_status", "occupation", "notes"]
-COLUMNS = INCIDENT_COLUMNS + VICTIM_COLUMNS
-LIST_SEPARATOR = ";"
-BOM = "\ufeff"
-MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_AGE = 130
-# A new incident cannot be created without these (the model has no default for them).
-REQUIRED_FOR_NEW_INCIDENT = ["incident_title", "incident_date", "governorate", "incident_type"]
-TEXT_LENGTHS = {
-    "incident_reference": 40, "incident_title": 300, "district": 200, "locality": 200, "victim_name": 300,
-    "notes": None,
-}  # fmt: skip
-CHOICE_COLUMNS = {
-    "date_precision": DatePrecision,
-    "sex": Sex,
-    "age_band": AgeBand,
-    "civilian_status": CombatantStatus,
-    "victim_status": VictimStatus,
-}
-VOCABULARY_COLUMNS = {
-    "governorate": Governorate,
-    "incident_type": IncidentType,
-    "weapons": WeaponType,
-    "facilities_hit": FacilityType,
-    "occupation": Occupation,
-}
-LIST_COLUMNS = {"weapons", "facilities_hit"}
-# Where a blank victim cell takes the model's default, as the web form does when a field is left alone.
-VICTIM_DEFAULTS = {"sex": Sex.UNKNOWN, "age_band": AgeBand.UNKNOWN, "civilian_status": CombatantStatus.CIVILIAN}
-# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection); export
-# prefixes such text with an apostrophe and import removes it again, so text round-trips unchanged.
-FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
-ESCAPED_FORMULA_START = re.compile(r"^'+[=+\-@\t\r]")
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-WHOLE_NUMBER = re.compile(r"^\d+$")
+from casework.incidents.tabular.export import incident_cells
 
 
 @dataclass(frozen=True)
@@ -125,96 +78,8 @@ class ImportReport:
         }
 
 
-def victims_csv_check(case: Case, file: IO) -> ImportReport:
-    """Parse and validate the whole file against the case; writes nothing. `file` is binary or text."""
-    report, _plans = _check(case, file, lock=False)
-    return report
-
-
-def victims_csv_import(case: Case, file: IO, actor=None) -> ImportReport:
-    """Check the file and, only if it has no problem at all, write it in one transaction.
-
-    New incidents get `created_by=actor`; the toll refresh of every incident that gained victims (or was
-    created) is scheduled for after the commit. A database error rolls everything back and propagates,
-    except a clash with a concurrent import of the same reference, which is reported as a problem.
-    """
-    try:
-        with transaction.atomic():
-            report, plans = _check(case, file, lock=True)
-            if report.is_valid:
-                _write(case, plans, actor)
-                report.committed = True
-    except IntegrityError:
-        report = ImportReport()
-        report.add(
-            0,
-            "",
-            _(
-                "The database refused the import (someone may have added the same incidents meanwhile); nothing "
-                "was written. Check the file again."
-            ),
-        )
-    return report
-
-
-def victims_csv_rows(case: Case) -> Iterator[list[str]]:
-    """The header, then one row per victim (one row with empty victim cells for an incident without victims).
-
-    Incidents in date order, then by reference; victims in the order they were recorded. Four queries per
-    500 incidents: incidents with governorate and type, weapons, facilities, victims with occupation.
-    """
-    yield list(COLUMNS)
-    incidents = (
-        Incident.objects.filter(case=case)
-        .select_related("governorate", "incident_type")
-        .prefetch_related(
-            "weapons",
-            "facilities_hit",
-            Prefetch("victims", queryset=Victim.objects.select_related("occupation").order_by("id")),
-        )
-        .order_by("start_time", "reference")
-    )
-    for incident in incidents.iterator(chunk_size=500):
-        incident_cells = [_incident_cells(incident)[column] for column in INCIDENT_COLUMNS]
-        victims = list(incident.victims.all())
-        if not victims:
-            yield incident_cells + [""] * len(VICTIM_COLUMNS)
-        for victim in victims:
-            yield incident_cells + _victim_cells(victim)
-
-
-def victims_csv_chunks(case: Case) -> Iterator[str]:
-    """The export as text pieces, for a streaming response. Starts with a BOM so Excel reads it as UTF-8."""
-    writer = csv.writer(_Echo())
-    yield BOM
-    for row in victims_csv_rows(case):
-        yield writer.writerow(row)
-
-
-def victims_csv_export(case: Case, stream: IO[str]) -> None:
-    """Write the case's incidents and victims as CSV to a text stream (open it with newline="")."""
-    for chunk in victims_csv_chunks(case):
-        stream.write(chunk)
-
-
-def victims_csv_template() -> str:
-    """A file with the header row only, to fill in."""
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    csv.writer(buffer).writerow(COLUMNS)
-    return buffer.getvalue()
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-# Reading ---------------------------------------------------------------------------------------------------
-
-
 @dataclass
-class _PlannedIncident:
+class PlannedIncident:
     reference: str
     first_row: int
     # column -> (parsed value, cell text, row it came from)
@@ -300,7 +165,7 @@ def _records(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]
         report.add(row_number + 1, "", _("The file cannot be read as CSV here: %(error)s") % {"error": error})
 
 
-def _check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[_PlannedIncident]]:
+def read_and_check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[PlannedIncident]]:
     report = ImportReport()
     text = _read_text(file, report)
     if text is None:
@@ -315,7 +180,7 @@ def _check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[_Pla
         return report, []
 
     parser = _RowParser(case)
-    plans: dict[str, _PlannedIncident] = {}
+    plans: dict[str, PlannedIncident] = {}
     for row_number, cells in records:
         report.rows += 1
         record = {column: cells[index].strip() if index < len(cells) else "" for column, index in positions.items()}
@@ -393,7 +258,7 @@ class _RowParser:
         self.choices = {column: _choice_lookup(choices) for column, choices in CHOICE_COLUMNS.items()}
 
     def parse_row(
-        self, row: int, record: dict[str, str], plans: dict[str, _PlannedIncident], report: ImportReport
+        self, row: int, record: dict[str, str], plans: dict[str, PlannedIncident], report: ImportReport
     ) -> None:
         if not record["incident_reference"]:
             report.add(row, "incident_reference", _("Required on every row."))
@@ -403,7 +268,7 @@ class _RowParser:
             return
         plan = plans.get(reference)
         if plan is None:
-            plan = plans[reference] = _PlannedIncident(reference=reference, first_row=row)
+            plan = plans[reference] = PlannedIncident(reference=reference, first_row=row)
 
         values, invalid = self.incident_values(row, record, report)
         plan.invalid_columns |= invalid
@@ -625,8 +490,8 @@ def _existing_value(incident: Incident, column: str) -> Any:
     }[column]()
 
 
-def _compare_with_existing(plan: _PlannedIncident, report: ImportReport) -> None:
-    cells = _incident_cells(plan.existing)
+def _compare_with_existing(plan: PlannedIncident, report: ImportReport) -> None:
+    cells = incident_cells(plan.existing)
     for column, (value, _text, row) in plan.values.items():
         if not _same_value(column, _existing_value(plan.existing, column), value):
             report.add(
@@ -677,98 +542,3 @@ def _flag_people_recorded_twice(plans, report: ImportReport) -> None:
                 )
             else:
                 first_rows[key] = row
-
-
-# Writing ---------------------------------------------------------------------------------------------------
-
-
-def _to_moment(value: date | datetime) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return timezone.make_aware(datetime.combine(value, time.min))
-
-
-def _write(case: Case, plans: list[_PlannedIncident], actor) -> None:
-    victims: list[Victim] = []
-    touched: list[Incident] = []
-    for plan in plans:
-        incident = plan.existing
-        if incident is None:
-            values = {column: value for column, (value, _text, _row) in plan.values.items()}
-            incident = Incident(
-                case=case,
-                reference=plan.reference,
-                title=values["incident_title"],
-                start_time=_to_moment(values["incident_date"]),
-                date_precision=values.get("date_precision", DatePrecision.EXACT),
-                governorate=values["governorate"],
-                district=values.get("district", ""),
-                locality=values.get("locality", ""),
-                latitude=values.get("latitude"),
-                longitude=values.get("longitude"),
-                incident_type=values["incident_type"],
-                created_by=actor,
-            )
-            # The revision history names the person also outside a web request (commands).
-            incident._history_user = actor
-            incident.save()
-            incident.weapons.set(values.get("weapons", ()))
-            incident.facilities_hit.set(values.get("facilities_hit", ()))
-            touched.append(incident)
-        elif plan.victims:
-            touched.append(incident)
-        for victim in plan.victims:
-            victim.incident = incident
-            victims.append(victim)
-    if victims:
-        bulk_create_with_history(victims, Victim, batch_size=500, default_user=actor)
-    for incident in touched:
-        incident_schedule_toll_refresh(incident_id=incident.pk)
-
-
-# Export cells ----------------------------------------------------------------------------------------------
-
-
-def _escape(text: str) -> str:
-    return "'" + text if FORMULA_START.match(text) else text
-
-
-def _format_moment(moment: datetime) -> str:
-    local = timezone.localtime(moment)
-    if local.time() == time.min:
-        return local.date().isoformat()
-    return local.isoformat()
-
-
-def _codes(terms) -> str:
-    return LIST_SEPARATOR.join(sorted(term.code for term in terms))
-
-
-def _incident_cells(incident: Incident) -> dict[str, str]:
-    return {
-        "incident_reference": _escape(incident.reference),
-        "incident_title": _escape(incident.title),
-        "incident_date": _format_moment(incident.start_time),
-        "date_precision": incident.date_precision,
-        "governorate": incident.governorate.code,
-        "district": _escape(incident.district),
-        "locality": _escape(incident.locality),
-        "latitude": "" if incident.latitude is None else str(incident.latitude),
-        "longitude": "" if incident.longitude is None else str(incident.longitude),
-        "incident_type": incident.incident_type.code,
-        "weapons": _codes(incident.weapons.all()),
-        "facilities_hit": _codes(incident.facilities_hit.all()),
-    }
-
-
-def _victim_cells(victim: Victim) -> list[str]:
-    return [
-        _escape(victim.name),
-        victim.sex,
-        "" if victim.age is None else str(victim.age),
-        victim.age_band,
-        victim.combatant_status,
-        victim.status,
-        victim.occupation.code if victim.occupation_id else "",
-        _escape(victim.notes),
-    ]

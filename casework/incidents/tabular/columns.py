@@ -1,0 +1,56 @@
+"""The columns of the spreadsheet and how a cell is written, shared by reading and export."""
+
+import re
+
+from casework.incidents.models import (
+    AgeBand,
+    CombatantStatus,
+    DatePrecision,
+    FacilityType,
+    Governorate,
+    IncidentType,
+    Occupation,
+    Sex,
+    VictimStatus,
+    WeaponType,
+)
+
+INCIDENT_COLUMNS = [
+    "incident_reference", "incident_title", "incident_date", "date_precision", "governorate", "district",
+    "locality", "latitude", "longitude", "incident_type", "weapons", "facilities_hit",
+]  # fmt: skip
+VICTIM_COLUMNS = ["victim_name", "sex", "age", "age_band", "civilian_status", "victim_status", "occupation", "notes"]
+COLUMNS = INCIDENT_COLUMNS + VICTIM_COLUMNS
+LIST_SEPARATOR = ";"
+BOM = "\ufeff"
+MAX_FILE_BYTES = 50 * 1024 * 1024
+MAX_AGE = 130
+# A new incident cannot be created without these (the model has no default for them).
+REQUIRED_FOR_NEW_INCIDENT = ["incident_title", "incident_date", "governorate", "incident_type"]
+TEXT_LENGTHS = {
+    "incident_reference": 40, "incident_title": 300, "district": 200, "locality": 200, "victim_name": 300,
+    "notes": None,
+}  # fmt: skip
+CHOICE_COLUMNS = {
+    "date_precision": DatePrecision,
+    "sex": Sex,
+    "age_band": AgeBand,
+    "civilian_status": CombatantStatus,
+    "victim_status": VictimStatus,
+}
+VOCABULARY_COLUMNS = {
+    "governorate": Governorate,
+    "incident_type": IncidentType,
+    "weapons": WeaponType,
+    "facilities_hit": FacilityType,
+    "occupation": Occupation,
+}
+LIST_COLUMNS = {"weapons", "facilities_hit"}
+# Where a blank victim cell takes the model's default, as the web form does when a field is left alone.
+VICTIM_DEFAULTS = {"sex": Sex.UNKNOWN, "age_band": AgeBand.UNKNOWN, "civilian_status": CombatantStatus.CIVILIAN}
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection); export
+# prefixes such text with an apostrophe and import removes it again, so text round-trips unchanged.
+FORMULA_START = re.compile(r"^'*[=+\-@\t\r]")
+ESCAPED_FORMULA_START = re.compile(r"^'+[=+\-@\t\r]")
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WHOLE_NUMBER = re.compile(r"^\d+$")
