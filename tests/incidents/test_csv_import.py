@@ -473,3 +473,48 @@ def test_the_same_person_twice_in_one_file_is_a_problem_but_namesakes_are_not(ca
     ]
     report = tabular.victims_csv_check(case, csv_file(rows))
     assert problems(report) == {(4, "victim_name"): "The same person as on row 2 (same name, sex, age and status)."}
+
+
+# A stray quotation mark -------------------------------------------------------------------------------------
+
+
+def with_stray_quote(rows: list[dict]) -> io.BytesIO:
+    """The file of `rows`, where a notes cell "STRAY ..." starts with a quotation mark that is never closed, as a
+    person typing `"she said` into a spreadsheet cell saved by a program that does not quote it."""
+    return io.BytesIO(csv_bytes(rows).replace(b"STRAY", b'"she said'))
+
+
+@pytest.mark.parametrize("closed_later", [False, True], ids=["never-closed", "closed-rows-later"])
+def test_a_stray_quotation_mark_is_a_problem_on_its_row_and_nothing_is_written(case, intake_worker, closed_later):
+    IncidentFactory(case=case, reference="OLD-1")
+    rows = [
+        victim_row("INC-1"),  # row 2
+        victim_row("INC-1", notes="STRAY the market was full"),  # row 3
+        victim_row("INC-2"),  # row 4
+        victim_row("INC-2", notes='"quoted", as it should be' if closed_later else "plain"),  # row 5
+        victim_row("INC-3"),  # row 6
+    ]
+    before = counts()
+
+    report = tabular.victims_csv_check(case, with_stray_quote(rows))
+    assert not report.is_valid
+    found = problems(report)
+    assert list(found) == [(3, "")]
+    assert "quotation mark" in found[(3, "")]
+
+    report = tabular.victims_csv_import(case, with_stray_quote(rows), intake_worker)
+    assert not report.committed and list(problems(report)) == [(3, "")]
+    assert counts() == before
+
+
+def test_quotation_marks_inside_a_cell_are_read_as_text(case, intake_worker):
+    content = csv_bytes([victim_row(notes="MIDDLE")]).replace(b"MIDDLE", b'She said "run" and left')
+    report = tabular.victims_csv_import(case, io.BytesIO(content), intake_worker)
+    assert report.committed, report.problems
+    assert Victim.objects.get().notes == 'She said "run" and left'
+
+
+def test_a_stray_quotation_mark_in_the_header_row_is_the_one_problem(case):
+    report = tabular.victims_csv_check(case, io.BytesIO(b'incident_reference,"notes\r\nINC-1,x\r\n'))
+    assert [(problem.row, problem.column) for problem in report.problems] == [(1, "")]
+    assert "quotation mark" in report.problems[0].message

@@ -156,13 +156,27 @@ def _delimiter(text: str) -> str:
 
 
 def _records(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text))
+    """(spreadsheet row number, cells) of each record, until the end or the first place that is not CSV.
+
+    Strict: without it, csv.reader takes a quotation mark opening a cell that is never closed as the start of
+    one cell running to the end of the file, and the rows after it silently become that cell's text.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
     row_number = 0
     try:
         for row_number, cells in enumerate(reader, start=1):
             yield row_number, cells
-    except csv.Error as error:
-        report.add(row_number + 1, "", _("The file cannot be read as CSV here: %(error)s") % {"error": error})
+    except csv.Error:
+        report.add(
+            row_number + 1,
+            "",
+            _(
+                "A quotation mark on this row opens a cell that is not closed properly, so the rows after it "
+                "would be read into that one cell. Nothing was written. Check the quotation marks on this row: "
+                'put the whole cell in quotation marks and write each quotation mark inside it twice (""), '
+                "or leave quotation marks out of the cell."
+            ),
+        )
 
 
 def read_and_check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[PlannedIncident]]:
@@ -173,7 +187,8 @@ def read_and_check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, l
     records = _records(text, report)
     header = next(records, None)
     if header is None or not any(cell.strip() for cell in header[1]):
-        report.add(1, "", _("The file is empty: its first row must name the columns."))
+        if not report.problems:
+            report.add(1, "", _("The file is empty: its first row must name the columns."))
         return report, []
     positions = _header_positions(header[1], report)
     if positions is None:
