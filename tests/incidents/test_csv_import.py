@@ -14,11 +14,13 @@ from django.test.utils import CaptureQueriesContext
 
 from casework.incidents import tabular
 from casework.incidents.models import Governorate, Incident, Occupation, Victim, WeaponType
+from casework.text import normalise_for_matching
 from tests.factories import IncidentFactory, VictimFactory
 
 pytestmark = pytest.mark.django_db
 
 COLUMNS = tabular.COLUMNS
+COLUMN_KEYS = {normalise_for_matching(column): column for column in COLUMNS}
 
 
 def csv_bytes(rows: list[dict], *, columns=COLUMNS, bom: bool = False, delimiter: str = ",") -> bytes:
@@ -26,7 +28,7 @@ def csv_bytes(rows: list[dict], *, columns=COLUMNS, bom: bool = False, delimiter
     writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([row.get(column.lower(), "") for column in columns])
+        writer.writerow([row.get(COLUMN_KEYS.get(normalise_for_matching(column), column), "") for column in columns])
     return (tabular.BOM if bom else "").encode() + buffer.getvalue().encode("utf-8")
 
 
@@ -518,3 +520,57 @@ def test_a_stray_quotation_mark_in_the_header_row_is_the_one_problem(case):
     report = tabular.victims_csv_check(case, io.BytesIO(b'incident_reference,"notes\r\nINC-1,x\r\n'))
     assert [(problem.row, problem.column) for problem in report.problems] == [(1, "")]
     assert "quotation mark" in report.problems[0].message
+
+
+# Matching what people type ----------------------------------------------------------------------------------
+
+
+def test_vocabulary_matches_whatever_the_diacritics_hyphens_and_letter_forms(case, intake_worker):
+    Occupation.objects.create(case=case, code="killed-journalist", name="Journalist", name_ar="صحفي قُتل")
+    rows = [
+        victim_row("INC-1", weapons="Cluster_Munition; barrel bomb", governorate="ادلب", incident_type="غارة جوية"),
+        victim_row("INC-2", weapons="ذخائرُ عنقوديه", governorate="حماه", incident_type="AIRSTRIKE"),
+        victim_row("INC-3", governorate="Rural_Damascus", occupation="صحفي قتل", age="٣٤", age_band="Adult"),
+        victim_row(
+            "INC-4", governorate="rural  damascus", facilities_hit="Medical-Facility;مستشفى", incident_type="غـارة"
+        ),
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert list(problems(report)) == [(5, "incident_type"), (5, "facilities_hit")], "different words stay different"
+
+    report = tabular.victims_csv_import(case, csv_file(rows[:3]), intake_worker)
+    assert report.committed, report.problems
+    first, second, third = (Incident.objects.get(reference=f"INC-{n}") for n in (1, 2, 3))
+    assert {weapon.code for weapon in first.weapons.all()} == {"cluster-munition", "barrel-bomb"}
+    assert first.governorate.code == "idlib" and second.governorate.code == "hama"
+    assert {weapon.code for weapon in second.weapons.all()} == {"cluster-munition"}
+    assert third.governorate.code == "rural-damascus"
+    assert third.victims.get().occupation.code == "killed-journalist" and third.victims.get().age == 34
+
+
+def test_choices_match_with_hyphens_spaces_and_arabic_labels(case, intake_worker):
+    rows = [
+        victim_row(civilian_status="Non-civilian", victim_status="KILLED", date_precision="Day_Unknown"),
+        victim_row(civilian_status="non civilian", victim_status="قتل", sex="انثي", date_precision="unknown day"),
+    ]
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert report.committed, report.problems
+    assert set(Victim.objects.values_list("combatant_status", "status")) == {("non_civilian", "killed")}
+    assert Victim.objects.filter(sex="female").count() == 1
+    assert Incident.objects.get().date_precision == "unknown_day"
+
+
+def test_header_names_match_with_spaces_hyphens_and_case(case):
+    columns = ["Incident Reference", "incident-title", "INCIDENT_DATE", "Governorate", "Incident Type", "Victim Status"]
+    report = tabular.victims_csv_check(case, csv_file([victim_row()], columns=columns))
+    assert report.problems == [] and report.victims_added == 1
+    twice = tabular.victims_csv_check(case, csv_file([victim_row()], columns=[*COLUMNS, "Victim-Name"]))
+    assert (1, "victim_name") in problems(twice)
+
+
+def test_the_same_person_twice_is_found_whatever_the_hamza_or_diacritics(case):
+    rows = [
+        victim_row(victim_name="أحمد الحسن", sex="male", age="20"),
+        victim_row(victim_name="احمد الحَسن", sex="male", age="20"),
+    ]
+    assert list(problems(tabular.victims_csv_check(case, csv_file(rows)))) == [(3, "victim_name")]

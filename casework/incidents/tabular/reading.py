@@ -5,7 +5,6 @@ Nothing here writes; `read_and_check` gives the report and the planned incidents
 
 import csv
 import io
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -37,6 +36,7 @@ from casework.incidents.tabular.columns import (
     WHOLE_NUMBER,
 )
 from casework.incidents.tabular.export import incident_cells
+from casework.text import normalise_for_matching
 
 
 @dataclass(frozen=True)
@@ -90,10 +90,6 @@ class PlannedIncident:
     victim_rows: list[int] = field(default_factory=list)
 
 
-def _fold(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 class _Vocabulary:
     """The terms of one vocabulary a case may use, found by code, English name or Arabic name."""
 
@@ -106,12 +102,12 @@ class _Vocabulary:
         for term in shared_first:
             for name in (term.name, term.name_ar):
                 if name:
-                    self.by_key[_fold(name)] = term
+                    self.by_key[normalise_for_matching(name)] = term
         for term in shared_first:
-            self.by_key[_fold(term.code)] = term
+            self.by_key[normalise_for_matching(term.code)] = term
 
     def find(self, text: str) -> Model | None:
-        return self.by_key.get(_fold(text))
+        return self.by_key.get(normalise_for_matching(text))
 
 
 def _choice_lookup(choices) -> dict[str, str]:
@@ -120,9 +116,9 @@ def _choice_lookup(choices) -> dict[str, str]:
     for language in ("ar", "en"):
         with translation.override(language):
             for value, label in choices.choices:
-                lookup[_fold(str(label))] = value
+                lookup[normalise_for_matching(str(label))] = value
     for value in choices.values:
-        lookup[_fold(value)] = value
+        lookup[normalise_for_matching(value)] = value
     return lookup
 
 
@@ -147,10 +143,9 @@ def _read_text(file: IO, report: ImportReport) -> str | None:
 def _delimiter(text: str) -> str:
     """Comma, or the semicolon or tab some spreadsheet programs write: whichever finds the most known columns."""
     first_line = text.split("\n", 1)[0]
-    known = set(COLUMNS)
 
     def score(delimiter: str) -> int:
-        return sum(_fold(cell).strip('"') in known for cell in first_line.split(delimiter))
+        return sum(_column_named(cell.strip().strip('"')) is not None for cell in first_line.split(delimiter))
 
     return max([",", ";", "\t"], key=score)
 
@@ -240,14 +235,22 @@ def _column_order(column: str) -> int:
     return COLUMNS.index(column) if column in COLUMNS else -1
 
 
+# "Incident Reference", "incident-reference" and "INCIDENT_REFERENCE" all name incident_reference.
+COLUMN_KEYS = {normalise_for_matching(column): column for column in COLUMNS}
+
+
+def _column_named(header_cell: str) -> str | None:
+    return COLUMN_KEYS.get(normalise_for_matching(header_cell))
+
+
 def _header_positions(header: list[str], report: ImportReport) -> dict[str, int] | None:
     positions: dict[str, int] = {}
     fatal = False
     for index, cell in enumerate(header):
-        name = _fold(cell)
-        if not name:
+        if not normalise_for_matching(cell):
             continue
-        if name not in COLUMNS:
+        name = _column_named(cell)
+        if name is None:
             report.add(
                 1,
                 cell.strip(),
@@ -325,7 +328,7 @@ class _RowParser:
         return value
 
     def choice(self, row: int, column: str, text: str, report: ImportReport) -> str | None:
-        value = self.choices[column].get(_fold(text))
+        value = self.choices[column].get(normalise_for_matching(text))
         if value is None:
             report.add(
                 row,
@@ -521,7 +524,7 @@ def _compare_with_existing(plan: PlannedIncident, report: ImportReport) -> None:
 
 
 def _person_key(victim: Victim) -> tuple:
-    return (_fold(victim.name), victim.sex, victim.age, victim.status)
+    return (normalise_for_matching(victim.name), victim.sex, victim.age, victim.status)
 
 
 def _flag_people_recorded_twice(plans, report: ImportReport) -> None:
