@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -352,3 +353,48 @@ class Victim(models.Model):
         if self.age is not None:
             return self.age < ADULT_AGE
         return self.age_band == AgeBand.CHILD
+
+
+# \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}\Z"
+
+
+class SpreadsheetImport(models.Model):
+    """A committed spreadsheet import: which file (by the SHA-256 of its bytes), who, when, and what it added.
+
+    The same file imported again would add its victims a second time (unnamed ones cannot be recognised), so
+    an import of a file already recorded for the case needs the person's explicit confirmation.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="spreadsheet_imports")
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+        help_text=_("Empty for an import from the command line that named no user."),
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    rows = models.PositiveIntegerField(_("rows"))
+    incidents_created = models.PositiveIntegerField(_("incidents created"))
+    incidents_extended = models.PositiveIntegerField(_("existing incidents that got victims"))
+    victims_added = models.PositiveIntegerField(_("victims added"))
+    attributions_added = models.PositiveIntegerField(_("attributions added"), default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=SHA256_HEX_PATTERN), name="spreadsheet_import_sha256_format"
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "sha256"], name="spreadsheet_import_case_file")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.sha256[:12]} ({self.imported_at:%Y-%m-%d %H:%M})"

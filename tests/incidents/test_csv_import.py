@@ -2,6 +2,7 @@
 all or nothing; the export reads back into an identical file."""
 
 import csv
+import hashlib
 import io
 import itertools
 from datetime import UTC, datetime
@@ -11,9 +12,11 @@ from unittest import mock
 import pytest
 from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from django.utils.formats import date_format
 
 from casework.incidents import tabular
-from casework.incidents.models import Governorate, Incident, Occupation, Victim, WeaponType
+from casework.incidents.models import Governorate, Incident, Occupation, SpreadsheetImport, Victim, WeaponType
 from casework.text import normalise_for_matching
 from tests.factories import IncidentFactory, VictimFactory
 
@@ -256,9 +259,9 @@ def test_dry_run_queries_do_not_grow_with_rows(case):
         assert tabular.victims_csv_check(case, csv_file(small)).is_valid
     with CaptureQueriesContext(connection) as large_queries:
         assert tabular.victims_csv_check(case, csv_file(large)).is_valid
-    # five vocabularies, the existing incidents (with governorate and type), their weapons, their facilities,
-    # their named victims (a file imported twice)
-    assert len(small_queries) == len(large_queries) == 9
+    # earlier imports of the same file, five vocabularies, the existing incidents (with governorate and type),
+    # their weapons, their facilities, their named victims (a file imported twice)
+    assert len(small_queries) == len(large_queries) == 10
 
 
 def test_dry_run_summary_counts_and_writes_nothing(case):
@@ -274,6 +277,8 @@ def test_dry_run_summary_counts_and_writes_nothing(case):
         "incidents_created": ["INC-1", "INC-2"],
         "incidents_extended": ["OLD-1"],
         "victims_added": 3,
+        "sha256": hashlib.sha256(csv_bytes(rows)).hexdigest(),
+        "imported_before": [],
         "problems": [],
     }
     assert counts() == before
@@ -457,13 +462,13 @@ def test_a_file_imported_twice_is_caught_by_the_dry_run(case, intake_worker):
     ]
     assert tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
     before = counts()
-    again = tabular.victims_csv_check(case, csv_file(rows))
+    again = tabular.victims_csv_check(case, csv_file(rows), allow_reimport=True)
     assert sorted(problems(again)) == [(2, "victim_name"), (3, "victim_name")], "unnamed victims cannot be matched"
     assert (
         "Huda, with the same sex, age and status, is already recorded in incident INC-1"
         in problems(again)[(2, "victim_name")]
     )
-    assert not tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
+    assert not tabular.victims_csv_import(case, csv_file(rows), intake_worker, allow_reimport=True).committed
     assert counts() == before
 
 
@@ -574,3 +579,69 @@ def test_the_same_person_twice_is_found_whatever_the_hamza_or_diacritics(case):
         victim_row(victim_name="احمد الحَسن", sex="male", age="20"),
     ]
     assert list(problems(tabular.victims_csv_check(case, csv_file(rows)))) == [(3, "victim_name")]
+
+
+# The same file again ----------------------------------------------------------------------------------------
+
+
+def unnamed_victims_file() -> bytes:
+    """Victims nobody could name: nothing in the rows tells that they are recorded already."""
+    return csv_bytes(
+        [victim_row("INC-1", victim_name=""), victim_row("INC-1", victim_name="", sex="female"), incident_row("INC-2")]
+    )
+
+
+def test_each_committed_import_is_recorded_with_the_files_hash_and_who(case, intake_worker):
+    content = unnamed_victims_file()
+    report = tabular.victims_csv_import(case, io.BytesIO(content), intake_worker, file_name="/home/x/september.csv")
+    assert report.committed
+    record = SpreadsheetImport.objects.get()
+    assert (record.case, record.sha256, record.file_name, record.imported_by) == (
+        case, hashlib.sha256(content).hexdigest(), "september.csv", intake_worker
+    )  # fmt: skip
+    assert (record.rows, record.incidents_created, record.incidents_extended, record.victims_added) == (3, 2, 0, 2)
+    tabular.victims_csv_check(case, io.BytesIO(content), allow_reimport=True)
+    tabular.victims_csv_import(case, csv_file([victim_row(age="x")]), intake_worker)
+    assert SpreadsheetImport.objects.count() == 1, "neither a dry run nor a refused import is recorded"
+
+
+def test_a_file_of_unnamed_victims_imported_again_is_refused_unless_confirmed(case, intake_worker, analyst):
+    content = unnamed_victims_file()
+    assert tabular.victims_csv_import(case, io.BytesIO(content), intake_worker, file_name="september.csv").committed
+    before = counts()
+    first = SpreadsheetImport.objects.get()
+
+    for report in (
+        tabular.victims_csv_check(case, io.BytesIO(content)),
+        tabular.victims_csv_import(case, io.BytesIO(content), intake_worker),
+    ):
+        assert not report.committed and report.reimport_refused and report.problems_in_file == []
+        assert list(problems(report)) == [(0, "allow_reimport")]
+        message = problems(report)[(0, "allow_reimport")]
+        assert "This exact file was imported into this case on" in message
+        assert date_format(timezone.localtime(first.imported_at), "DATETIME_FORMAT") in message
+        assert "intake_worker (Intake / field researcher)" in message
+        assert [(earlier.file_name, earlier.victims_added) for earlier in report.imported_before] == [
+            ("september.csv", 2)
+        ]
+    assert counts() == before and SpreadsheetImport.objects.count() == 1
+
+    again = tabular.victims_csv_import(case, io.BytesIO(content), analyst, allow_reimport=True)
+    assert again.committed and again.problems == [] and len(again.imported_before) == 1
+    assert Victim.objects.count() == 4, "the person confirmed: the victims are added again"
+    assert SpreadsheetImport.objects.count() == 2
+
+
+def test_the_same_file_into_another_case_or_a_changed_file_is_not_a_reimport(case, other_case, intake_worker):
+    content = unnamed_victims_file()
+    assert tabular.victims_csv_import(case, io.BytesIO(content), intake_worker).committed
+    assert tabular.victims_csv_check(other_case, io.BytesIO(content)).is_valid
+    changed = content.replace(b"INC-2", b"INC-3")
+    assert tabular.victims_csv_check(case, io.BytesIO(changed)).is_valid
+
+
+def test_an_import_from_the_command_line_without_a_user_is_named_so(case):
+    content = unnamed_victims_file()
+    assert tabular.victims_csv_import(case, io.BytesIO(content), None).committed
+    report = tabular.victims_csv_check(case, io.BytesIO(content))
+    assert report.imported_before[0].imported_by == "the command line (no user named)"

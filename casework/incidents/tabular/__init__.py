@@ -18,12 +18,14 @@ from casework.incidents.tabular.export import (
     victims_csv_template,
 )
 from casework.incidents.tabular.importing import victims_csv_check, victims_csv_import
-from casework.incidents.tabular.reading import ImportReport, Problem
+from casework.incidents.tabular.reading import REIMPORT, EarlierImport, ImportReport, Problem
 
 __all__ = [
     "BOM",
     "COLUMNS",
     "LIST_SEPARATOR",
+    "REIMPORT",
+    "EarlierImport",
     "ImportReport",
     "Problem",
     "victims_csv_check",

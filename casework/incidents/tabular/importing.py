@@ -1,6 +1,7 @@
 """Checking a file against a case (a dry run) and importing it, all or nothing."""
 
 from datetime import date, datetime, time
+from pathlib import PurePath
 from typing import IO
 
 from django.db import IntegrityError, transaction
@@ -9,29 +10,40 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
-from casework.incidents.models import DatePrecision, Incident, Victim
+from casework.errors import checked
+from casework.incidents.models import DatePrecision, Incident, SpreadsheetImport, Victim
 from casework.incidents.services import incident_schedule_toll_refresh
 from casework.incidents.tabular.reading import ImportReport, PlannedIncident, read_and_check
 
 
-def victims_csv_check(case: Case, file: IO) -> ImportReport:
-    """Parse and validate the whole file against the case; writes nothing. `file` is binary or text."""
-    report, _plans = read_and_check(case, file, lock=False)
+def victims_csv_check(case: Case, file: IO, *, allow_reimport: bool = False) -> ImportReport:
+    """Parse and validate the whole file against the case; writes nothing. `file` is binary or text.
+
+    Reports exactly what `victims_csv_import` with the same `allow_reimport` would refuse.
+    """
+    report, _plans = read_and_check(case, file, lock=False, allow_reimport=allow_reimport)
     return report
 
 
-def victims_csv_import(case: Case, file: IO, actor=None) -> ImportReport:
+def victims_csv_import(
+    case: Case, file: IO, actor=None, *, file_name: str = "", allow_reimport: bool = False
+) -> ImportReport:
     """Check the file and, only if it has no problem at all, write it in one transaction.
 
     New incidents get `created_by=actor`; the toll refresh of every incident that gained victims (or was
-    created) is scheduled for after the commit. A database error rolls everything back and propagates,
+    created) is scheduled for after the commit, and the import is recorded (SpreadsheetImport) with the
+    file's SHA-256 and `file_name`. A file recorded for the case before is refused unless `allow_reimport`.
+    Imports into one case run one after the other (the case row is locked), so two people importing the
+    same file at once cannot both pass that check. A database error rolls everything back and propagates,
     except a clash with a concurrent import of the same reference, which is reported as a problem.
     """
     try:
         with transaction.atomic():
-            report, plans = read_and_check(case, file, lock=True)
+            list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
+            report, plans = read_and_check(case, file, lock=True, allow_reimport=allow_reimport)
             if report.is_valid:
                 _write(case, plans, actor)
+                _record(case, report, actor, file_name)
                 report.committed = True
     except IntegrityError:
         report = ImportReport()
@@ -44,6 +56,21 @@ def victims_csv_import(case: Case, file: IO, actor=None) -> ImportReport:
             ),
         )
     return report
+
+
+def _record(case: Case, report: ImportReport, actor, file_name: str) -> None:
+    record = SpreadsheetImport(
+        case=case,
+        sha256=report.sha256,
+        file_name=PurePath(file_name).name[:255],
+        imported_by=actor,
+        rows=report.rows,
+        incidents_created=len(report.incidents_created),
+        incidents_extended=len(report.incidents_extended),
+        victims_added=report.victims_added,
+    )
+    checked(record)
+    record.save()
 
 
 def _to_moment(value: date | datetime) -> datetime:

@@ -4,6 +4,7 @@ Nothing here writes; `read_and_check` gives the report and the planned incidents
 """
 
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -13,10 +14,11 @@ from typing import IO, Any
 
 from django.db.models import Model
 from django.utils import timezone, translation
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from casework.cases.models import Case
-from casework.incidents.models import ADULT_AGE, Incident, Victim, age_contradicts_band
+from casework.cases.models import Case, CaseMembership, CaseRole
+from casework.incidents.models import ADULT_AGE, Incident, SpreadsheetImport, Victim, age_contradicts_band
 from casework.incidents.tabular.columns import (
     BOM,
     CHOICE_COLUMNS,
@@ -48,6 +50,21 @@ class Problem:
     message: str
 
 
+# The "column" of the problem that the file was imported before: the flag (API field, command option, page
+# checkbox) that lets it be imported again.
+REIMPORT = "allow_reimport"
+
+
+@dataclass(frozen=True)
+class EarlierImport:
+    """A committed import of the same file (the same bytes) into the case."""
+
+    imported_at: datetime
+    imported_by: str  # the person (with their role on the case), or that the command line named no one
+    file_name: str
+    victims_added: int
+
+
 @dataclass
 class ImportReport:
     """What a check found, or what an import did. Nothing is written unless `committed`."""
@@ -58,10 +75,22 @@ class ImportReport:
     incidents_extended: list[str] = field(default_factory=list)
     victims_added: int = 0
     committed: bool = False
+    sha256: str = ""  # of the file's bytes (of its UTF-8 text if given as text)
+    imported_before: list[EarlierImport] = field(default_factory=list)  # newest first
 
     @property
     def is_valid(self) -> bool:
         return not self.problems
+
+    @property
+    def reimport_refused(self) -> bool:
+        """Refused (also) because the file was imported before and importing it again was not confirmed."""
+        return any(problem.column == REIMPORT for problem in self.problems)
+
+    @property
+    def problems_in_file(self) -> list[Problem]:
+        """The problems a corrected file would fix: all but the refusal to import the same file again."""
+        return [problem for problem in self.problems if problem.column != REIMPORT]
 
     def add(self, row: int, column: str, message: str) -> None:
         self.problems.append(Problem(row, column, message))
@@ -74,6 +103,16 @@ class ImportReport:
             "incidents_created": self.incidents_created,
             "incidents_extended": self.incidents_extended,
             "victims_added": self.victims_added,
+            "sha256": self.sha256,
+            "imported_before": [
+                {
+                    "imported_at": earlier.imported_at,
+                    "imported_by": earlier.imported_by,
+                    "file_name": earlier.file_name,
+                    "victims_added": earlier.victims_added,
+                }
+                for earlier in self.imported_before
+            ],
             "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in self.problems],
         }
 
@@ -123,10 +162,12 @@ def _choice_lookup(choices) -> dict[str, str]:
 
 
 def _read_text(file: IO, report: ImportReport) -> str | None:
+    """The file's text; sets `report.sha256`. None (with the problem reported) if it is too large or not UTF-8."""
     data = file.read(MAX_FILE_BYTES + 1)
     if len(data) > MAX_FILE_BYTES:
         report.add(0, "", _("The file is larger than %(limit)s MB.") % {"limit": MAX_FILE_BYTES // 1024 // 1024})
         return None
+    report.sha256 = hashlib.sha256(data.encode("utf-8") if isinstance(data, str) else data).hexdigest()
     if isinstance(data, str):
         return data.removeprefix(BOM)
     try:
@@ -174,11 +215,19 @@ def _records(text: str, report: ImportReport) -> Iterator[tuple[int, list[str]]]
         )
 
 
-def read_and_check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, list[PlannedIncident]]:
+def read_and_check(
+    case: Case, file: IO, *, lock: bool, allow_reimport: bool
+) -> tuple[ImportReport, list[PlannedIncident]]:
+    """The report on the file and the incidents it would create or extend; writes nothing.
+
+    With `lock`, the existing incidents it names are locked until the transaction ends. A file already imported
+    into the case is a problem unless `allow_reimport`; either way `report.imported_before` lists when.
+    """
     report = ImportReport()
     text = _read_text(file, report)
     if text is None:
         return report, []
+    _note_earlier_imports(case, report, allow_reimport=allow_reimport)
     records = _records(text, report)
     header = next(records, None)
     if header is None or not any(cell.strip() for cell in header[1]):
@@ -229,6 +278,59 @@ def read_and_check(case: Case, file: IO, *, lock: bool) -> tuple[ImportReport, l
         report.victims_added += len(plan.victims)
     report.problems.sort(key=lambda problem: (problem.row, _column_order(problem.column)))
     return report, list(plans.values())
+
+
+def _note_earlier_imports(case: Case, report: ImportReport, *, allow_reimport: bool) -> None:
+    """List the committed imports of the same bytes into the case; refuse the file again unless allowed.
+
+    Victims without a name cannot be recognised as recorded already, so this is the only thing that stops a
+    file imported twice from doubling their tolls. One query, two if it was imported before.
+    """
+    earlier = list(
+        SpreadsheetImport.objects.filter(case=case, sha256=report.sha256)
+        .select_related("imported_by")
+        .order_by("-imported_at", "-id")
+    )
+    if not earlier:
+        return
+    roles = dict(
+        CaseMembership.objects.filter(case=case, user_id__in={record.imported_by_id for record in earlier}).values_list(
+            "user_id", "role"
+        )
+    )
+    report.imported_before = [
+        EarlierImport(
+            imported_at=record.imported_at,
+            imported_by=_importer(record, roles),
+            file_name=record.file_name,
+            victims_added=record.victims_added,
+        )
+        for record in earlier
+    ]
+    if not allow_reimport:
+        latest = report.imported_before[0]
+        report.add(
+            0,
+            REIMPORT,
+            _(
+                "This exact file was imported into this case on %(date)s by %(person)s. Importing it again would "
+                "add its victims a second time. Import it again only if that is what you mean, and confirm it."
+            )
+            % {
+                "date": date_format(timezone.localtime(latest.imported_at), "DATETIME_FORMAT"),
+                "person": latest.imported_by,
+            },
+        )
+
+
+def _importer(record: SpreadsheetImport, roles: dict[int, str]) -> str:
+    user = record.imported_by
+    if user is None:
+        return _("the command line (no user named)")
+    name = user.get_full_name() or user.get_username()
+    if record.imported_by_id not in roles:
+        return name
+    return _("%(name)s (%(role)s)") % {"name": name, "role": CaseRole(roles[record.imported_by_id]).label}
 
 
 def _column_order(column: str) -> int:
