@@ -141,7 +141,6 @@ TESTIMONY_SENTENCES = [
 
 def seed(rng: random.Random) -> None:
     """Users, memberships, cases and every record, with realistic mixes; tolls computed by one UPDATE."""
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management.color import no_style
     from django.db import connection, transaction
@@ -447,38 +446,29 @@ def seed(rng: random.Random) -> None:
                 no_style(), [incidents.Incident, incidents.Victim, witnesses.Witness, witnesses.Testimony]
             ):
                 cursor.execute(statement)
-            tolls_refresh_all(cursor, massacre_minimum=settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED)
+            tolls_refresh_all(cursor, massacre_minimum=incidents.VictimQuerySet.massacre_minimum())
 
 
 def tolls_refresh_all(cursor, *, massacre_minimum: int) -> None:
-    """Every incident's cached tolls in one statement; the same rules as incident_tolls (checked after)."""
-    killed_civilian = "v.status = 'killed' AND v.combatant_status = 'civilian'"
-    child = "(v.age < 18 OR (v.age IS NULL AND v.age_band = 'child'))"
-    adult_woman = "v.sex = 'female' AND (v.age >= 18 OR (v.age IS NULL AND v.age_band = 'adult'))"
+    """Every incident's cached tolls in one statement, built from the toll rules of VictimQuerySet (the same
+    aggregates as incident_tolls, compared by tolls_check after). Incidents without victims keep theirs."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from casework.incidents.models import Incident, Victim, VictimQuerySet
+
+    counts = VictimQuerySet.toll_counts()
+    per_incident = Victim.objects.counted().order_by().values("incident_id").annotate(**counts)
+    per_incident_sql, params = per_incident.query.get_compiler(connection=connection).as_sql()
+    name = connection.ops.quote_name
+    assignments = ", ".join(f"{name(key)} = t.{name(key)}" for key in counts if key != "massacre_victims")
     cursor.execute(
-        f"""
-        UPDATE incidents_incident AS i SET
-            civilians_killed = t.civilians_killed,
-            children_killed = t.children_killed,
-            adult_women_killed = t.adult_women_killed,
-            injured = t.injured,
-            is_massacre = t.civilians_killed >= %s,
-            tolls_computed_at = now()
-        FROM (
-            SELECT v.incident_id,
-                count(*) FILTER (WHERE {killed_civilian}) AS civilians_killed,
-                count(*) FILTER (WHERE {killed_civilian} AND {child}) AS children_killed,
-                count(*) FILTER (WHERE {killed_civilian} AND {adult_woman}) AS adult_women_killed,
-                count(*) FILTER (WHERE v.status = 'injured') AS injured
-            FROM incidents_victim AS v
-            WHERE v.duplicate_of_id IS NULL
-            GROUP BY v.incident_id
-        ) AS t
-        WHERE t.incident_id = i.id
-        """,
-        [massacre_minimum],
+        f"UPDATE {name(Incident._meta.db_table)} AS i SET {assignments}, "
+        f"{name('is_massacre')} = t.{name('massacre_victims')} >= %s, {name('tolls_computed_at')} = %s "
+        f"FROM ({per_incident_sql}) AS t WHERE t.{name('incident_id')} = i.{name('id')}",
+        [massacre_minimum, timezone.now(), *params],
     )
-    cursor.execute("UPDATE incidents_incident SET tolls_computed_at = now() WHERE tolls_computed_at IS NULL")
+    Incident.objects.filter(tolls_computed_at__isnull=True).update(tolls_computed_at=timezone.now())
 
 
 def tolls_check(rng: random.Random, samples: int = 200) -> None:

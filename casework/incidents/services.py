@@ -1,27 +1,15 @@
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.cases.versioning import version_claim
-from casework.incidents.models import Attribution, Incident, Victim, VictimQuerySet, VictimStatus
+from casework.incidents.models import Attribution, Incident, Victim, VictimQuerySet
 
 
 def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
     """The incident's tolls, computed by the database from its victims (each person counted once)."""
-    killed_civilians = Q(status=VictimStatus.KILLED, combatant_status="civilian")
-    counts = (
-        Victim.objects.filter(incident_id=incident_id)
-        .counted()
-        .aggregate(
-            civilians_killed=Count("id", filter=killed_civilians),
-            children_killed=Count("id", filter=killed_civilians & VictimQuerySet.child_q()),
-            adult_women_killed=Count("id", filter=killed_civilians & VictimQuerySet.adult_woman_q()),
-            injured=Count("id", filter=Q(status=VictimStatus.INJURED)),
-        )
-    )
-    counts["is_massacre"] = counts["civilians_killed"] >= settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED
+    counts = Victim.objects.filter(incident_id=incident_id).counted().aggregate(**VictimQuerySet.toll_counts())
+    counts["is_massacre"] = counts.pop("massacre_victims") >= VictimQuerySet.massacre_minimum()
     return counts
 
 

@@ -5,6 +5,7 @@ import csv
 import hashlib
 import io
 import itertools
+import os
 from datetime import UTC, datetime
 from decimal import Decimal
 from unittest import mock
@@ -356,7 +357,7 @@ def test_toll_refresh_is_only_enqueued_once_the_import_commits(case, intake_work
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             tabular.victims_csv_import(case, csv_file([victim_row()]), intake_worker)
             assert delay.call_count == 0
-    assert len(callbacks) == 1
+    assert len(callbacks) == 2  # the toll refresh, and the planner statistics (on PostgreSQL)
     delay.assert_called_once_with(Incident.objects.get().pk)
 
 
@@ -645,3 +646,32 @@ def test_an_import_from_the_command_line_without_a_user_is_named_so(case):
     assert tabular.victims_csv_import(case, io.BytesIO(content), None).committed
     report = tabular.victims_csv_check(case, io.BytesIO(content))
     assert report.imported_before[0].imported_by == "the command line (no user named)"
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql" and os.environ.get("CI") != "true",
+    reason="PostgreSQL's planner statistics; CI runs on PostgreSQL, local runs on SQLite need not",
+)
+def test_a_committed_import_refreshes_the_planner_statistics_on_postgresql(
+    case, intake_worker, django_capture_on_commit_callbacks
+):
+    assert connection.vendor == "postgresql"
+
+    def planner_rows() -> dict[str, float]:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT relname, reltuples FROM pg_class WHERE relname IN ('incidents_incident', 'incidents_victim')"
+            )
+            return dict(cursor.fetchall())
+
+    rows = [victim_row(f"INC-{n % 7}") for n in range(37)]
+    before = planner_rows()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert tabular.victims_csv_check(case, csv_file(rows)).is_valid
+    assert planner_rows() == before, "a dry run writes nothing, not even statistics"
+    with (
+        mock.patch.object(tabular.importing, "incident_schedule_toll_refresh"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
+    assert planner_rows() == {"incidents_incident": 7, "incidents_victim": 37}

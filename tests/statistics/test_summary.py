@@ -4,9 +4,13 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from bench.bench_api import tolls_refresh_all
+from casework.incidents.models import Incident, VictimQuerySet
+from casework.incidents.services import incident_tolls
 from casework.statistics.selectors import (
     BadParameter,
     StatisticsFilter,
@@ -94,6 +98,44 @@ def test_tables_match_the_hand_count(tolls, case):
     assert monthly["2024-04"] == {"incidents": 1, "civilians_killed": 4, "children_killed": 1, "adult_women_killed": 1}
     assert monthly["2024-05"]["incidents"] == 0
     assert monthly["2024-06"] == {"incidents": 1, "civilians_killed": 0, "children_killed": 0, "adult_women_killed": 0}
+
+
+def killed_unless_known_combatant(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status": "killed"}) & ~Q(**{f"{prefix}combatant_status": "non_civilian"})
+
+
+def under_ten(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}age__lt": 10}) | Q(**{f"{prefix}age__isnull": True, f"{prefix}age_band": "child"})
+
+
+def test_each_counting_rule_has_one_home_that_every_toll_follows(tolls, case, other_case, monkeypatch):
+    """Changing a rule in VictimQuerySet changes the incident tolls, every statistic, the records behind it,
+    the monthly query, the massacres and the benchmark's bulk refresh alike: nothing restates it."""
+    monkeypatch.setattr(VictimQuerySet, "killed_civilian_q", staticmethod(killed_unless_known_combatant))
+    monkeypatch.setattr(VictimQuerySet, "child_q", staticmethod(under_ten))
+    # A gains its victim of unknown status (8 killed); the boy of 17 and the pupil of 10 are no longer children.
+    filters = scope(case, massacre_min=8)
+    summary = statistics_summary(filters)
+    assert {key: summary.totals[key].value for key in ("civilians_killed", "children_killed", "massacres")} == {
+        "civilians_killed": 17, "children_killed": 1, "massacres": 1
+    }  # fmt: skip
+    assert [row.figures["civilians_killed"].value for row in summary.monthly[:2]] == [13, 4]
+    none = next(row for row in summary.occupations if row.code == "none")
+    assert none.figures["killed"].value == 13
+    for figure in summary.figures():
+        assert records_behind(figure.measure, filters, **figure.breakdown).count() == figure.value, figure
+
+    expected = {reference: incident_tolls(incident_id=incident.pk) for reference, incident in tolls.items()}
+    assert expected["A"]["civilians_killed"] == 8 and expected["A"]["children_killed"] == 1
+    Incident.objects.update(civilians_killed=0, children_killed=0, adult_women_killed=0, injured=0)
+    with connection.cursor() as cursor:
+        tolls_refresh_all(cursor, massacre_minimum=8)
+    fields = ["civilians_killed", "children_killed", "adult_women_killed", "injured", "is_massacre"]
+    stored = {row["reference"]: row for row in Incident.objects.values("reference", *fields)}
+    for reference, computed in expected.items():
+        assert {field: stored[reference][field] for field in fields} == {
+            **computed, "is_massacre": computed["civilians_killed"] >= 8
+        }, reference  # fmt: skip
 
 
 FILTERS = [

@@ -4,14 +4,14 @@ from datetime import date, datetime, time
 from pathlib import PurePath
 from typing import IO
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
 from casework.errors import checked
-from casework.incidents.models import DatePrecision, Incident, SpreadsheetImport, Victim
+from casework.incidents.models import Attribution, DatePrecision, Incident, SpreadsheetImport, Victim
 from casework.incidents.services import incident_schedule_toll_refresh
 from casework.incidents.tabular.reading import ImportReport, PlannedIncident, read_and_check
 
@@ -45,6 +45,7 @@ def victims_csv_import(
                 _write(case, plans, actor)
                 _record(case, report, actor, file_name)
                 report.committed = True
+                transaction.on_commit(_refresh_planner_statistics)
     except IntegrityError:
         report = ImportReport()
         report.add(
@@ -56,6 +57,20 @@ def victims_csv_import(
             ),
         )
     return report
+
+
+def _refresh_planner_statistics() -> None:
+    """ANALYZE the tables a bulk import filled, on PostgreSQL (SQLite plans without such statistics).
+
+    PostgreSQL plans queries from statistics that only ANALYZE (or autovacuum, which may be off) gathers: right
+    after a large import, the statistics queries were otherwise planned for nearly empty tables. Cheap: ANALYZE
+    reads a fixed-size sample of each table.
+    """
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(model._meta.db_table) for model in (Incident, Victim, Attribution))
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _record(case: Case, report: ImportReport, actor, file_name: str) -> None:

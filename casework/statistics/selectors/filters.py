@@ -4,7 +4,6 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django import forms
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, QueryDict
@@ -26,7 +25,7 @@ from casework.incidents.models import (
 
 
 def default_massacre_min() -> int:
-    return getattr(settings, "CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED", 5)
+    return VictimQuerySet.massacre_minimum()
 
 
 @dataclass(frozen=True)

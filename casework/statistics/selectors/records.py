@@ -1,7 +1,6 @@
 """The measures a figure can count, their rules, and the exact records behind each figure."""
 
 import datetime as dt
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -9,13 +8,11 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from casework.incidents.models import (
-    CombatantStatus,
     FacilityType,
     Incident,
     Occupation,
     Sex,
     VictimQuerySet,
-    VictimStatus,
     WeaponType,
 )
 from casework.statistics.selectors.filters import StatisticsFilter
@@ -26,20 +23,40 @@ PROTECTED_OCCUPATIONS = ("medical-personnel", "civil-defence", "media-worker")
 NO_OCCUPATION = "none"
 MONTH_FORMAT = "%Y-%m"
 
-KILLED_CIVILIAN = Q(status=VictimStatus.KILLED, combatant_status=CombatantStatus.CIVILIAN)
-# The same rule as casework.incidents.services.incident_tolls: every injured person, whatever their status;
-# the civilians among them are a figure of their own.
-INJURED = Q(status=VictimStatus.INJURED)
-INJURED_CIVILIAN = Q(status=VictimStatus.INJURED, combatant_status=CombatantStatus.CIVILIAN)
-# The victim totals and the condition on the (counted) victims behind each.
-VICTIM_TOTALS: Mapping[str, Q] = {
-    "civilians_killed": KILLED_CIVILIAN,
-    "children_killed": KILLED_CIVILIAN & VictimQuerySet.child_q(),
-    "adult_women_killed": KILLED_CIVILIAN & VictimQuerySet.adult_woman_q(),
-    "injured": INJURED,
-    "civilians_injured": INJURED_CIVILIAN,
-}
+
+def victim_totals(prefix: str = "") -> dict[str, Q]:
+    """The victim totals and the condition on the (counted) victims behind each, from the rules of
+    VictimQuerySet; with `prefix` ("victims__"), the same conditions seen from an incident."""
+    rules = VictimQuerySet
+    killed = rules.killed_civilian_q(prefix)
+    return {
+        "civilians_killed": killed,
+        "children_killed": killed & rules.child_q(prefix),
+        "adult_women_killed": killed & rules.adult_woman_q(prefix),
+        # Everyone injured, whatever their civilian status, like the incident's toll; the civilians among them
+        # are a figure of their own.
+        "injured": rules.injured_q(prefix),
+        "civilians_injured": rules.injured_civilian_q(prefix),
+    }
+
+
+def occupation_figures() -> dict[str, Q]:
+    """The columns of the occupation table: civilians killed, and of them women."""
+    killed = VictimQuerySet.killed_civilian_q()
+    return {"killed": killed, "women_killed": killed & Q(sex=Sex.FEMALE)}
+
+
+VICTIM_TOTALS = tuple(victim_totals())
 MONTHLY_VICTIM_TOTALS = ("civilians_killed", "children_killed", "adult_women_killed")
+# The measure behind each column of the occupation table.
+OCCUPATION_MEASURES = {"killed": "killed_by_occupation", "women_killed": "women_killed_by_occupation"}
+
+
+def _victim_condition(measure: str) -> Q:
+    totals = victim_totals()
+    by_occupation = {OCCUPATION_MEASURES[key]: condition for key, condition in occupation_figures().items()}
+    monthly = {f"monthly_{key}": totals[key] for key in MONTHLY_VICTIM_TOTALS}
+    return {**totals, **by_occupation, **monthly}[measure]
 
 
 class BadParameter(ValueError):
@@ -82,15 +99,10 @@ BREAKDOWN_KEYS = ("occupation", "facility", "weapon", "governorate", "month")
 def _massacres(incidents: QuerySet[Incident], massacre_min: int) -> QuerySet[Incident]:
     """Incidents with at least `massacre_min` civilians killed, counted from the victims (each person once),
     not from the cached Incident.is_massacre, which a worker refreshes later."""
-    killed = Q(
-        victims__status=VictimStatus.KILLED,
-        victims__combatant_status=CombatantStatus.CIVILIAN,
-        victims__duplicate_of__isnull=True,
-    )
     return (
         incidents.order_by()
-        .annotate(counted_civilians_killed=Count("victims", filter=killed))
-        .filter(counted_civilians_killed__gte=massacre_min)
+        .annotate(massacre_victims=Count("victims", filter=VictimQuerySet.massacre_victim_q("victims__")))
+        .filter(massacre_victims__gte=massacre_min)
     )
 
 
@@ -159,13 +171,7 @@ def records_behind(measure: str, filters: StatisticsFilter, **breakdown: str) ->
         return incidents.select_related("case", "governorate").order_by("-start_time", "id")
 
     victims = filters.victims(incidents if narrowed else None)
-    condition = {
-        **VICTIM_TOTALS,
-        "killed_by_occupation": KILLED_CIVILIAN,
-        "women_killed_by_occupation": KILLED_CIVILIAN & Q(sex=Sex.FEMALE),
-        **{f"monthly_{key}": VICTIM_TOTALS[key] for key in MONTHLY_VICTIM_TOTALS},
-    }[measure]
-    victims = victims.filter(condition)
+    victims = victims.filter(_victim_condition(measure))
     if "occupation" in breakdown:
         occupation = breakdown["occupation"]
         if occupation == NO_OCCUPATION:
