@@ -68,6 +68,17 @@ def test_every_figure_links_to_exactly_its_records(api, analyst, tolls):
         assert listed.json()["count"] == figure["value"], figure
 
 
+def test_occupations_give_adult_women_and_girls_apart(api, analyst, tolls):
+    api.force_authenticate(analyst)
+    body = api.get(STATISTICS).json()
+    row = next(row for row in body["occupations"] if row["code"] == "none")
+    assert {key: figure["value"] for key, figure in row["figures"].items()} == {
+        "killed": 12, "adult_women_killed": 1, "girls_killed": 2
+    }  # fmt: skip
+    girls = api.get(row["figures"]["girls_killed"]["records"]).json()
+    assert {victim["name"] for victim in girls["results"]} == {"Girl", "Pupil"}
+
+
 def test_records_are_victims_or_incidents(api, analyst, case, tolls):
     api.force_authenticate(analyst)
     victims = api.get(RECORDS, {"measure": "children_killed"}).json()

@@ -72,14 +72,15 @@ def test_massacres_ignore_the_cached_flag(tolls, case):
 def test_tables_match_the_hand_count(tolls, case):
     summary = statistics_summary(scope(case))
     occupations = {
-        row.code: (row.figures["killed"].value, row.figures["women_killed"].value) for row in summary.occupations
+        row.code: tuple(row.figures[key].value for key in ("killed", "adult_women_killed", "girls_killed"))
+        for row in summary.occupations
     }
-    assert occupations["medical-personnel"] == (1, 0)
-    assert occupations["civil-defence"] == (1, 0)
-    assert occupations["media-worker"] == (1, 1)
-    assert occupations["teacher"] == (1, 1)
-    assert occupations["farmer"] == (0, 0)
-    assert occupations["none"] == (12, 4)
+    assert occupations["medical-personnel"] == (1, 0, 0)
+    assert occupations["civil-defence"] == (1, 0, 0)
+    assert occupations["media-worker"] == (1, 1, 0)
+    assert occupations["teacher"] == (1, 1, 0)
+    assert occupations["farmer"] == (0, 0, 0)
+    assert occupations["none"] == (12, 1, 2)
     assert [row.code for row in summary.occupations[:3]] == ["civil-defence", "media-worker", "medical-personnel"]
     facilities = {row.code: row.figures["incidents"].value for row in summary.facilities}
     assert facilities["market"] == facilities["bakery"] == facilities["school"] == facilities["medical-facility"] == 1
@@ -98,6 +99,22 @@ def test_tables_match_the_hand_count(tolls, case):
     assert monthly["2024-04"] == {"incidents": 1, "civilians_killed": 4, "children_killed": 1, "adult_women_killed": 1}
     assert monthly["2024-05"]["incidents"] == 0
     assert monthly["2024-06"] == {"incidents": 1, "civilians_killed": 0, "children_killed": 0, "adult_women_killed": 0}
+
+
+def test_occupations_count_adult_women_and_girls_apart_like_every_other_figure(tolls, case):
+    filters = scope(case)
+    adult_women = records_behind("adult_women_killed_by_occupation", filters, occupation="none")
+    girls = records_behind("girls_killed_by_occupation", filters, occupation="none")
+    assert set(adult_women.values_list("name", flat=True)) == {"Woman"}
+    assert set(girls.values_list("name", flat=True)) == {"Girl", "Pupil"}
+    # A woman of unknown age is neither, as in the totals of adult women and children.
+    everyone = records_behind("killed_by_occupation", filters, occupation="none").values_list("name", flat=True)
+    assert "Woman of unknown age" in set(everyone)
+    for measure in ("adult_women_killed_by_occupation", "girls_killed_by_occupation"):
+        with pytest.raises(BadParameter):
+            records_behind(measure, filters)
+    with pytest.raises(BadParameter):
+        records_behind("women_killed_by_occupation", filters, occupation="none")
 
 
 def killed_unless_known_combatant(prefix: str = "") -> Q:
@@ -121,7 +138,7 @@ def test_each_counting_rule_has_one_home_that_every_toll_follows(tolls, case, ot
     }  # fmt: skip
     assert [row.figures["civilians_killed"].value for row in summary.monthly[:2]] == [13, 4]
     none = next(row for row in summary.occupations if row.code == "none")
-    assert none.figures["killed"].value == 13
+    assert (none.figures["killed"].value, none.figures["girls_killed"].value) == (13, 1)
     for figure in summary.figures():
         assert records_behind(figure.measure, filters, **figure.breakdown).count() == figure.value, figure
 

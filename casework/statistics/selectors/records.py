@@ -11,7 +11,6 @@ from casework.incidents.models import (
     FacilityType,
     Incident,
     Occupation,
-    Sex,
     VictimQuerySet,
     WeaponType,
 )
@@ -41,15 +40,25 @@ def victim_totals(prefix: str = "") -> dict[str, Q]:
 
 
 def occupation_figures() -> dict[str, Q]:
-    """The columns of the occupation table: civilians killed, and of them women."""
-    killed = VictimQuerySet.killed_civilian_q()
-    return {"killed": killed, "women_killed": killed & Q(sex=Sex.FEMALE)}
+    """The columns of the occupation table: civilians killed, and of them adult women and girls (apart, as
+    every other figure keeps women 18 or over apart from children)."""
+    rules = VictimQuerySet
+    killed = rules.killed_civilian_q()
+    return {
+        "killed": killed,
+        "adult_women_killed": killed & rules.adult_woman_q(),
+        "girls_killed": killed & rules.girl_q(),
+    }
 
 
 VICTIM_TOTALS = tuple(victim_totals())
 MONTHLY_VICTIM_TOTALS = ("civilians_killed", "children_killed", "adult_women_killed")
 # The measure behind each column of the occupation table.
-OCCUPATION_MEASURES = {"killed": "killed_by_occupation", "women_killed": "women_killed_by_occupation"}
+OCCUPATION_MEASURES = {
+    "killed": "killed_by_occupation",
+    "adult_women_killed": "adult_women_killed_by_occupation",
+    "girls_killed": "girls_killed_by_occupation",
+}
 
 
 def _victim_condition(measure: str) -> Q:
@@ -85,7 +94,12 @@ MEASURES: dict[str, Measure] = {
     "injured": Measure("victims", _("Injured")),
     "civilians_injured": Measure("victims", _("Civilians injured")),
     "killed_by_occupation": Measure("victims", _("Civilians killed by occupation"), required=("occupation",)),
-    "women_killed_by_occupation": Measure("victims", _("Women killed by occupation"), required=("occupation",)),
+    "adult_women_killed_by_occupation": Measure(
+        "victims", _("Adult women (18 or over) killed by occupation"), required=("occupation",)
+    ),
+    "girls_killed_by_occupation": Measure(
+        "victims", _("Girls (under 18) killed by occupation"), required=("occupation",)
+    ),
     "facility_incidents": Measure("incidents", _("Attacks on vital facilities"), required=("facility",)),
     "weapon_incidents": Measure("incidents", _("Incidents by weapon"), required=("weapon",), optional=("governorate",)),
     "monthly_incidents": Measure("incidents", _("Incidents in the month"), required=("month",)),

@@ -47,7 +47,7 @@ class Row:
 class StatisticsSummary:
     filters: StatisticsFilter
     totals: dict[str, Figure]
-    occupations: list[Row]  # figures: killed, women_killed
+    occupations: list[Row]  # figures: killed, adult_women_killed, girls_killed
     facilities: list[Row]  # figures: incidents
     weapons: list[Row]  # the columns of the governorate table; figures: incidents
     governorates: list[Row]  # figures: incidents, and one per weapon code (the cells)
@@ -61,7 +61,8 @@ class StatisticsSummary:
         section = str(_("Civilians killed by occupation"))
         for row in self.occupations:
             yield section, row.label, str(_("Killed")), row.figures["killed"]
-            yield section, row.label, str(_("Of them women")), row.figures["women_killed"]
+            yield section, row.label, str(_("Of them adult women (18 or over)")), row.figures["adult_women_killed"]
+            yield section, row.label, str(_("Of them girls (under 18)")), row.figures["girls_killed"]
         section = str(_("Attacks on vital facilities"))
         for row in self.facilities:
             yield section, row.label, str(_("Incidents")), row.figures["incidents"]
