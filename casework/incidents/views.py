@@ -26,7 +26,7 @@ from casework.web.listing import paginated
 @login_required
 def incident_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    incident_filter = IncidentFilter(request.GET, queryset=Incident.objects.filter(case=case).for_list())
+    incident_filter = IncidentFilter(request.GET, queryset=Incident.objects.filter(case=case).for_list(), case=case)
     return render(
         request,
         "incidents/incident_list.html",
@@ -43,7 +43,7 @@ def incident_list(request: HttpRequest, reference: str) -> HttpResponse:
 def victim_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
     queryset = Victim.objects.filter(incident__case=case).select_related("incident", "occupation")
-    victim_filter = VictimFilter(request.GET, queryset=queryset)
+    victim_filter = VictimFilter(request.GET, queryset=queryset, case=case)
     return render(
         request,
         "incidents/victim_list.html",
