@@ -14,7 +14,8 @@ from casework.incidents import tabular
 class VictimsImportRequestSerializer(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV (UTF-8, BOM optional), one row per victim with the incident's columns on each row; "
-        f"header row required. Columns: {', '.join(tabular.COLUMNS)}."
+        f"header row required. Columns: {', '.join(tabular.COLUMNS)}. The attribution columns give one party held "
+        "responsible per row (an incident held on several parties lists each on a row of its own)."
     )
     commit = serializers.BooleanField(
         default=False, help_text="false (default): only check the file. true: write it, if it has no problem."
@@ -51,6 +52,7 @@ class VictimsImportReportSerializer(serializers.Serializer):
         child=serializers.CharField(), help_text="References of existing incidents that get victims."
     )
     victims_added = serializers.IntegerField()
+    attributions_added = serializers.IntegerField(help_text="Attributions of the new incidents.")
     sha256 = serializers.CharField(allow_blank=True, help_text="SHA-256 of the file's bytes.")
     imported_before = EarlierImportSerializer(
         many=True, help_text="Earlier imports of the same file into this case, newest first."

@@ -16,8 +16,18 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from casework.errors import Refused
 from casework.incidents import tabular
-from casework.incidents.models import Governorate, Incident, Occupation, SpreadsheetImport, Victim, WeaponType
+from casework.incidents.models import (
+    Attribution,
+    Governorate,
+    Incident,
+    Occupation,
+    Party,
+    SpreadsheetImport,
+    Victim,
+    WeaponType,
+)
 from casework.text import normalise_for_matching
 from tests.factories import IncidentFactory, VictimFactory
 
@@ -260,9 +270,9 @@ def test_dry_run_queries_do_not_grow_with_rows(case):
         assert tabular.victims_csv_check(case, csv_file(small)).is_valid
     with CaptureQueriesContext(connection) as large_queries:
         assert tabular.victims_csv_check(case, csv_file(large)).is_valid
-    # earlier imports of the same file, five vocabularies, the existing incidents (with governorate and type),
-    # their weapons, their facilities, their named victims (a file imported twice)
-    assert len(small_queries) == len(large_queries) == 10
+    # earlier imports of the same file, six vocabularies, the existing incidents (with governorate and type),
+    # their weapons, their facilities, their attributions (with party), their named victims (a file imported twice)
+    assert len(small_queries) == len(large_queries) == 12
 
 
 def test_dry_run_summary_counts_and_writes_nothing(case):
@@ -278,6 +288,7 @@ def test_dry_run_summary_counts_and_writes_nothing(case):
         "incidents_created": ["INC-1", "INC-2"],
         "incidents_extended": ["OLD-1"],
         "victims_added": 3,
+        "attributions_added": 0,
         "sha256": hashlib.sha256(csv_bytes(rows)).hexdigest(),
         "imported_before": [],
         "problems": [],
@@ -430,7 +441,7 @@ def test_export_then_import_into_an_empty_case_then_export_gives_the_same_file(c
     assert first.startswith(tabular.BOM)
     lines = list(csv.reader(io.StringIO(first.removeprefix(tabular.BOM))))
     assert lines[0] == COLUMNS
-    assert lines[1][:3] == ["INC-2", "No victims yet", "2017-09-01"] and lines[1][12:] == [""] * 8
+    assert lines[1][:3] == ["INC-2", "No victims yet", "2017-09-01"] and lines[1][12:] == [""] * 11
     assert lines[2][COLUMNS.index("weapons")] == "barrel-bomb;cluster-munition"
     assert lines[2][COLUMNS.index("age")] == "" and lines[2][COLUMNS.index("occupation")] == "teacher"
     assert len(lines) == 5
@@ -449,8 +460,9 @@ def test_export_queries_do_not_grow_with_incidents_or_victims(case, django_asser
         incident = IncidentFactory(case=case)
         incident.weapons.set(WeaponType.objects.all()[:2])
         VictimFactory.create_batch(n, incident=incident)
-    # incidents (with governorate and type), weapons, facilities, victims (with occupation)
-    with django_assert_num_queries(4):
+    # incidents (with governorate and type), weapons, facilities, attributions (with party), victims (with
+    # occupation)
+    with django_assert_num_queries(5):
         text = exported(case)
     assert text.count("\r\n") == 1 + 1 + 1 + 2 + 3 + 4
 
@@ -675,3 +687,150 @@ def test_a_committed_import_refreshes_the_planner_statistics_on_postgresql(
     ):
         assert tabular.victims_csv_import(case, csv_file(rows), intake_worker).committed
     assert planner_rows() == {"incidents_incident": 7, "incidents_victim": 37}
+
+
+# Attributions -----------------------------------------------------------------------------------------------
+
+
+def attribution_cells(party: str, confidence: str, basis: str) -> dict:
+    return {"perpetrator_party": party, "attribution_confidence": confidence, "attribution_basis": basis}
+
+
+def attributions_of(reference: str, case=None) -> list[tuple[str, str, str]]:
+    rows = Attribution.objects.filter(incident__reference=reference).order_by("id")
+    if case is not None:
+        rows = rows.filter(incident__case=case)
+    return [(row.party.code, row.confidence, row.basis) for row in rows]
+
+
+def test_an_incident_held_on_several_parties_lists_one_per_row(case, intake_worker):
+    russian = attribution_cells("القوات الروسية", "مؤكد", "The aircraft was tracked from Hmeimim, two observatories.")
+    government = attribution_cells("Syrian_Government_Forces", "possible", "Official media claimed; see W-012.")
+    rows = [
+        victim_row("INC-1", **russian),  # row 2
+        victim_row("INC-1", **government),  # row 3
+        victim_row("INC-1", **russian),  # row 4: the same attribution again, as on row 2
+        victim_row("INC-1"),  # row 5: a victim, no attribution on this row
+        incident_row("INC-2", **attribution_cells("isis", "Likely", "Claimed on its channel.")),  # row 6
+    ]
+    report = tabular.victims_csv_check(case, csv_file(rows))
+    assert report.problems == [] and (report.victims_added, report.attributions_added) == (4, 3)
+
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert report.committed, report.problems
+    assert attributions_of("INC-1") == [
+        ("russian-forces", "confirmed", "The aircraft was tracked from Hmeimim, two observatories."),
+        ("syrian-government-forces", "possible", "Official media claimed; see W-012."),
+    ]
+    assert attributions_of("INC-2") == [("isis", "likely", "Claimed on its channel.")]
+    assert Attribution.objects.first().history.get().history_user == intake_worker
+    assert SpreadsheetImport.objects.get().attributions_added == 3
+
+
+def test_attribution_cells_must_name_the_party_and_give_confidence_and_basis(case, other_case, intake_worker):
+    Party.objects.create(case=other_case, code="their-militia", name="Their militia")
+    rows = [
+        victim_row("INC-1", **attribution_cells("russian-forces", "", "")),  # row 2
+        victim_row("INC-2", **attribution_cells("", "confirmed", "Tracked")),  # row 3
+        victim_row("INC-3", **attribution_cells("Martians", "confirmed", "Tracked")),  # row 4
+        victim_row("INC-4", **attribution_cells("their-militia", "sure", "Tracked")),  # row 5
+        victim_row("INC-5", **attribution_cells("isis", "likely", "Claimed")),  # row 6
+        victim_row("INC-5", **attribution_cells("ISIS", "confirmed", "Claimed")),  # row 7
+    ]
+    before = counts()
+    report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    found = problems(report)
+    assert set(found) == {
+        (2, "attribution_confidence"), (2, "attribution_basis"), (3, "perpetrator_party"), (4, "perpetrator_party"),
+        (5, "perpetrator_party"), (5, "attribution_confidence"), (7, "perpetrator_party"),
+    }  # fmt: skip
+    assert "Required when the row names a perpetrator party" in found[(2, "attribution_basis")]
+    assert "Name the perpetrator party" in found[(3, "perpetrator_party")]
+    assert "Martians" in found[(4, "perpetrator_party")]
+    assert "their-militia" in found[(5, "perpetrator_party")], "another case's party is not this case's"
+    assert "row 6" in found[(7, "perpetrator_party")] and "must agree" in found[(7, "perpetrator_party")]
+    assert not report.committed and counts() == before and Attribution.objects.count() == 0
+
+
+def test_an_existing_incidents_attributions_are_never_changed_by_an_import(case, intake_worker):
+    existing = IncidentFactory(case=case, reference="OLD-1")
+    Attribution.objects.create(
+        incident=existing, party=Party.objects.get(code="russian-forces"), confidence="confirmed", basis="Tracked"
+    )
+
+    def victim_of_old(party: str, confidence: str, basis: str) -> dict:
+        blanks = {"incident_title": "", "incident_date": "", "governorate": "", "incident_type": ""}
+        return victim_row("OLD-1", **blanks, **attribution_cells(party, confidence, basis))
+
+    rows = [victim_of_old("russian-forces", "confirmed", "Tracked")]
+    assert tabular.victims_csv_check(case, csv_file(rows)).is_valid, "the same attribution: only victims added"
+
+    changed = [
+        victim_of_old("russian-forces", "possible", "Tracked"),  # row 2
+        victim_of_old("russian-forces", "confirmed", "Another basis"),  # row 3
+        victim_of_old("isis", "confirmed", "Claimed"),  # row 4
+    ]
+    before = counts()
+    report = tabular.victims_csv_import(case, csv_file(changed), intake_worker)
+    found = problems(report)
+    assert set(found) == {(2, "perpetrator_party"), (3, "perpetrator_party"), (4, "perpetrator_party")}
+    assert "already exists in this case and is not attributed to ISIS" in found[(4, "perpetrator_party")]
+    assert not report.committed and counts() == before
+    assert attributions_of("OLD-1") == [("russian-forces", "confirmed", "Tracked")]
+
+
+def test_attributions_are_written_only_after_the_models_own_checks(case, intake_worker):
+    rows = [victim_row("INC-1", **attribution_cells("isis", "likely", "Claimed")), victim_row("INC-2")]
+    checked_instances = []
+
+    def refuse_attributions(instance, **kwargs):
+        checked_instances.append(instance)
+        if isinstance(instance, Attribution):
+            raise Refused("Each party can be named once per incident.", field="party")
+
+    before = counts()
+    with mock.patch.object(tabular.importing, "checked", side_effect=refuse_attributions):
+        report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
+    assert [type(instance) for instance in checked_instances] == [Attribution]
+    assert not report.committed
+    assert problems(report) == {
+        (2, "perpetrator_party"): "Nothing was written: Each party can be named once per incident."
+    }
+    assert counts() == before and Attribution.objects.count() == SpreadsheetImport.objects.count() == 0
+
+
+def test_export_then_import_then_export_keeps_the_attributions(case, other_case, intake_worker):
+    market = IncidentFactory(case=case, reference="INC-1", start_time=datetime(2017, 9, 15, tzinfo=UTC))
+    VictimFactory(incident=market, name="Ahmad")
+    for code, confidence, basis in (
+        ("russian-forces", "confirmed", "رصد المرصد الطائرة من مطار حميميم، ثم القصف"),
+        ("syrian-government-forces", "possible", '=claimed by official media; "two" sources\nsecond line'),
+        ("unidentified", "unknown", "No claim."),
+    ):
+        Attribution.objects.create(
+            incident=market, party=Party.objects.get(code=code), confidence=confidence, basis=basis
+        )
+    quiet = IncidentFactory(case=case, reference="INC-2", start_time=datetime(2017, 9, 20, tzinfo=UTC))
+    Attribution.objects.create(
+        incident=quiet, party=Party.objects.get(code="isis"), confidence="likely", basis="Claimed"
+    )
+
+    first = exported(case)
+    lines = list(csv.reader(io.StringIO(first.removeprefix(tabular.BOM))))
+    party, name = COLUMNS.index("perpetrator_party"), COLUMNS.index("victim_name")
+    assert [(line[0], line[party], line[name]) for line in lines[1:]] == [
+        ("INC-1", "russian-forces", "Ahmad"),
+        ("INC-1", "syrian-government-forces", ""),
+        ("INC-1", "unidentified", ""),
+        ("INC-2", "isis", ""),
+    ]
+    assert lines[2][COLUMNS.index("attribution_basis")].startswith("'=claimed"), "a formula is neutralised"
+
+    report = tabular.victims_csv_import(other_case, io.BytesIO(first.encode("utf-8")), intake_worker)
+    assert report.committed, report.problems
+    assert (report.victims_added, report.attributions_added) == (1, 4)
+    assert exported(other_case) == first
+    assert attributions_of("INC-1", other_case) == attributions_of("INC-1", case)
+    # And into the same case again: every attribution agrees with the incident's, nothing new is written.
+    again = tabular.victims_csv_check(case, io.BytesIO(first.encode("utf-8")))
+    assert list(problems(again)) == [(2, "victim_name")], "only Ahmad, recorded already"

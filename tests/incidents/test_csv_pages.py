@@ -14,7 +14,7 @@ from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from casework.incidents import tabular
-from casework.incidents.models import Incident, SpreadsheetImport, Victim
+from casework.incidents.models import Attribution, Incident, Party, SpreadsheetImport, Victim
 from tests.factories import IncidentFactory, VictimFactory
 from tests.incidents.test_csv_import import counts, csv_bytes, victim_row
 
@@ -172,6 +172,20 @@ def test_anonymous_visitor_is_sent_to_sign_in_for_import_and_export(client, case
     assert counts() == (0, 0)
 
 
+def test_page_explains_the_attribution_columns_and_imports_them(client, intake_worker, case):
+    client.force_login(intake_worker)
+    assert "perpetrator_party" in client.get(import_url(case)).content.decode()
+    attribution = {"perpetrator_party": "russian-forces", "attribution_confidence": "confirmed"}
+    content = csv_bytes([victim_row(**attribution, attribution_basis="Tracked from the airbase.")])
+    checked = check(client, case, content)
+    assert "The new incidents would get 1 attribution." in checked.content.decode()
+    assert confirm(client, case, checked).status_code == 302
+    incident = Incident.objects.get(reference="INC-1")
+    assert [(a.party.code, a.basis) for a in incident.attributions.all()] == [
+        ("russian-forces", "Tracked from the airbase.")
+    ]
+
+
 def unnamed_victims_csv() -> bytes:
     return csv_bytes([victim_row("INC-1", victim_name=""), victim_row("INC-1", victim_name="", sex="female")])
 
@@ -262,6 +276,7 @@ def test_api_dry_run_by_default_then_commit(api, intake_worker, case):
         "incidents_created": ["INC-1", "INC-2"],
         "incidents_extended": [],
         "victims_added": 2,
+        "attributions_added": 0,
         "sha256": hashlib.sha256(content).hexdigest(),
         "imported_before": [],
         "problems": [],
@@ -386,7 +401,7 @@ def test_import_command_refuses_a_file_imported_before_unless_allow_reimport(cas
 
     out = io.StringIO()
     call_command("import_victims", case.reference, str(path), "--commit", "--allow-reimport", stdout=out)
-    assert "Imported before: " in out.getvalue() and "2 victims added" in out.getvalue()
+    assert "Imported before: " in out.getvalue() and "2 victims and 0 attributions added" in out.getvalue()
     assert counts() == (1, 4)
     assert list(SpreadsheetImport.objects.values_list("file_name", flat=True)) == ["victims.csv", "victims.csv"]
 
@@ -411,7 +426,11 @@ def test_export_command_to_a_file_and_to_stdout(case, tmp_path):
 
 
 def test_export_then_import_command_round_trip(case, other_case, tmp_path):
-    VictimFactory(incident=IncidentFactory(case=case, reference="INC-9"), name="سارة", age=None, age_band="child")
+    incident = IncidentFactory(case=case, reference="INC-9")
+    VictimFactory(incident=incident, name="سارة", age=None, age_band="child")
+    for code in ("russian-forces", "unidentified"):
+        party = Party.objects.get(code=code)
+        Attribution.objects.create(incident=incident, party=party, confidence="likely", basis="تتبّع الطائرة")
     path = tmp_path / "out.csv"
     call_command("export_victims", case.reference, str(path))
     call_command("import_victims", other_case.reference, str(path), "--commit", stdout=io.StringIO())

@@ -10,8 +10,9 @@ from django.db.models import Prefetch
 from django.utils import timezone
 
 from casework.cases.models import Case
-from casework.incidents.models import Incident, Victim
+from casework.incidents.models import Attribution, Incident, Victim
 from casework.incidents.tabular.columns import (
+    ATTRIBUTION_COLUMNS,
     BOM,
     COLUMNS,
     FORMULA_START,
@@ -24,8 +25,11 @@ from casework.incidents.tabular.columns import (
 def victims_csv_rows(case: Case) -> Iterator[list[str]]:
     """The header, then one row per victim (one row with empty victim cells for an incident without victims).
 
-    Incidents in date order, then by reference; victims in the order they were recorded. Four queries per
-    500 incidents: incidents with governorate and type, weapons, facilities, victims with occupation.
+    The incident's attributions go one per row beside its victims, the first on the first row; an incident
+    with more attributions than victims gets rows with empty victim cells for the rest. Incidents in date
+    order, then by reference; victims and attributions in the order they were recorded. Five queries per 500
+    incidents: incidents with governorate and type, weapons, facilities, attributions with party, victims with
+    occupation.
     """
     yield list(COLUMNS)
     incidents = (
@@ -34,17 +38,22 @@ def victims_csv_rows(case: Case) -> Iterator[list[str]]:
         .prefetch_related(
             "weapons",
             "facilities_hit",
+            Prefetch("attributions", queryset=Attribution.objects.select_related("party").order_by("id")),
             Prefetch("victims", queryset=Victim.objects.select_related("occupation").order_by("id")),
         )
         .order_by("start_time", "reference")
     )
+    no_attribution, no_victim = [""] * len(ATTRIBUTION_COLUMNS), [""] * len(VICTIM_COLUMNS)
     for incident in incidents.iterator(chunk_size=500):
         cells = [incident_cells(incident)[column] for column in INCIDENT_COLUMNS]
-        victims = list(incident.victims.all())
-        if not victims:
-            yield cells + [""] * len(VICTIM_COLUMNS)
-        for victim in victims:
-            yield cells + _victim_cells(victim)
+        attributions = [_attribution_cells(attribution) for attribution in incident.attributions.all()]
+        victims = [_victim_cells(victim) for victim in incident.victims.all()]
+        for index in range(max(len(attributions), len(victims), 1)):
+            yield (
+                cells
+                + (attributions[index] if index < len(attributions) else no_attribution)
+                + (victims[index] if index < len(victims) else no_victim)
+            )
 
 
 def victims_csv_chunks(case: Case) -> Iterator[str]:
@@ -117,3 +126,7 @@ def _victim_cells(victim: Victim) -> list[str]:
         victim.occupation.code if victim.occupation_id else "",
         _escape(victim.notes),
     ]
+
+
+def _attribution_cells(attribution: Attribution) -> list[str]:
+    return [attribution.party.code, attribution.confidence, _escape(attribution.basis)]

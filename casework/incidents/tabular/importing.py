@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
-from casework.errors import checked
+from casework.errors import Refused, checked
 from casework.incidents.models import Attribution, DatePrecision, Incident, SpreadsheetImport, Victim
 from casework.incidents.services import incident_schedule_toll_refresh
 from casework.incidents.tabular.reading import ImportReport, PlannedIncident, read_and_check
@@ -30,12 +30,14 @@ def victims_csv_import(
 ) -> ImportReport:
     """Check the file and, only if it has no problem at all, write it in one transaction.
 
-    New incidents get `created_by=actor`; the toll refresh of every incident that gained victims (or was
-    created) is scheduled for after the commit, and the import is recorded (SpreadsheetImport) with the
-    file's SHA-256 and `file_name`. A file recorded for the case before is refused unless `allow_reimport`.
-    Imports into one case run one after the other (the case row is locked), so two people importing the
-    same file at once cannot both pass that check. A database error rolls everything back and propagates,
-    except a clash with a concurrent import of the same reference, which is reported as a problem.
+    New incidents get `created_by=actor` and their attributions (each run through the model's checks
+    first); the toll refresh of every incident that gained victims (or was created) is scheduled for after
+    the commit, and the import is recorded (SpreadsheetImport) with the file's SHA-256 and `file_name`. A
+    file recorded for the case before is refused unless `allow_reimport`. Imports into one case run one after
+    the other (the case row is locked), so two people importing the same file at once cannot both pass that
+    check. After the commit, PostgreSQL's planner statistics of the filled tables are refreshed. A database
+    error rolls everything back and propagates, except a clash with a concurrent import of the same
+    reference, which is reported as a problem, as is a record the model's checks refuse.
     """
     try:
         with transaction.atomic():
@@ -46,6 +48,11 @@ def victims_csv_import(
                 _record(case, report, actor, file_name)
                 report.committed = True
                 transaction.on_commit(_refresh_planner_statistics)
+    except _RowRefused as refused:
+        report = ImportReport()
+        for messages in refused.refusal.errors.values():
+            for message in messages:
+                report.add(refused.row, refused.column, _("Nothing was written: %(reason)s") % {"reason": message})
     except IntegrityError:
         report = ImportReport()
         report.add(
@@ -57,6 +64,28 @@ def victims_csv_import(
             ),
         )
     return report
+
+
+class _RowRefused(Exception):
+    """A write the model's own checks refused after the file was checked: reported on the row it came from."""
+
+    def __init__(self, row: int, column: str, refusal: Refused):
+        super().__init__(refusal.message)
+        self.row, self.column, self.refusal = row, column, refusal
+
+
+def _write_attributions(incident: Incident, plan: PlannedIncident, actor) -> None:
+    """The attributions of a new incident, each checked by the model (fields and constraints) first."""
+    for planned in plan.attributions.values():
+        attribution = Attribution(
+            incident=incident, party=planned.party, confidence=planned.confidence, basis=planned.basis
+        )
+        attribution._history_user = actor
+        try:
+            checked(attribution)
+        except Refused as refusal:
+            raise _RowRefused(planned.row, "perpetrator_party", refusal) from None
+        attribution.save()
 
 
 def _refresh_planner_statistics() -> None:
@@ -83,6 +112,7 @@ def _record(case: Case, report: ImportReport, actor, file_name: str) -> None:
         incidents_created=len(report.incidents_created),
         incidents_extended=len(report.incidents_extended),
         victims_added=report.victims_added,
+        attributions_added=report.attributions_added,
     )
     checked(record)
     record.save()
@@ -120,6 +150,7 @@ def _write(case: Case, plans: list[PlannedIncident], actor) -> None:
             incident.save()
             incident.weapons.set(values.get("weapons", ()))
             incident.facilities_hit.set(values.get("facilities_hit", ()))
+            _write_attributions(incident, plan, actor)
             touched.append(incident)
         elif plan.victims:
             touched.append(incident)

@@ -12,14 +12,23 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
-from django.db.models import Model
+from django.db.models import Model, Prefetch
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from casework.cases.models import Case, CaseMembership, CaseRole
-from casework.incidents.models import ADULT_AGE, Incident, SpreadsheetImport, Victim, age_contradicts_band
+from casework.incidents.models import (
+    ADULT_AGE,
+    Attribution,
+    Incident,
+    Party,
+    SpreadsheetImport,
+    Victim,
+    age_contradicts_band,
+)
 from casework.incidents.tabular.columns import (
+    ATTRIBUTION_COLUMNS,
     BOM,
     CHOICE_COLUMNS,
     COLUMNS,
@@ -74,6 +83,7 @@ class ImportReport:
     incidents_created: list[str] = field(default_factory=list)
     incidents_extended: list[str] = field(default_factory=list)
     victims_added: int = 0
+    attributions_added: int = 0
     committed: bool = False
     sha256: str = ""  # of the file's bytes (of its UTF-8 text if given as text)
     imported_before: list[EarlierImport] = field(default_factory=list)  # newest first
@@ -103,6 +113,7 @@ class ImportReport:
             "incidents_created": self.incidents_created,
             "incidents_extended": self.incidents_extended,
             "victims_added": self.victims_added,
+            "attributions_added": self.attributions_added,
             "sha256": self.sha256,
             "imported_before": [
                 {
@@ -117,6 +128,17 @@ class ImportReport:
         }
 
 
+@dataclass(frozen=True)
+class PlannedAttribution:
+    party: Party
+    confidence: str
+    basis: str
+    row: int  # the first row that gives it
+
+    def agrees_with(self, other: "PlannedAttribution | Attribution") -> bool:
+        return (self.party.pk, self.confidence, self.basis) == (other.party.pk, other.confidence, other.basis)
+
+
 @dataclass
 class PlannedIncident:
     reference: str
@@ -127,6 +149,8 @@ class PlannedIncident:
     existing: Incident | None = None
     victims: list[Victim] = field(default_factory=list)
     victim_rows: list[int] = field(default_factory=list)
+    # party id -> the attribution, in the order of the rows
+    attributions: dict[int, PlannedAttribution] = field(default_factory=dict)
 
 
 class _Vocabulary:
@@ -255,7 +279,9 @@ def read_and_check(
     if lock:
         # Victims are added to what was checked: nobody changes these incidents until the commit.
         existing_incidents = existing_incidents.select_for_update(of=("self",))
-    existing_incidents = existing_incidents.prefetch_related("weapons", "facilities_hit")
+    existing_incidents = existing_incidents.prefetch_related(
+        "weapons", "facilities_hit", Prefetch("attributions", queryset=Attribution.objects.select_related("party"))
+    )
     for incident in existing_incidents:
         plans[incident.reference].existing = incident
 
@@ -263,6 +289,7 @@ def read_and_check(
     for plan in plans.values():
         if plan.existing is not None:
             _compare_with_existing(plan, report)
+            _compare_attributions_with_existing(plan, report)
             if plan.victims:
                 report.incidents_extended.append(plan.reference)
         else:
@@ -275,6 +302,7 @@ def read_and_check(
                         % {"reference": plan.reference},
                     )
             report.incidents_created.append(plan.reference)
+            report.attributions_added += len(plan.attributions)
         report.victims_added += len(plan.victims)
     report.problems.sort(key=lambda problem: (problem.row, _column_order(problem.column)))
     return report, list(plans.values())
@@ -411,11 +439,39 @@ class _RowParser:
                 # A date and a date-time on that date agree; the more precise one is kept.
                 plan.values[column] = (value, text, row)
 
+        if any(record.get(column) for column in ATTRIBUTION_COLUMNS):
+            attribution = self.attribution(row, record, report)
+            if attribution is not None:
+                _add_attribution(plan, attribution, report)
+
         if any(record.get(column) for column in VICTIM_COLUMNS):
             victim = self.victim(row, record, report)
             if victim is not None:
                 plan.victims.append(victim)
                 plan.victim_rows.append(row)
+
+    def attribution(self, row: int, record: dict[str, str], report: ImportReport) -> PlannedAttribution | None:
+        """The attribution the row's attribution cells give, or None (with the problems reported)."""
+        count = len(report.problems)
+        party_text, confidence_text = record.get("perpetrator_party", ""), record.get("attribution_confidence", "")
+        basis = self.text(row, "attribution_basis", record, report)
+        if not party_text:
+            report.add(
+                row,
+                "perpetrator_party",
+                _("Name the perpetrator party that this attribution confidence and basis are about."),
+            )
+            return None
+        party = self.term(row, "perpetrator_party", party_text, report)
+        confidence = None
+        for column, text in (("attribution_confidence", confidence_text), ("attribution_basis", basis)):
+            if not text:
+                report.add(row, column, _("Required when the row names a perpetrator party."))
+        if confidence_text:
+            confidence = self.choice(row, "attribution_confidence", confidence_text, report)
+        if len(report.problems) > count:
+            return None
+        return PlannedAttribution(party=party, confidence=confidence, basis=basis, row=row)
 
     def text(self, row: int, column: str, record: dict[str, str], report: ImportReport) -> str:
         value = record.get(column, "")
@@ -623,6 +679,40 @@ def _compare_with_existing(plan: PlannedIncident, report: ImportReport) -> None:
                 )
                 % {"reference": plan.reference, "existing": cells[column] or _("(blank)")},
             )
+
+
+def _add_attribution(plan: PlannedIncident, attribution: PlannedAttribution, report: ImportReport) -> None:
+    """One attribution per party: the same party again on another row of the incident must say the same."""
+    earlier = plan.attributions.get(attribution.party.pk)
+    if earlier is None:
+        plan.attributions[attribution.party.pk] = attribution
+    elif not earlier.agrees_with(attribution):
+        report.add(
+            attribution.row,
+            "perpetrator_party",
+            _(
+                "Incident %(reference)s is attributed to %(party)s on row %(other_row)s with another confidence "
+                "or basis; one party is held responsible once per incident, so the rows must agree."
+            )
+            % {"reference": plan.reference, "party": attribution.party, "other_row": earlier.row},
+        )
+
+
+def _compare_attributions_with_existing(plan: PlannedIncident, report: ImportReport) -> None:
+    existing = {attribution.party_id: attribution for attribution in plan.existing.attributions.all()}
+    for party_id, attribution in plan.attributions.items():
+        if party_id in existing and attribution.agrees_with(existing[party_id]):
+            continue
+        report.add(
+            attribution.row,
+            "perpetrator_party",
+            _(
+                "Incident %(reference)s already exists in this case and is not attributed to %(party)s with this "
+                "confidence and basis. An import only adds victims to it: leave the attribution cells blank or "
+                "write an attribution it has."
+            )
+            % {"reference": plan.reference, "party": attribution.party},
+        )
 
 
 def _person_key(victim: Victim) -> tuple:

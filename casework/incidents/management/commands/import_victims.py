@@ -66,7 +66,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"{report.rows} rows: {len(report.incidents_created)} incidents {verb}, "
             f"{len(report.incidents_extended)} existing incidents get victims, "
-            f"{report.victims_added} victims {'added' if report.committed else 'would be added'}."
+            f"{report.victims_added} victims and {report.attributions_added} attributions "
+            f"{'added' if report.committed else 'would be added'}."
         )
         if not commit:
             self.stdout.write("Dry run: nothing was written. Run again with --commit to import.")
