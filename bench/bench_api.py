@@ -8,7 +8,8 @@ seeds 3 cases, 20,000 incidents, 200,000 victims, 20,000 witnesses and 100,000 t
 reuse the data and only measure. --reseed starts over. Each endpoint gets a few warm-up requests, then
 --requests timed ones through Django's test client in this process; an endpoint that does not answer 200
 is reported and skipped. An endpoint that misses its goal gets EXPLAIN ANALYZE of its slowest query
-(--explain: every endpoint).
+(--explain: every endpoint). --unanalysed seeds again and measures before any ANALYZE, as right after a bulk
+import on a server with autovacuum off; the next run without it analyses the tables first.
 """
 
 import argparse
@@ -487,6 +488,42 @@ def tolls_check(rng: random.Random, samples: int = 200) -> None:
             sys.exit(f"Cached tolls of incident {incident_id} are {got}, the service computes {expected}.")
 
 
+UNANALYSED_TABLES = ("incidents_incident", "incidents_victim", "incidents_attribution")
+
+
+def switch_autovacuum(*, enabled: bool) -> None:
+    """Autovacuum on or off for the incident tables (off: they stay without planner statistics)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in UNANALYSED_TABLES:
+            if enabled:
+                cursor.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
+            else:
+                cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+
+
+def tables_analysed() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL",
+            [list(UNANALYSED_TABLES)],
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def analyse(*, autovacuum: bool) -> None:
+    from django.db import connection
+
+    if autovacuum:
+        switch_autovacuum(enabled=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
+
+
 def data_state() -> str:
     """'complete' if this database holds the seeded data set, 'empty' if nothing was seeded, else 'partial'."""
     from casework.cases.models import Case
@@ -652,6 +689,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per endpoint first")
     parser.add_argument("--reseed", action="store_true", help="drop the database and seed it again")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE every endpoint's slowest query")
+    parser.add_argument(
+        "--unanalysed",
+        action="store_true",
+        help="seed again and measure before any ANALYZE, as right after a bulk import with autovacuum off",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "")
@@ -661,7 +703,7 @@ def main() -> None:
             "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/cwbench_api .venv/bin/python bench/bench_api.py"
         )
     database_name(database_url)
-    database_create(database_url, drop=args.reseed)
+    database_create(database_url, drop=args.reseed or args.unanalysed)
     import tempfile
 
     setup_django(Path(tempfile.mkdtemp(prefix="casework-bench-api-")))
@@ -672,18 +714,25 @@ def main() -> None:
     state = data_state()
     if state == "complete":
         print("reusing the seeded data (--reseed to start over)")
+        if not tables_analysed():
+            # Left by an --unanalysed run: measured as usual from here on.
+            analyse(autovacuum=True)
     else:
         if state == "partial":
             print("the database holds a different or partial data set: dropping it and seeding again")
             connection.close()
             database_create(database_url, drop=True)
             migrate()
+        if args.unanalysed:
+            switch_autovacuum(enabled=False)
         started = time.perf_counter()
         seed(rng)
         seeded = time.perf_counter() - started
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        print(f"seeded in {seeded:.1f} s (VACUUM ANALYZE {time.perf_counter() - started - seeded:.1f} s more)")
+        if args.unanalysed:
+            print(f"seeded in {seeded:.1f} s; not analysed (autovacuum off for these tables), as after a bulk import")
+        else:
+            analyse(autovacuum=False)
+            print(f"seeded in {seeded:.1f} s (VACUUM ANALYZE {time.perf_counter() - started - seeded:.1f} s more)")
         tolls_check(rng)
     print_counts()
 
