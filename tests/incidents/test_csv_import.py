@@ -4,7 +4,6 @@ all or nothing; the export reads back into an identical file."""
 import csv
 import hashlib
 import io
-import itertools
 import os
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -28,45 +27,15 @@ from casework.incidents.models import (
     Victim,
     WeaponType,
 )
-from casework.text import normalise_for_matching
-from tests.factories import IncidentFactory, VictimFactory
+from tests.factories import IncidentFactory, VictimFactory, csv_bytes, incident_row, victim_row
 
 pytestmark = pytest.mark.django_db
 
 COLUMNS = tabular.COLUMNS
-COLUMN_KEYS = {normalise_for_matching(column): column for column in COLUMNS}
-
-
-def csv_bytes(rows: list[dict], *, columns=COLUMNS, bom: bool = False, delimiter: str = ",") -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([row.get(COLUMN_KEYS.get(normalise_for_matching(column), column), "") for column in columns])
-    return (tabular.BOM if bom else "").encode() + buffer.getvalue().encode("utf-8")
 
 
 def csv_file(rows: list[dict], **options) -> io.BytesIO:
     return io.BytesIO(csv_bytes(rows, **options))
-
-
-def incident_row(reference: str = "INC-1", **cells) -> dict:
-    return {
-        "incident_reference": reference,
-        "incident_title": "Airstrike on the market",
-        "incident_date": "2017-09-15",
-        "governorate": "idlib",
-        "incident_type": "airstrike",
-        **cells,
-    }
-
-
-_people = itertools.count(1)
-
-
-def victim_row(reference: str = "INC-1", **cells) -> dict:
-    """A killed victim; each unnamed call names a different person (the same person twice is a problem)."""
-    return incident_row(reference, **{"victim_name": f"Ahmad {next(_people)}", "victim_status": "killed", **cells})
 
 
 def problems(report) -> dict[tuple[int, str], str]:

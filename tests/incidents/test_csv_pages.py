@@ -15,10 +15,13 @@ from rest_framework.test import APIClient
 
 from casework.incidents import tabular
 from casework.incidents.models import Attribution, Incident, Party, SpreadsheetImport, Victim
-from tests.factories import IncidentFactory, VictimFactory
-from tests.incidents.test_csv_import import counts, csv_bytes, victim_row
+from tests.factories import IncidentFactory, VictimFactory, csv_bytes, victim_row
 
 pytestmark = pytest.mark.django_db
+
+
+def counts() -> tuple[int, int]:
+    return Incident.objects.count(), Victim.objects.count()
 
 
 def import_url(case) -> str:

@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.statistics.conftest import EXPECTED
-from tests.statistics.test_summary import more_data
+from tests.statistics.conftest import EXPECTED, more_data
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from casework.statistics.selectors import StatisticsFilter, statistics_summary
 from tests.factories import UserFactory
-from tests.statistics.conftest import EXPECTED
-from tests.statistics.test_summary import more_data
+from tests.statistics.conftest import EXPECTED, more_data
 
 pytestmark = pytest.mark.django_db
 

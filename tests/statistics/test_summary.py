@@ -18,7 +18,7 @@ from casework.statistics.selectors import (
     records_behind,
     statistics_summary,
 )
-from tests.statistics.conftest import EXPECTED, build_tolls, incident
+from tests.statistics.conftest import EXPECTED, build_tolls, more_data
 
 pytestmark = pytest.mark.django_db
 
@@ -262,17 +262,6 @@ def test_filter_form_gives_the_filter(case):
     assert filters.as_query().urlencode() == (
         "case=CW-0042&date_from=2024-03-01&party=russian-forces&confidence=confirmed&confidence=likely"
     )
-
-
-def more_data(case, other_case, copies: int):
-    for n in range(copies):
-        created = incident(
-            case, f"X{n}", dt.datetime(2023, 1 + n % 12, 5, tzinfo=dt.UTC), "homs", ["mortar"], ["mosque"],
-            [("isis", "likely")],
-        )  # fmt: skip
-        from tests.factories import VictimFactory
-
-        VictimFactory.create_batch(3, incident=created)
 
 
 def test_summary_takes_the_same_queries_whatever_the_data_size(case, other_case):
