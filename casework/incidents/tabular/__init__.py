@@ -25,7 +25,7 @@ from casework.incidents.tabular.export import (
     victims_csv_template,
 )
 from casework.incidents.tabular.importing import victims_csv_check, victims_csv_import
-from casework.incidents.tabular.reading import REIMPORT, EarlierImport, ImportReport, Problem
+from casework.incidents.tabular.report import REIMPORT, EarlierImport, ImportReport, Problem
 
 __all__ = [
     "BOM",

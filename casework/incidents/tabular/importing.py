@@ -13,7 +13,8 @@ from casework.cases.models import Case
 from casework.errors import Refused, checked
 from casework.incidents.models import Attribution, DatePrecision, Incident, SpreadsheetImport, Victim
 from casework.incidents.services import incident_schedule_toll_refresh
-from casework.incidents.tabular.reading import ImportReport, PlannedIncident, read_and_check
+from casework.incidents.tabular.reading import read_and_check
+from casework.incidents.tabular.report import ImportReport, PlannedIncident
 
 
 def victims_csv_check(case: Case, file: IO, *, allow_reimport: bool = False) -> ImportReport:
