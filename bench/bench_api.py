@@ -8,7 +8,8 @@ seeds 3 cases, 20,000 incidents, 200,000 victims, 20,000 witnesses and 100,000 t
 reuse the data and only measure. --reseed starts over. Each endpoint gets a few warm-up requests, then
 --requests timed ones through Django's test client in this process; an endpoint that does not answer 200
 is reported and skipped. An endpoint that misses its goal gets EXPLAIN ANALYZE of its slowest query
-(--explain: every endpoint).
+(--explain: every endpoint). --unanalysed seeds again and measures before any ANALYZE, as right after a bulk
+import on a server with autovacuum off; the next run without it analyses the tables first.
 """
 
 import argparse
@@ -141,7 +142,6 @@ TESTIMONY_SENTENCES = [
 
 def seed(rng: random.Random) -> None:
     """Users, memberships, cases and every record, with realistic mixes; tolls computed by one UPDATE."""
-    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.management.color import no_style
     from django.db import connection, transaction
@@ -447,38 +447,29 @@ def seed(rng: random.Random) -> None:
                 no_style(), [incidents.Incident, incidents.Victim, witnesses.Witness, witnesses.Testimony]
             ):
                 cursor.execute(statement)
-            tolls_refresh_all(cursor, massacre_minimum=settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED)
+            tolls_refresh_all(cursor, massacre_minimum=incidents.VictimQuerySet.massacre_minimum())
 
 
 def tolls_refresh_all(cursor, *, massacre_minimum: int) -> None:
-    """Every incident's cached tolls in one statement; the same rules as incident_tolls (checked after)."""
-    killed_civilian = "v.status = 'killed' AND v.combatant_status = 'civilian'"
-    child = "(v.age < 18 OR (v.age IS NULL AND v.age_band = 'child'))"
-    adult_woman = "v.sex = 'female' AND (v.age >= 18 OR (v.age IS NULL AND v.age_band = 'adult'))"
+    """Every incident's cached tolls in one statement, built from the toll rules of VictimQuerySet (the same
+    aggregates as incident_tolls, compared by tolls_check after). Incidents without victims keep theirs."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from casework.incidents.models import Incident, Victim, VictimQuerySet
+
+    counts = VictimQuerySet.toll_counts()
+    per_incident = Victim.objects.counted().order_by().values("incident_id").annotate(**counts)
+    per_incident_sql, params = per_incident.query.get_compiler(connection=connection).as_sql()
+    name = connection.ops.quote_name
+    assignments = ", ".join(f"{name(key)} = t.{name(key)}" for key in counts if key != "massacre_victims")
     cursor.execute(
-        f"""
-        UPDATE incidents_incident AS i SET
-            civilians_killed = t.civilians_killed,
-            children_killed = t.children_killed,
-            adult_women_killed = t.adult_women_killed,
-            injured = t.injured,
-            is_massacre = t.civilians_killed >= %s,
-            tolls_computed_at = now()
-        FROM (
-            SELECT v.incident_id,
-                count(*) FILTER (WHERE {killed_civilian}) AS civilians_killed,
-                count(*) FILTER (WHERE {killed_civilian} AND {child}) AS children_killed,
-                count(*) FILTER (WHERE {killed_civilian} AND {adult_woman}) AS adult_women_killed,
-                count(*) FILTER (WHERE v.status = 'injured') AS injured
-            FROM incidents_victim AS v
-            WHERE v.duplicate_of_id IS NULL
-            GROUP BY v.incident_id
-        ) AS t
-        WHERE t.incident_id = i.id
-        """,
-        [massacre_minimum],
+        f"UPDATE {name(Incident._meta.db_table)} AS i SET {assignments}, "
+        f"{name('is_massacre')} = t.{name('massacre_victims')} >= %s, {name('tolls_computed_at')} = %s "
+        f"FROM ({per_incident_sql}) AS t WHERE t.{name('incident_id')} = i.{name('id')}",
+        [massacre_minimum, timezone.now(), *params],
     )
-    cursor.execute("UPDATE incidents_incident SET tolls_computed_at = now() WHERE tolls_computed_at IS NULL")
+    Incident.objects.filter(tolls_computed_at__isnull=True).update(tolls_computed_at=timezone.now())
 
 
 def tolls_check(rng: random.Random, samples: int = 200) -> None:
@@ -495,6 +486,42 @@ def tolls_check(rng: random.Random, samples: int = 200) -> None:
         got = {field: stored[incident_id][field] for field in fields}
         if got != {field: expected[field] for field in fields}:
             sys.exit(f"Cached tolls of incident {incident_id} are {got}, the service computes {expected}.")
+
+
+UNANALYSED_TABLES = ("incidents_incident", "incidents_victim", "incidents_attribution")
+
+
+def switch_autovacuum(*, enabled: bool) -> None:
+    """Autovacuum on or off for the incident tables (off: they stay without planner statistics)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in UNANALYSED_TABLES:
+            if enabled:
+                cursor.execute(f"ALTER TABLE {table} RESET (autovacuum_enabled)")
+            else:
+                cursor.execute(f"ALTER TABLE {table} SET (autovacuum_enabled = false)")
+
+
+def tables_analysed() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_user_tables WHERE relname = ANY(%s) "
+            "AND last_analyze IS NULL AND last_autoanalyze IS NULL",
+            [list(UNANALYSED_TABLES)],
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def analyse(*, autovacuum: bool) -> None:
+    from django.db import connection
+
+    if autovacuum:
+        switch_autovacuum(enabled=True)
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE")
 
 
 def data_state() -> str:
@@ -662,6 +689,11 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=5, help="untimed requests per endpoint first")
     parser.add_argument("--reseed", action="store_true", help="drop the database and seed it again")
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE every endpoint's slowest query")
+    parser.add_argument(
+        "--unanalysed",
+        action="store_true",
+        help="seed again and measure before any ANALYZE, as right after a bulk import with autovacuum off",
+    )
     args = parser.parse_args()
 
     database_url = os.environ.get("DATABASE_URL", "")
@@ -671,7 +703,7 @@ def main() -> None:
             "  DATABASE_URL=postgres://postgres@127.0.0.1:5432/cwbench_api .venv/bin/python bench/bench_api.py"
         )
     database_name(database_url)
-    database_create(database_url, drop=args.reseed)
+    database_create(database_url, drop=args.reseed or args.unanalysed)
     import tempfile
 
     setup_django(Path(tempfile.mkdtemp(prefix="casework-bench-api-")))
@@ -682,18 +714,25 @@ def main() -> None:
     state = data_state()
     if state == "complete":
         print("reusing the seeded data (--reseed to start over)")
+        if not tables_analysed():
+            # Left by an --unanalysed run: measured as usual from here on.
+            analyse(autovacuum=True)
     else:
         if state == "partial":
             print("the database holds a different or partial data set: dropping it and seeding again")
             connection.close()
             database_create(database_url, drop=True)
             migrate()
+        if args.unanalysed:
+            switch_autovacuum(enabled=False)
         started = time.perf_counter()
         seed(rng)
         seeded = time.perf_counter() - started
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-        print(f"seeded in {seeded:.1f} s (VACUUM ANALYZE {time.perf_counter() - started - seeded:.1f} s more)")
+        if args.unanalysed:
+            print(f"seeded in {seeded:.1f} s; not analysed (autovacuum off for these tables), as after a bulk import")
+        else:
+            analyse(autovacuum=False)
+            print(f"seeded in {seeded:.1f} s (VACUUM ANALYZE {time.perf_counter() - started - seeded:.1f} s more)")
         tolls_check(rng)
     print_counts()
 

@@ -19,7 +19,7 @@ from casework.cases.models import CaseMembership
 from casework.celery import app as celery_app
 from casework.evidence.custody import custody_record
 from casework.evidence.models import MediaArrival, NearDuplicate
-from casework.incidents.models import Attribution, Party
+from casework.incidents.models import Attribution, Party, SpreadsheetImport
 from casework.witnesses.models import Consent, TestimonyTranslation, WitnessIdentityChange
 from tests.factories import (
     CaseFactory,
@@ -161,6 +161,16 @@ def one_of_everything(case, intake_worker, reviewer):
         "custody_event": custody_record(action="received", target=media[0], actor=intake_worker),
         "bundle": EvidenceBundle.objects.create(
             case=case, scope="case", recipient="UN IIIM", profile="court", requested_by=reviewer
+        ),
+        "spreadsheet_import": SpreadsheetImport.objects.create(
+            case=case,
+            sha256="a" * 64,
+            file_name="victims.csv",
+            imported_by=intake_worker,
+            rows=1,
+            incidents_created=1,
+            incidents_extended=0,
+            victims_added=1,
         ),
     }
 

@@ -1,4 +1,7 @@
+import csv
 import datetime as dt
+import io
+import itertools
 
 import factory
 from django.contrib.auth import get_user_model
@@ -6,7 +9,9 @@ from django.utils import timezone
 
 from casework.cases.models import Case, CaseMembership
 from casework.evidence.models import MediaItem
+from casework.incidents import tabular
 from casework.incidents.models import Governorate, Incident, IncidentType, Victim
+from casework.text import normalise_for_matching
 from casework.witnesses.models import Testimony, Witness
 
 TEST_PASSWORD = "correct horse battery staple 42"
@@ -106,3 +111,38 @@ class MediaItemFactory(factory.django.DjangoModelFactory):
     source = "witness"
     acquired_at = factory.LazyFunction(timezone.now)
     acquired_by = factory.SubFactory(UserFactory)
+
+
+# Spreadsheet rows (casework.incidents.tabular): a file's bytes from rows given as {column: cell}.
+
+CSV_COLUMN_KEYS = {normalise_for_matching(column): column for column in tabular.COLUMNS}
+
+
+def csv_bytes(rows: list[dict], *, columns=tabular.COLUMNS, bom: bool = False, delimiter: str = ",") -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(
+            [row.get(CSV_COLUMN_KEYS.get(normalise_for_matching(column), column), "") for column in columns]
+        )
+    return (tabular.BOM if bom else "").encode() + buffer.getvalue().encode("utf-8")
+
+
+def incident_row(reference: str = "INC-1", **cells) -> dict:
+    return {
+        "incident_reference": reference,
+        "incident_title": "Airstrike on the market",
+        "incident_date": "2017-09-15",
+        "governorate": "idlib",
+        "incident_type": "airstrike",
+        **cells,
+    }
+
+
+_people = itertools.count(1)
+
+
+def victim_row(reference: str = "INC-1", **cells) -> dict:
+    """A killed victim; each unnamed call names a different person (the same person twice is a problem)."""
+    return incident_row(reference, **{"victim_name": f"Ahmad {next(_people)}", "victim_status": "killed", **cells})

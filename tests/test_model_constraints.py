@@ -29,6 +29,7 @@ from casework.incidents.models import (
     IncidentType,
     Occupation,
     Party,
+    SpreadsheetImport,
     Victim,
     WeaponType,
 )
@@ -588,3 +589,10 @@ class AuditEventTests:
             with pytest.raises(PermissionError):
                 attempt()
         assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+class SpreadsheetImportTests:
+    @pytest.mark.parametrize("sha256", ["A" * 64, "a" * 63, "g" * 64, "a" * 63 + "\n", ""])
+    def test_sha256_must_be_64_lowercase_hex_digits(self, one_of_everything, sha256):
+        with refused(SpreadsheetImport, "spreadsheet_import_sha256_format"):
+            update(one_of_everything["spreadsheet_import"], sha256=sha256)

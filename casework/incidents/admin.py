@@ -12,6 +12,7 @@ from casework.incidents.models import (
     IncidentType,
     Occupation,
     Party,
+    SpreadsheetImport,
     Victim,
     WeaponType,
 )
@@ -124,3 +125,19 @@ class VictimAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
     def delete(self, request, obj):
         services.victim_delete(victim=obj, actor=request.user)
+
+
+@admin.register(SpreadsheetImport)
+class SpreadsheetImportAdmin(admin.ModelAdmin):
+    """The record of committed spreadsheet imports: read-only, as it says what happened."""
+
+    list_display = ["imported_at", "case", "file_name", "imported_by", "rows", "victims_added"]
+    list_filter = ["case"]
+    search_fields = ["file_name", "sha256"]
+    list_select_related = ["case", "imported_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -322,8 +323,88 @@ def age_contradicts_band(age: int | None, band: str) -> bool:
     return age is not None and band in (AgeBand.CHILD, AgeBand.ADULT) and (age < ADULT_AGE) != (band == AgeBand.CHILD)
 
 
+def _related(condition: Q, prefix: str) -> Q:
+    """`condition` on the victims seen through a relation: each lookup prefixed (e.g. "victims__")."""
+    if not prefix:
+        return condition
+    related = Q()
+    related.connector, related.negated = condition.connector, condition.negated
+    related.children = [
+        _related(child, prefix) if isinstance(child, Q) else (prefix + child[0], child[1])
+        for child in condition.children
+    ]
+    return related
+
+
 class VictimQuerySet(models.QuerySet):
-    """The toll rules in one place: a child is under 18, an adult woman is female and 18 or over."""
+    """The toll rules, each in one place: who counts as a civilian killed, a child, an adult woman, a girl,
+    an injured person, and when an incident is a massacre.
+
+    Every toll, statistic, export and benchmark builds on these. Each `*_q(prefix)` is a condition on a
+    victim; with a prefix ("victims__") it is the same condition seen from an incident, for `filter=` of an
+    aggregate over a relation.
+    """
+
+    @staticmethod
+    def counted_q(prefix: str = "") -> Q:
+        """Each person once: a record a reviewer linked as a duplicate of another is left out."""
+        return _related(Q(duplicate_of__isnull=True), prefix)
+
+    @staticmethod
+    def killed_civilian_q(prefix: str = "") -> Q:
+        return _related(Q(status=VictimStatus.KILLED, combatant_status=CombatantStatus.CIVILIAN), prefix)
+
+    @staticmethod
+    def injured_q(prefix: str = "") -> Q:
+        """Everyone injured, whatever their civilian status (the incident's toll)."""
+        return _related(Q(status=VictimStatus.INJURED), prefix)
+
+    @staticmethod
+    def injured_civilian_q(prefix: str = "") -> Q:
+        return _related(Q(status=VictimStatus.INJURED, combatant_status=CombatantStatus.CIVILIAN), prefix)
+
+    @staticmethod
+    def child_q(prefix: str = "") -> Q:
+        """Under 18: by the age if known, else by the age band. Neither known: not a child (nor an adult)."""
+        return _related(Q(age__lt=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.CHILD), prefix)
+
+    @staticmethod
+    def adult_q(prefix: str = "") -> Q:
+        return _related(Q(age__gte=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.ADULT), prefix)
+
+    @classmethod
+    def adult_woman_q(cls, prefix: str = "") -> Q:
+        """Female and 18 or over."""
+        return _related(Q(sex=Sex.FEMALE), prefix) & cls.adult_q(prefix)
+
+    @classmethod
+    def girl_q(cls, prefix: str = "") -> Q:
+        """Female and under 18."""
+        return _related(Q(sex=Sex.FEMALE), prefix) & cls.child_q(prefix)
+
+    @classmethod
+    def massacre_victim_q(cls, prefix: str = "") -> Q:
+        """The victims that make an incident a massacre once there are `massacre_minimum()` of them: civilians
+        killed, each person once. From an incident: `Count("victims", filter=massacre_victim_q("victims__"))`."""
+        return cls.counted_q(prefix) & cls.killed_civilian_q(prefix)
+
+    @staticmethod
+    def massacre_minimum() -> int:
+        """Civilians killed that make an incident a massacre (as SNHR counts them), from the settings."""
+        return settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED
+
+    @classmethod
+    def toll_counts(cls) -> dict[str, models.Count]:
+        """An incident's tolls as aggregates over its victims: the cached Incident fields (over counted()
+        victims) and `massacre_victims`, which makes it a massacre from `massacre_minimum()` on."""
+        killed = cls.killed_civilian_q()
+        return {
+            "civilians_killed": models.Count("id", filter=killed),
+            "children_killed": models.Count("id", filter=killed & cls.child_q()),
+            "adult_women_killed": models.Count("id", filter=killed & cls.adult_woman_q()),
+            "injured": models.Count("id", filter=cls.injured_q()),
+            "massacre_victims": models.Count("id", filter=cls.massacre_victim_q()),
+        }
 
     def civilians(self) -> "VictimQuerySet":
         return self.filter(combatant_status=CombatantStatus.CIVILIAN)
@@ -331,17 +412,9 @@ class VictimQuerySet(models.QuerySet):
     def killed(self) -> "VictimQuerySet":
         return self.filter(status=VictimStatus.KILLED)
 
-    @staticmethod
-    def child_q() -> Q:
-        return Q(age__lt=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.CHILD)
-
-    @staticmethod
-    def adult_woman_q() -> Q:
-        return Q(sex=Sex.FEMALE) & (Q(age__gte=ADULT_AGE) | Q(age__isnull=True, age_band=AgeBand.ADULT))
-
     def counted(self) -> "VictimQuerySet":
         """Each person once: a record a reviewer linked as a duplicate of another is left out."""
-        return self.filter(duplicate_of__isnull=True)
+        return self.filter(self.counted_q())
 
 
 class Victim(ConstraintMessagesByField, models.Model):
@@ -446,3 +519,48 @@ class Victim(ConstraintMessagesByField, models.Model):
         if self.age is not None:
             return self.age < ADULT_AGE
         return self.age_band == AgeBand.CHILD
+
+
+# \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.
+SHA256_HEX_PATTERN = r"^[0-9a-f]{64}\Z"
+
+
+class SpreadsheetImport(models.Model):
+    """A committed spreadsheet import: which file (by the SHA-256 of its bytes), who, when, and what it added.
+
+    The same file imported again would add its victims a second time (unnamed ones cannot be recognised), so
+    an import of a file already recorded for the case needs the person's explicit confirmation.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="spreadsheet_imports")
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
+    file_name = models.CharField(_("file name"), max_length=255, blank=True)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("imported by"),
+        help_text=_("Empty for an import from the command line that named no user."),
+    )
+    imported_at = models.DateTimeField(_("imported at"), default=timezone.now)
+    rows = models.PositiveIntegerField(_("rows"))
+    incidents_created = models.PositiveIntegerField(_("incidents created"))
+    incidents_extended = models.PositiveIntegerField(_("existing incidents that got victims"))
+    victims_added = models.PositiveIntegerField(_("victims added"))
+    attributions_added = models.PositiveIntegerField(_("attributions added"), default=0)
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        verbose_name = _("spreadsheet import")
+        verbose_name_plural = _("spreadsheet imports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(sha256__regex=SHA256_HEX_PATTERN), name="spreadsheet_import_sha256_format"
+            ),
+        ]
+        indexes = [models.Index(fields=["case", "sha256"], name="spreadsheet_import_case_file")]
+
+    def __str__(self) -> str:
+        return f"{self.file_name or self.sha256[:12]} ({self.imported_at:%Y-%m-%d %H:%M})"

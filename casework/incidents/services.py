@@ -7,11 +7,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
 from casework.cases.versioning import version_claim
@@ -26,7 +25,6 @@ from casework.incidents.models import (
     Party,
     Victim,
     VictimQuerySet,
-    VictimStatus,
     WeaponType,
 )
 
@@ -47,18 +45,8 @@ VOCABULARY_FIELDS = {
 
 def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
     """The incident's tolls, computed by the database from its victims (each person counted once)."""
-    killed_civilians = Q(status=VictimStatus.KILLED, combatant_status="civilian")
-    counts = (
-        Victim.objects.filter(incident_id=incident_id)
-        .counted()
-        .aggregate(
-            civilians_killed=Count("id", filter=killed_civilians),
-            children_killed=Count("id", filter=killed_civilians & VictimQuerySet.child_q()),
-            adult_women_killed=Count("id", filter=killed_civilians & VictimQuerySet.adult_woman_q()),
-            injured=Count("id", filter=Q(status=VictimStatus.INJURED)),
-        )
-    )
-    counts["is_massacre"] = counts["civilians_killed"] >= settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED
+    counts = Victim.objects.filter(incident_id=incident_id).counted().aggregate(**VictimQuerySet.toll_counts())
+    counts["is_massacre"] = counts.pop("massacre_victims") >= VictimQuerySet.massacre_minimum()
     return counts
 
 
@@ -238,8 +226,6 @@ def victim_delete(*, victim: Victim, actor) -> None:
 def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -> int:
     """Add many new victims at once (a spreadsheet import): every row checked like a form row, written in
     batches, then each touched incident's tolls recomputed, all in the caller's transaction."""
-    from simple_history.utils import bulk_create_with_history
-
     rows = []
     for incident, victim in incident_victims:
         victim.incident = incident

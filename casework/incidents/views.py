@@ -32,7 +32,7 @@ from casework.web.listing import paginated
 @login_required
 def incident_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    incident_filter = IncidentFilter(request.GET, queryset=Incident.objects.filter(case=case).for_list())
+    incident_filter = IncidentFilter(request.GET, queryset=Incident.objects.filter(case=case).for_list(), case=case)
     return render(
         request,
         "incidents/incident_list.html",
@@ -49,7 +49,7 @@ def incident_list(request: HttpRequest, reference: str) -> HttpResponse:
 def victim_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
     queryset = Victim.objects.filter(incident__case=case).select_related("incident", "occupation")
-    victim_filter = VictimFilter(request.GET, queryset=queryset)
+    victim_filter = VictimFilter(request.GET, queryset=queryset, case=case)
     return render(
         request,
         "incidents/victim_list.html",
@@ -183,6 +183,7 @@ def victims_import(request: HttpRequest, reference: str) -> HttpResponse:
 
     form = VictimsImportForm()
     report = None
+    reimport_unconfirmed = False
     status = 200
     if request.method == "POST" and "confirm" in request.POST:
         pending = _pending_import(request, case)
@@ -191,15 +192,25 @@ def victims_import(request: HttpRequest, reference: str) -> HttpResponse:
             messages.error(request, _("No checked file is waiting to be imported; upload it again."))
             return redirect("incidents:victims_import", reference=case.reference)
         with open(pending["path"], "rb") as file:
-            report = tabular.victims_csv_import(case, file, request.user)
-        _pending_import_discard(request)
+            report = tabular.victims_csv_import(
+                case,
+                file,
+                request.user,
+                file_name=pending["name"],
+                allow_reimport=request.POST.get("allow_reimport") == "1",
+            )
         if report.committed:
+            _pending_import_discard(request)
             messages.success(
                 request,
                 _("Imported %(victims)s victims; %(incidents)s new incidents.")
                 % {"victims": report.victims_added, "incidents": len(report.incidents_created)},
             )
             return redirect("incidents:victim_list", reference=case.reference)
+        # Refused only because the box was not ticked: the checked file keeps waiting for it.
+        reimport_unconfirmed = report.reimport_refused and not report.problems_in_file
+        if not reimport_unconfirmed:
+            _pending_import_discard(request)
         status = 400
     elif request.method == "POST" and "cancel" in request.POST:
         _pending_import_discard(request)
@@ -210,7 +221,8 @@ def victims_import(request: HttpRequest, reference: str) -> HttpResponse:
         if form.is_valid():
             upload = form.cleaned_data["file"]
             report = tabular.victims_csv_check(case, upload)
-            if report.is_valid:
+            # A file imported before waits too: the page asks the person to confirm it.
+            if not report.problems_in_file:
                 _pending_import_store(request, case, upload)
             else:
                 status = 400
@@ -223,7 +235,8 @@ def victims_import(request: HttpRequest, reference: str) -> HttpResponse:
             "case": case,
             "form": form,
             "report": report,
-            "pending": _pending_import(request, case) if report is not None and report.is_valid else None,
+            "reimport_unconfirmed": reimport_unconfirmed,
+            "pending": _pending_import(request, case) if report is not None and not report.problems_in_file else None,
             "columns": tabular.COLUMNS,
             "list_separator": tabular.LIST_SEPARATOR,
         },

@@ -92,8 +92,9 @@ class StatisticsTotalsSerializer(serializers.Serializer):
 
 
 class StatisticsOccupationFiguresSerializer(serializers.Serializer):
-    killed = StatisticsFigureSerializer()
-    women_killed = StatisticsFigureSerializer()
+    killed = StatisticsFigureSerializer(help_text="Civilians killed.")
+    adult_women_killed = StatisticsFigureSerializer(help_text="Of them, women 18 or over.")
+    girls_killed = StatisticsFigureSerializer(help_text="Of them, girls (female, under 18).")
 
 
 class StatisticsOccupationRowSerializer(serializers.Serializer):

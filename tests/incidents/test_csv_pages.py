@@ -1,6 +1,7 @@
 """The CSV import page, the export download, the API endpoint and the management commands: who may use them,
 and that the page writes nothing until the person confirms."""
 
+import hashlib
 import io
 from pathlib import Path
 
@@ -8,14 +9,19 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from casework.incidents import tabular
-from casework.incidents.models import Incident, Victim
-from tests.factories import IncidentFactory, VictimFactory
-from tests.incidents.test_csv_import import counts, csv_bytes, victim_row
+from casework.incidents.models import Attribution, Incident, Party, SpreadsheetImport, Victim
+from tests.factories import IncidentFactory, VictimFactory, csv_bytes, victim_row
 
 pytestmark = pytest.mark.django_db
+
+
+def counts() -> tuple[int, int]:
+    return Incident.objects.count(), Victim.objects.count()
 
 
 def import_url(case) -> str:
@@ -38,10 +44,11 @@ def check(client, case, content: bytes, name: str = "victims.csv"):
     return client.post(import_url(case), {"file": upload(content, name)})
 
 
-def confirm(client, case, checked, **options):
-    """Press the confirm button of the page `checked`."""
+def confirm(client, case, checked, data=None, **options):
+    """Press the confirm button of the page `checked` (with the form's other fields in `data`)."""
     pending = checked.context.get("pending") if checked.context else None
-    return client.post(import_url(case), {"confirm": "1", "token": pending["token"] if pending else ""}, **options)
+    fields = {"confirm": "1", "token": pending["token"] if pending else "", **(data or {})}
+    return client.post(import_url(case), fields, **options)
 
 
 # The page ---------------------------------------------------------------------------------------------------
@@ -168,6 +175,57 @@ def test_anonymous_visitor_is_sent_to_sign_in_for_import_and_export(client, case
     assert counts() == (0, 0)
 
 
+def test_page_explains_the_attribution_columns_and_imports_them(client, intake_worker, case):
+    client.force_login(intake_worker)
+    assert "perpetrator_party" in client.get(import_url(case)).content.decode()
+    attribution = {"perpetrator_party": "russian-forces", "attribution_confidence": "confirmed"}
+    content = csv_bytes([victim_row(**attribution, attribution_basis="Tracked from the airbase.")])
+    checked = check(client, case, content)
+    assert "The new incidents would get 1 attribution." in checked.content.decode()
+    assert confirm(client, case, checked).status_code == 302
+    incident = Incident.objects.get(reference="INC-1")
+    assert [(a.party.code, a.basis) for a in incident.attributions.all()] == [
+        ("russian-forces", "Tracked from the airbase.")
+    ]
+
+
+def unnamed_victims_csv() -> bytes:
+    return csv_bytes([victim_row("INC-1", victim_name=""), victim_row("INC-1", victim_name="", sex="female")])
+
+
+def test_page_asks_to_confirm_a_file_imported_before_and_imports_it_again_only_when_ticked(client, intake_worker, case):
+    client.force_login(intake_worker)
+    content = unnamed_victims_csv()
+    confirm(client, case, check(client, case, content, "september.csv"))
+    assert counts() == (1, 2)
+    first = SpreadsheetImport.objects.get()
+
+    checked = check(client, case, content, "september-copy.csv")
+    assert checked.status_code == 200
+    body = checked.content.decode()
+    when = date_format(timezone.localtime(first.imported_at), "DATETIME_FORMAT")
+    assert f"This exact file was imported on {when} by <bdi>intake_worker (Intake / field researcher)</bdi>" in body
+    assert 'name="allow_reimport"' in body and 'name="confirm"' in body
+
+    refused = confirm(client, case, checked)
+    assert refused.status_code == 400
+    assert "Tick the box to import the same file again" in refused.content.decode()
+    assert counts() == (1, 2) and SpreadsheetImport.objects.count() == 1
+
+    imported = confirm(client, case, refused, data={"allow_reimport": "1"})
+    assert imported.status_code == 302
+    assert counts() == (1, 4)
+    assert SpreadsheetImport.objects.order_by("id").last().file_name == "september-copy.csv"
+
+
+def test_page_does_not_ask_about_a_file_never_imported(client, intake_worker, case):
+    client.force_login(intake_worker)
+    checked = check(client, case, unnamed_victims_csv())
+    assert 'name="allow_reimport"' not in checked.content.decode()
+    assert confirm(client, case, checked).status_code == 302
+    assert counts() == (1, 2)
+
+
 # Export download --------------------------------------------------------------------------------------------
 
 
@@ -221,6 +279,9 @@ def test_api_dry_run_by_default_then_commit(api, intake_worker, case):
         "incidents_created": ["INC-1", "INC-2"],
         "incidents_extended": [],
         "victims_added": 2,
+        "attributions_added": 0,
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "imported_before": [],
         "problems": [],
     }
     assert counts() == (0, 0)
@@ -228,6 +289,31 @@ def test_api_dry_run_by_default_then_commit(api, intake_worker, case):
     assert response.status_code == 201 and response.json()["committed"] is True
     assert counts() == (2, 2)
     assert set(Incident.objects.values_list("created_by", flat=True)) == {intake_worker.pk}
+
+
+def test_api_refuses_a_file_imported_before_unless_allow_reimport(api, intake_worker, case):
+    api.force_authenticate(intake_worker)
+    content = unnamed_victims_csv()
+    assert post_csv(api, case, content, commit="true").status_code == 201
+    assert counts() == (1, 2)
+
+    for commit in ("false", "true"):
+        response = post_csv(api, case, content, commit=commit)
+        assert response.status_code == 400
+        body = response.json()
+        assert body["committed"] is False and body["valid"] is False
+        assert [(problem["row"], problem["column"]) for problem in body["problems"]] == [(0, "allow_reimport")]
+        assert "This exact file was imported into this case on" in body["problems"][0]["message"]
+        assert [(earlier["imported_by"], earlier["file_name"]) for earlier in body["imported_before"]] == [
+            ("intake_worker (Intake / field researcher)", "victims.csv")
+        ]
+        assert body["sha256"] == hashlib.sha256(content).hexdigest()
+    assert counts() == (1, 2)
+
+    assert post_csv(api, case, content, allow_reimport="true").status_code == 200
+    response = post_csv(api, case, content, commit="true", allow_reimport="true")
+    assert response.status_code == 201 and response.json()["committed"] is True
+    assert counts() == (1, 4) and SpreadsheetImport.objects.count() == 2
 
 
 def test_api_invalid_file_is_400_with_the_row_problems_and_nothing_written(api, case_admin, case):
@@ -264,7 +350,7 @@ def test_api_schema_documents_the_import_request(api, intake_worker):
     operation = schema["paths"]["/api/cases/{reference}/import/"]["post"]
     request_schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     component = schema["components"]["schemas"][request_schema["$ref"].rsplit("/", 1)[1]]
-    assert set(component["properties"]) == {"file", "commit"}
+    assert set(component["properties"]) == {"file", "commit", "allow_reimport"}
     assert {"200", "201", "400"} <= set(operation["responses"])
 
 
@@ -301,6 +387,28 @@ def test_import_command_commits_with_the_named_person(case, intake_worker, revie
     assert Victim.objects.get().incident.created_by == intake_worker
 
 
+def test_import_command_refuses_a_file_imported_before_unless_allow_reimport(case, tmp_path):
+    path = tmp_path / "victims.csv"
+    path.write_bytes(unnamed_victims_csv())
+    call_command("import_victims", case.reference, str(path), "--commit", stdout=io.StringIO())
+    assert counts() == (1, 2)
+
+    for options in ((), ("--commit",)):
+        out = io.StringIO()
+        with pytest.raises(CommandError, match="1 problem"):
+            call_command("import_victims", case.reference, str(path), *options, stdout=out)
+        assert "file: This exact file was imported into this case on" in out.getvalue()
+        assert "by the command line (no user named)" in out.getvalue()
+        assert "--allow-reimport" in out.getvalue()
+    assert counts() == (1, 2)
+
+    out = io.StringIO()
+    call_command("import_victims", case.reference, str(path), "--commit", "--allow-reimport", stdout=out)
+    assert "Imported before: " in out.getvalue() and "2 victims and 0 attributions added" in out.getvalue()
+    assert counts() == (1, 4)
+    assert list(SpreadsheetImport.objects.values_list("file_name", flat=True)) == ["victims.csv", "victims.csv"]
+
+
 def test_import_command_refuses_an_unknown_case(db, tmp_path):
     path = tmp_path / "victims.csv"
     path.write_bytes(csv_bytes([victim_row()]))
@@ -321,7 +429,11 @@ def test_export_command_to_a_file_and_to_stdout(case, tmp_path):
 
 
 def test_export_then_import_command_round_trip(case, other_case, tmp_path):
-    VictimFactory(incident=IncidentFactory(case=case, reference="INC-9"), name="سارة", age=None, age_band="child")
+    incident = IncidentFactory(case=case, reference="INC-9")
+    VictimFactory(incident=incident, name="سارة", age=None, age_band="child")
+    for code in ("russian-forces", "unidentified"):
+        party = Party.objects.get(code=code)
+        Attribution.objects.create(incident=incident, party=party, confidence="likely", basis="تتبّع الطائرة")
     path = tmp_path / "out.csv"
     call_command("export_victims", case.reference, str(path))
     call_command("import_victims", other_case.reference, str(path), "--commit", stdout=io.StringIO())

@@ -102,6 +102,16 @@ def build_tolls(case, other_case):
     return {"A": market, "B": bakery, "C": school, "D": quiet, "E": elsewhere}
 
 
+def more_data(case, other_case, copies: int):
+    """More incidents (with three victims each), to see that a number of queries does not grow with them."""
+    for n in range(copies):
+        created = incident(
+            case, f"X{n}", dt.datetime(2023, 1 + n % 12, 5, tzinfo=dt.UTC), "homs", ["mortar"], ["mosque"],
+            [("isis", "likely")],
+        )  # fmt: skip
+        VictimFactory.create_batch(3, incident=created)
+
+
 @pytest.fixture
 def tolls(case, other_case):
     return build_tolls(case, other_case)

@@ -6,8 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from tests.statistics.conftest import EXPECTED
-from tests.statistics.test_summary import more_data
+from tests.statistics.conftest import EXPECTED, more_data
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +65,17 @@ def test_every_figure_links_to_exactly_its_records(api, analyst, tolls):
         listed = api.get(figure["records"] + "&page_size=500")
         assert listed.status_code == 200, figure
         assert listed.json()["count"] == figure["value"], figure
+
+
+def test_occupations_give_adult_women_and_girls_apart(api, analyst, tolls):
+    api.force_authenticate(analyst)
+    body = api.get(STATISTICS).json()
+    row = next(row for row in body["occupations"] if row["code"] == "none")
+    assert {key: figure["value"] for key, figure in row["figures"].items()} == {
+        "killed": 12, "adult_women_killed": 1, "girls_killed": 2
+    }  # fmt: skip
+    girls = api.get(row["figures"]["girls_killed"]["records"]).json()
+    assert {victim["name"] for victim in girls["results"]} == {"Girl", "Pupil"}
 
 
 def test_records_are_victims_or_incidents(api, analyst, case, tolls):

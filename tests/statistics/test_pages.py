@@ -11,8 +11,7 @@ from django.urls import reverse
 
 from casework.statistics.selectors import StatisticsFilter, statistics_summary
 from tests.factories import UserFactory
-from tests.statistics.conftest import EXPECTED
-from tests.statistics.test_summary import more_data
+from tests.statistics.conftest import EXPECTED, more_data
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +72,20 @@ def test_records_list_links_each_victim_to_its_incident(client, analyst, case, t
     assert [victim.name for victim in response.context["object_list"]] == ["Medic"]
     incident_url = reverse("incidents:incident_detail", args=[case.reference, tolls["A"].pk])
     assert incident_url in response.content.decode()
+
+
+def test_occupation_table_shows_adult_women_and_girls_apart_each_linked_to_its_records(client, analyst, tolls):
+    client.force_login(analyst)
+    body = client.get(OVERVIEW).content.decode()
+    assert "Of them adult women (18 or over)" in body and "Of them girls (under 18)" in body
+    assert "Of them women<" not in body
+    response = client.get(RECORDS, {"measure": "girls_killed_by_occupation", "occupation": "none"})
+    assert {victim.name for victim in response.context["object_list"]} == {"Girl", "Pupil"}
+    rows = list(csv.reader(io.StringIO(client.get(EXPORT).content.decode("utf-8-sig"))))
+    not_recorded = {
+        row[2]: row[3] for row in rows if row[0] == "Civilians killed by occupation" and row[1] == "Not recorded"
+    }
+    assert not_recorded == {"Killed": "12", "Of them adult women (18 or over)": "1", "Of them girls (under 18)": "2"}
 
 
 def test_records_list_of_weapon_cell(client, analyst, case, tolls):
@@ -143,8 +156,9 @@ def test_page_renders_right_to_left_in_arabic(client, analyst, tolls):
     body = response.content.decode()
     assert 'dir="rtl"' in body and 'lang="ar"' in body
     assert "إدلب" in body and "ذخائر عنقودية" in body
+    assert "منهم نساء بالغات (18 فأكثر)" in body and "منهم فتيات (دون 18)" in body
     csv_body = client.get(EXPORT).content.decode("utf-8-sig")
-    assert "كوادر طبية" in csv_body
+    assert "كوادر طبية" in csv_body and "منهم فتيات (دون 18)" in csv_body
 
 
 def test_overview_takes_the_same_queries_whatever_the_data_size(client, analyst, case, other_case, tolls):

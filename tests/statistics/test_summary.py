@@ -4,9 +4,13 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
+from bench.bench_api import tolls_refresh_all
+from casework.incidents.models import Incident, VictimQuerySet
+from casework.incidents.services import incident_tolls
 from casework.statistics.selectors import (
     BadParameter,
     StatisticsFilter,
@@ -14,7 +18,7 @@ from casework.statistics.selectors import (
     records_behind,
     statistics_summary,
 )
-from tests.statistics.conftest import EXPECTED, build_tolls, incident
+from tests.statistics.conftest import EXPECTED, build_tolls, more_data
 
 pytestmark = pytest.mark.django_db
 
@@ -68,14 +72,15 @@ def test_massacres_ignore_the_cached_flag(tolls, case):
 def test_tables_match_the_hand_count(tolls, case):
     summary = statistics_summary(scope(case))
     occupations = {
-        row.code: (row.figures["killed"].value, row.figures["women_killed"].value) for row in summary.occupations
+        row.code: tuple(row.figures[key].value for key in ("killed", "adult_women_killed", "girls_killed"))
+        for row in summary.occupations
     }
-    assert occupations["medical-personnel"] == (1, 0)
-    assert occupations["civil-defence"] == (1, 0)
-    assert occupations["media-worker"] == (1, 1)
-    assert occupations["teacher"] == (1, 1)
-    assert occupations["farmer"] == (0, 0)
-    assert occupations["none"] == (12, 4)
+    assert occupations["medical-personnel"] == (1, 0, 0)
+    assert occupations["civil-defence"] == (1, 0, 0)
+    assert occupations["media-worker"] == (1, 1, 0)
+    assert occupations["teacher"] == (1, 1, 0)
+    assert occupations["farmer"] == (0, 0, 0)
+    assert occupations["none"] == (12, 1, 2)
     assert [row.code for row in summary.occupations[:3]] == ["civil-defence", "media-worker", "medical-personnel"]
     facilities = {row.code: row.figures["incidents"].value for row in summary.facilities}
     assert facilities["market"] == facilities["bakery"] == facilities["school"] == facilities["medical-facility"] == 1
@@ -94,6 +99,60 @@ def test_tables_match_the_hand_count(tolls, case):
     assert monthly["2024-04"] == {"incidents": 1, "civilians_killed": 4, "children_killed": 1, "adult_women_killed": 1}
     assert monthly["2024-05"]["incidents"] == 0
     assert monthly["2024-06"] == {"incidents": 1, "civilians_killed": 0, "children_killed": 0, "adult_women_killed": 0}
+
+
+def test_occupations_count_adult_women_and_girls_apart_like_every_other_figure(tolls, case):
+    filters = scope(case)
+    adult_women = records_behind("adult_women_killed_by_occupation", filters, occupation="none")
+    girls = records_behind("girls_killed_by_occupation", filters, occupation="none")
+    assert set(adult_women.values_list("name", flat=True)) == {"Woman"}
+    assert set(girls.values_list("name", flat=True)) == {"Girl", "Pupil"}
+    # A woman of unknown age is neither, as in the totals of adult women and children.
+    everyone = records_behind("killed_by_occupation", filters, occupation="none").values_list("name", flat=True)
+    assert "Woman of unknown age" in set(everyone)
+    for measure in ("adult_women_killed_by_occupation", "girls_killed_by_occupation"):
+        with pytest.raises(BadParameter):
+            records_behind(measure, filters)
+    with pytest.raises(BadParameter):
+        records_behind("women_killed_by_occupation", filters, occupation="none")
+
+
+def killed_unless_known_combatant(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}status": "killed"}) & ~Q(**{f"{prefix}combatant_status": "non_civilian"})
+
+
+def under_ten(prefix: str = "") -> Q:
+    return Q(**{f"{prefix}age__lt": 10}) | Q(**{f"{prefix}age__isnull": True, f"{prefix}age_band": "child"})
+
+
+def test_each_counting_rule_has_one_home_that_every_toll_follows(tolls, case, other_case, monkeypatch):
+    """Changing a rule in VictimQuerySet changes the incident tolls, every statistic, the records behind it,
+    the monthly query, the massacres and the benchmark's bulk refresh alike: nothing restates it."""
+    monkeypatch.setattr(VictimQuerySet, "killed_civilian_q", staticmethod(killed_unless_known_combatant))
+    monkeypatch.setattr(VictimQuerySet, "child_q", staticmethod(under_ten))
+    # A gains its victim of unknown status (8 killed); the boy of 17 and the pupil of 10 are no longer children.
+    filters = scope(case, massacre_min=8)
+    summary = statistics_summary(filters)
+    assert {key: summary.totals[key].value for key in ("civilians_killed", "children_killed", "massacres")} == {
+        "civilians_killed": 17, "children_killed": 1, "massacres": 1
+    }  # fmt: skip
+    assert [row.figures["civilians_killed"].value for row in summary.monthly[:2]] == [13, 4]
+    none = next(row for row in summary.occupations if row.code == "none")
+    assert (none.figures["killed"].value, none.figures["girls_killed"].value) == (13, 1)
+    for figure in summary.figures():
+        assert records_behind(figure.measure, filters, **figure.breakdown).count() == figure.value, figure
+
+    expected = {reference: incident_tolls(incident_id=incident.pk) for reference, incident in tolls.items()}
+    assert expected["A"]["civilians_killed"] == 8 and expected["A"]["children_killed"] == 1
+    Incident.objects.update(civilians_killed=0, children_killed=0, adult_women_killed=0, injured=0)
+    with connection.cursor() as cursor:
+        tolls_refresh_all(cursor, massacre_minimum=8)
+    fields = ["civilians_killed", "children_killed", "adult_women_killed", "injured", "is_massacre"]
+    stored = {row["reference"]: row for row in Incident.objects.values("reference", *fields)}
+    for reference, computed in expected.items():
+        assert {field: stored[reference][field] for field in fields} == {
+            **computed, "is_massacre": computed["civilians_killed"] >= 8
+        }, reference  # fmt: skip
 
 
 FILTERS = [
@@ -203,17 +262,6 @@ def test_filter_form_gives_the_filter(case):
     assert filters.as_query().urlencode() == (
         "case=CW-0042&date_from=2024-03-01&party=russian-forces&confidence=confirmed&confidence=likely"
     )
-
-
-def more_data(case, other_case, copies: int):
-    for n in range(copies):
-        created = incident(
-            case, f"X{n}", dt.datetime(2023, 1 + n % 12, 5, tzinfo=dt.UTC), "homs", ["mortar"], ["mosque"],
-            [("isis", "likely")],
-        )  # fmt: skip
-        from tests.factories import VictimFactory
-
-        VictimFactory.create_batch(3, incident=created)
 
 
 def test_summary_takes_the_same_queries_whatever_the_data_size(case, other_case):

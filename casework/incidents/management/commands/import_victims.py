@@ -19,8 +19,13 @@ class Command(BaseCommand):
         parser.add_argument("file", type=Path)
         parser.add_argument("--commit", action="store_true", help="Write the file (all or nothing)")
         parser.add_argument("--user", help="Username recorded as having created the incidents")
+        parser.add_argument(
+            "--allow-reimport",
+            action="store_true",
+            help="Import a file already imported into the case again (its victims are then counted twice)",
+        )
 
-    def handle(self, *args, reference, file, commit, user, **options):
+    def handle(self, *args, reference, file, commit, user, allow_reimport, **options):
         try:
             case = Case.objects.get(reference=reference)
         except Case.DoesNotExist:
@@ -38,21 +43,31 @@ class Command(BaseCommand):
 
         with open(file, "rb") as stream:
             if commit:
-                report = tabular.victims_csv_import(case, stream, actor)
+                report = tabular.victims_csv_import(
+                    case, stream, actor, file_name=file.name, allow_reimport=allow_reimport
+                )
             else:
-                report = tabular.victims_csv_check(case, stream)
+                report = tabular.victims_csv_check(case, stream, allow_reimport=allow_reimport)
+        for earlier in report.imported_before:
+            self.stdout.write(
+                f"Imported before: {earlier.imported_at.isoformat(timespec='seconds')} by {earlier.imported_by}"
+                f" ({earlier.file_name or 'no file name'}, {earlier.victims_added} victims)."
+            )
         for problem in report.problems:
             where = f"row {problem.row}" if problem.row else "file"
-            if problem.column:
+            if problem.column and problem.column != tabular.REIMPORT:
                 where += f", {problem.column}"
             self.stdout.write(f"{where}: {problem.message}")
+        if report.reimport_refused:
+            self.stdout.write("To import this file again all the same, run again with --allow-reimport.")
         if not report.is_valid:
             raise CommandError(f"{len(report.problems)} problem(s) in {file}; nothing was written.")
         verb = "created" if report.committed else "would be created"
         self.stdout.write(
             f"{report.rows} rows: {len(report.incidents_created)} incidents {verb}, "
             f"{len(report.incidents_extended)} existing incidents get victims, "
-            f"{report.victims_added} victims {'added' if report.committed else 'would be added'}."
+            f"{report.victims_added} victims and {report.attributions_added} attributions "
+            f"{'added' if report.committed else 'would be added'}."
         )
         if not commit:
             self.stdout.write("Dry run: nothing was written. Run again with --commit to import.")

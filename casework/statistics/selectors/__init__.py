@@ -1,0 +1,45 @@
+"""Statistics of tolls: the figures a report like SNHR's needs, and the exact records behind each figure.
+
+Every figure is computed by the database (aggregate() or values().annotate()), in a fixed number of queries
+whatever the number of records. Victims a reviewer linked as duplicates are always left out (`counted()`);
+attribution filters are Exists subqueries, so no join ever multiplies a row. The victims are read twice per
+summary: once aggregated per incident (totals, massacres, months), once by occupation.
+
+Each figure carries its measure and breakdown: `records_behind(figure.measure, filters, **figure.breakdown)`
+is exactly the set of records counted, which is what the "records" links of the page and the API show.
+"""
+
+from casework.statistics.selectors.filters import (
+    StatisticsFilter,
+    StatisticsFilterForm,
+    default_massacre_min,
+    statistics_cases,
+    statistics_filter_form,
+    vocabulary_labels,
+)
+from casework.statistics.selectors.records import (
+    MEASURES,
+    BadParameter,
+    Measure,
+    breakdown_from_params,
+    records_behind,
+)
+from casework.statistics.selectors.summary import Figure, Row, StatisticsSummary, statistics_summary
+
+__all__ = [
+    "MEASURES",
+    "BadParameter",
+    "Figure",
+    "Measure",
+    "Row",
+    "StatisticsFilter",
+    "StatisticsFilterForm",
+    "StatisticsSummary",
+    "breakdown_from_params",
+    "default_massacre_min",
+    "records_behind",
+    "statistics_cases",
+    "statistics_filter_form",
+    "statistics_summary",
+    "vocabulary_labels",
+]
