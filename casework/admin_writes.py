@@ -6,6 +6,20 @@ from django.http import HttpResponseRedirect
 from casework.errors import Refused
 
 
+class ReadOnlyAdmin:
+    """For a ModelAdmin: readable here, never added, changed or deleted here (written by its own service, or
+    with the record it belongs to)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class WritesThroughServices:
     """For a ModelAdmin: `write(request, form, formsets, change)` saves the record, its many-to-many fields
     and inlines through the app's service and returns it; `delete(request, obj)` deletes through it (absent:

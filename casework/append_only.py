@@ -3,6 +3,8 @@
 from django.contrib import admin
 from django.db import models
 
+from casework.admin_writes import ReadOnlyAdmin
+
 
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
@@ -28,17 +30,8 @@ class AppendOnlyModel(models.Model):
         raise PermissionError(f"{self._meta.verbose_name_plural} are append-only.")
 
 
-class AppendOnlyAdmin(admin.ModelAdmin):
+class AppendOnlyAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """Readable in the admin, never added, changed or deleted there."""
 
     def get_readonly_fields(self, request, obj=None):
         return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

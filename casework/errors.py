@@ -65,6 +65,19 @@ def checked(instance: models.Model, *, exclude: list[str] | None = None) -> None
         raise Refused.from_validation_error(error) from None
 
 
+def save_checked(instance: models.Model, *, update_fields: list[str] | None = None, exclude=None) -> None:
+    """Check, then save: Refused (nothing written) if a check fails, also when the database's constraint fires
+    in a race past the check."""
+    from django.db import transaction
+
+    checked(instance, exclude=exclude)
+    try:
+        with transaction.atomic():
+            instance.save(update_fields=update_fields)
+    except IntegrityError as error:
+        raise refusal_from_integrity_error(type(instance), error) from None
+
+
 def refusal_from_integrity_error(model: type[models.Model], error: IntegrityError) -> Refused:
     """The plain message of the constraint the database named (a race past `checked`), never its name."""
     text = str(error)

@@ -5,9 +5,12 @@ from django.db.models import F, Model
 from casework.errors import EditConflict
 
 
-def version_claim(instance: Model, *, expected_version: int) -> None:
-    """Within the caller's transaction, move `instance` from `expected_version` to the next, or raise."""
+def version_claim(instance: Model, *, expected_version: int | None) -> None:
+    """Within the caller's transaction, move `instance` from `expected_version` to the next, or raise
+    EditConflict (also when no version is given: an edit must say which version it started from)."""
     model = type(instance)
+    if expected_version is None:
+        raise EditConflict()
     updated = model.objects.filter(pk=instance.pk, version=expected_version).update(version=F("version") + 1)
     if not updated:
         raise EditConflict()

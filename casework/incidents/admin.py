@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from casework.admin_writes import WritesThroughServices
+from casework.admin_writes import ReadOnlyAdmin, WritesThroughServices
 from casework.incidents import services
 from casework.incidents.forms import attribution_rows, victim_changes
 from casework.incidents.models import (
@@ -76,21 +76,12 @@ class IncidentAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(SimpleHistoryAdmin):
+class AttributionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
     """Read here; attributions are edited with their incident (one write path)."""
 
     list_display = ["incident", "party", "confidence"]
     list_filter = ["confidence", "party"]
     search_fields = ["incident__reference", "basis"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Victim)
@@ -128,16 +119,10 @@ class VictimAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(SpreadsheetImport)
-class SpreadsheetImportAdmin(admin.ModelAdmin):
+class SpreadsheetImportAdmin(ReadOnlyAdmin, admin.ModelAdmin):
     """The record of committed spreadsheet imports: read-only, as it says what happened."""
 
     list_display = ["imported_at", "case", "file_name", "imported_by", "rows", "victims_added"]
     list_filter = ["case"]
     search_fields = ["file_name", "sha256"]
     list_select_related = ["case", "imported_by"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -7,14 +7,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from casework.cases.models import Case
 from casework.cases.versioning import version_claim
-from casework.errors import Refused, checked, refusal_from_integrity_error
+from casework.errors import Refused, checked, save_checked
 from casework.incidents.models import (
     Attribution,
     FacilityType,
@@ -86,15 +86,6 @@ def _check_terms(case: Case, values: Mapping[str, Any]) -> None:
             )
 
 
-def _save_checked(instance, *, update_fields: list[str] | None = None, exclude: list[str] | None = None) -> None:
-    checked(instance, exclude=exclude)
-    try:
-        with transaction.atomic():
-            instance.save(update_fields=update_fields)
-    except IntegrityError as error:
-        raise refusal_from_integrity_error(type(instance), error) from None
-
-
 @dataclass(frozen=True)
 class VictimChange:
     """One victim row of an incident form: `victim` (new or existing) and its `values`, or `delete`."""
@@ -136,12 +127,12 @@ def incident_write(
         else:
             if incident.case_id != case.pk:
                 raise Refused(_("This incident belongs to another case."))
-            version_claim(incident, expected_version=expected_version if expected_version is not None else -1)
+            version_claim(incident, expected_version=expected_version)
         changed = [name for name in INCIDENT_FIELDS if name in values]
         for name in changed:
             setattr(incident, name, values[name])
         incident._history_user = actor
-        _save_checked(incident, update_fields=None if creating else [*changed, "updated_at"])
+        save_checked(incident, update_fields=None if creating else [*changed, "updated_at"])
         for name in INCIDENT_TERMS:
             if name in values:
                 getattr(incident, name).set(values[name])
@@ -171,7 +162,7 @@ def _replace_attributions(incident: Incident, attributions: list[Mapping[str, An
         _check_terms(incident.case, values)
         attribution = Attribution(incident=incident, **values)
         attribution._history_user = actor
-        _save_checked(attribution)
+        save_checked(attribution)
 
 
 def _victim_save(victim: Victim, *, incident: Incident, values: Mapping[str, Any], actor) -> Victim:
@@ -189,7 +180,7 @@ def _victim_save(victim: Victim, *, incident: Incident, values: Mapping[str, Any
         setattr(victim, name, values[name])
     victim._history_user = actor
     # The duplicate link is a reviewer's decision (victim_mark_duplicate), not part of an edit.
-    _save_checked(victim, update_fields=None if creating else changed, exclude=["duplicate_of"])
+    save_checked(victim, update_fields=None if creating else changed, exclude=["duplicate_of"])
     return victim
 
 

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from casework.admin_writes import WritesThroughServices
+from casework.admin_writes import ReadOnlyAdmin, WritesThroughServices
 from casework.cases import access
 from casework.errors import Refused
 from casework.witnesses import services
@@ -14,19 +14,6 @@ from casework.witnesses.models import (
     Witness,
     WitnessIdentityChange,
 )
-
-
-class ReadOnlyAdmin:
-    """Readable here, written elsewhere (through the service of the record it belongs to)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ConsentInline(ReadOnlyAdmin, admin.TabularInline):

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,7 +17,7 @@ from casework.audit.services import audit_record
 from casework.cases import access
 from casework.cases.models import Case
 from casework.cases.versioning import version_claim
-from casework.errors import Refused, checked, refusal_from_integrity_error
+from casework.errors import Refused, save_checked
 from casework.evidence.services import media_set_testimony_recordings
 from casework.witnesses.models import (
     IDENTITY_FIELDS,
@@ -32,19 +32,6 @@ from casework.witnesses.models import (
 WITNESS_FIELDS = ("pseudonym", "relationship", "risk_level", "reliability", "connection", "notes")
 CONSENT_FIELDS = ("scope", "allows_name", "given_on", "method", "notes")
 TESTIMONY_FIELDS = ("witness", "interview_date", "method", "language", "original_text")
-
-
-def _save_checked(instance, *, update_fields: list[str] | None = None, exclude: list[str] | None = None) -> None:
-    checked(instance, exclude=exclude)
-    try:
-        with transaction.atomic():
-            instance.save(update_fields=update_fields)
-    except IntegrityError as error:
-        raise refusal_from_integrity_error(type(instance), error) from None
-
-
-def _claim(instance, expected_version: int | None) -> None:
-    version_claim(instance, expected_version=expected_version if expected_version is not None else -1)
 
 
 def _unknown(values: Mapping[str, Any], allowed: Iterable[str], what: str) -> None:
@@ -82,7 +69,7 @@ def witness_write(
         else:
             if witness.case_id != case.pk:
                 raise Refused(_("This witness belongs to another case."))
-            _claim(witness, expected_version)
+            version_claim(witness, expected_version=expected_version)
         changed = [name for name in WITNESS_FIELDS if name in values]
         for name in changed:
             setattr(witness, name, values[name])
@@ -96,7 +83,7 @@ def witness_write(
             setattr(witness, name, value)
         witness._history_user = actor
         update_fields = None if creating else [*changed, *identity]
-        _save_checked(witness, update_fields=update_fields)
+        save_checked(witness, update_fields=update_fields)
         if previous:
             WitnessIdentityChange.objects.create(
                 witness=witness,
@@ -150,7 +137,7 @@ def consent_record(*, witness: Witness, values: Mapping[str, Any], actor) -> Con
             consent.name_confirmed_by = actor
             consent.name_confirmed_at = timezone.now()
         consent._history_user = actor
-        _save_checked(consent)
+        save_checked(consent)
         older = Consent.objects.filter(witness=witness, scope=consent.scope, given_on__lte=consent.given_on)
         older.exclude(pk=consent.pk).in_force(consent.given_on).update(superseded_on=consent.given_on)
     return consent
@@ -233,7 +220,7 @@ def testimony_write(
                 raise Refused(_("This testimony belongs to another case."))
             if not testimony.is_editable():
                 raise Refused(_("A verified testimony cannot be edited."))
-            _claim(testimony, expected_version)
+            version_claim(testimony, expected_version=expected_version)
             if incidents is not None and not incidents:
                 raise Refused(_("Name at least one incident the testimony is about."), field="incidents")
         witness = values.get("witness")
@@ -253,7 +240,7 @@ def testimony_write(
             testimony.review_reason = ""
             changed += ["status", "reviewed_by", "reviewed_at", "review_reason"]
         testimony._history_user = actor
-        _save_checked(testimony, update_fields=None if creating else [*changed, "updated_at"])
+        save_checked(testimony, update_fields=None if creating else [*changed, "updated_at"])
         text_edited = creating or testimony.original_text != text_before
         if incidents is not None:
             testimony.incidents.set(incidents)
@@ -282,7 +269,7 @@ def _replace_translations(testimony: Testimony, translations: list[Mapping[str, 
             continue
         translation = TestimonyTranslation(testimony=testimony, language=language, text=text, translator=actor)
         translation._history_user = actor
-        _save_checked(translation)
+        save_checked(translation)
     return True
 
 
@@ -291,7 +278,7 @@ def testimony_submit(*, testimony: Testimony, actor, expected_version: int | Non
     if not testimony.is_submittable():
         raise Refused(_("Only a draft or rejected testimony can be submitted for review."))
     with transaction.atomic():
-        _claim(testimony, testimony.version if expected_version is None else expected_version)
+        version_claim(testimony, expected_version=testimony.version if expected_version is None else expected_version)
         testimony.status = ReviewStatus.SUBMITTED
         testimony._history_user = actor
         testimony.save(update_fields=["status", "version", "updated_at"])
@@ -312,7 +299,7 @@ def testimony_review(
     if not verified and not reason.strip():
         raise Refused(_("Say why the testimony is rejected."), field="reason")
     with transaction.atomic():
-        _claim(testimony, expected_version)
+        version_claim(testimony, expected_version=expected_version)
         testimony.status = ReviewStatus.VERIFIED if verified else ReviewStatus.REJECTED
         testimony.reviewed_by = reviewer
         testimony.reviewed_at = timezone.now()

@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from casework import errors
 from casework.errors import Refused
 from casework.incidents import services as incident_services
 from casework.incidents import tabular
@@ -748,7 +749,7 @@ def test_attributions_are_written_only_after_the_models_own_checks(case, intake_
             raise Refused("Each party can be named once per incident.", field="party")
 
     before = counts()
-    with mock.patch.object(incident_services, "checked", side_effect=refuse_attributions):
+    with mock.patch.object(errors, "checked", side_effect=refuse_attributions):
         report = tabular.victims_csv_import(case, csv_file(rows), intake_worker)
     assert [type(instance) for instance in checked_instances] == [Incident, Attribution]
     assert not report.committed
