@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from casework.cases.models import Case
+from casework.errors import ConstraintMessagesByField
 from casework.incidents.models import Incident
 
 
@@ -27,7 +28,7 @@ class BundleStatus(models.TextChoices):
     EXPIRED = "expired", _("Expired")
 
 
-class EvidenceBundle(models.Model):
+class EvidenceBundle(ConstraintMessagesByField, models.Model):
     """An evidence packet for an outside recipient, built by a worker into one ZIP."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="bundles")
@@ -58,28 +59,60 @@ class EvidenceBundle(models.Model):
     # later can stop its download: [{"witness": id, "pseudonym": ..., "disclosure": ..., "carries": [...]}].
     witness_material = models.JSONField(_("witness material carried"), default=list, blank=True, editable=False)
 
+    constraint_fields = {
+        "bundle_scope_valid": "scope",
+        "bundle_profile_valid": "profile",
+        "bundle_status_valid": "status",
+        "bundle_progress_at_most_100": "progress_percent",
+        "bundle_recipient_required": "recipient",
+        "bundle_failure_has_reason": "failure_reason",
+    }
+
     class Meta:
         ordering = ["-requested_at"]
         verbose_name = _("evidence bundle")
         verbose_name_plural = _("evidence bundles")
         constraints = [
-            models.CheckConstraint(condition=Q(scope__in=BundleScope.values), name="bundle_scope_valid"),
-            models.CheckConstraint(condition=Q(profile__in=RedactionProfile.values), name="bundle_profile_valid"),
-            models.CheckConstraint(condition=Q(status__in=BundleStatus.values), name="bundle_status_valid"),
-            models.CheckConstraint(condition=Q(progress_percent__lte=100), name="bundle_progress_at_most_100"),
-            models.CheckConstraint(condition=~Q(recipient=""), name="bundle_recipient_required"),
+            models.CheckConstraint(
+                condition=Q(scope__in=BundleScope.values),
+                name="bundle_scope_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(profile__in=RedactionProfile.values),
+                name="bundle_profile_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=BundleStatus.values),
+                name="bundle_status_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_percent__lte=100),
+                name="bundle_progress_at_most_100",
+                violation_error_message=_("Progress is at most 100%."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(recipient=""),
+                name="bundle_recipient_required",
+                violation_error_message=_("Say who receives the packet."),
+            ),
             # Nothing is offered for download unless the archive and its manifest hash are both recorded.
             models.CheckConstraint(
                 condition=~Q(status=BundleStatus.READY) | (~Q(archive="") & ~Q(manifest_sha256="")),
                 name="bundle_ready_has_archive",
+                violation_error_message=_("A ready packet needs its archive and manifest hash."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=BundleStatus.FAILED) | ~Q(failure_reason=""),
                 name="bundle_failure_has_reason",
+                violation_error_message=_("A failed packet needs the reason."),
             ),
             models.CheckConstraint(
                 condition=~Q(status=BundleStatus.EXPIRED) | Q(expired_at__isnull=False),
                 name="bundle_expired_has_date",
+                violation_error_message=_("An expired packet needs the date it expired."),
             ),
         ]
 

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from casework.append_only import AppendOnlyModel
 from casework.cases.models import Case
+from casework.errors import ConstraintMessagesByField
 from casework.incidents.models import Incident
 from casework.witnesses.crypto import EncryptedTextField, decrypt_text, encrypt_text
 
@@ -96,7 +97,7 @@ class MediaItemQuerySet(models.QuerySet):
         return self.select_related("case", "acquired_by", "witness", "withdrawn_by")
 
 
-class MediaItem(models.Model):
+class MediaItem(ConstraintMessagesByField, models.Model):
     """An evidence file. The original is written once and never changed; derived files live beside it."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="media_items")
@@ -202,48 +203,89 @@ class MediaItem(models.Model):
     history = HistoricalRecords(excluded_fields=["metadata", "original_filename", "identifying_metadata"])
     objects = MediaItemQuerySet.as_manager()
 
+    constraint_fields = {
+        "media_sha256_unique_per_case": "sha256",
+        "media_sha256_format": "sha256",
+        "media_not_empty": "size_bytes",
+        "media_kind_valid": "kind",
+        "media_source_valid": "source",
+        "media_processing_state_valid": "processing_state",
+        "media_verification_valid": "verification_status",
+        "media_latitude_range": "latitude",
+        "media_longitude_range": "longitude",
+        "media_duration_not_negative": "duration_seconds",
+        "media_withdrawal_has_reason": "withdrawal_reason",
+    }
+
     class Meta:
         ordering = ["-acquired_at", "id"]
         verbose_name = _("media item")
         verbose_name_plural = _("media items")
         constraints = [
-            models.UniqueConstraint(fields=["case", "sha256"], name="media_sha256_unique_per_case"),
-            models.CheckConstraint(condition=Q(sha256__regex=SHA256_HEX_PATTERN), name="media_sha256_format"),
-            models.CheckConstraint(condition=Q(size_bytes__gt=0), name="media_not_empty"),
-            models.CheckConstraint(condition=Q(kind__in=MediaKind.values), name="media_kind_valid"),
-            models.CheckConstraint(condition=Q(source__in=MediaSource.values), name="media_source_valid"),
+            models.UniqueConstraint(
+                fields=["case", "sha256"],
+                name="media_sha256_unique_per_case",
+                violation_error_message=_("This exact file is already in the case."),
+            ),
             models.CheckConstraint(
-                condition=Q(processing_state__in=ProcessingState.values), name="media_processing_state_valid"
+                condition=Q(sha256__regex=SHA256_HEX_PATTERN),
+                name="media_sha256_format",
+                violation_error_message=_("A SHA-256 is 64 lowercase hexadecimal characters."),
+            ),
+            models.CheckConstraint(
+                condition=Q(size_bytes__gt=0), name="media_not_empty", violation_error_message=_("The file is empty.")
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=MediaKind.values),
+                name="media_kind_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(source__in=MediaSource.values),
+                name="media_source_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(processing_state__in=ProcessingState.values),
+                name="media_processing_state_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
             models.CheckConstraint(
                 condition=Q(verification_status__in=VerificationStatus.values),
                 name="media_verification_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True) | Q(latitude__gte=-90, latitude__lte=90),
                 name="media_latitude_range",
+                violation_error_message=_("The latitude must be between -90 and 90."),
             ),
             models.CheckConstraint(
                 condition=Q(longitude__isnull=True) | Q(longitude__gte=-180, longitude__lte=180),
                 name="media_longitude_range",
+                violation_error_message=_("The longitude must be between -180 and 180."),
             ),
             models.CheckConstraint(
                 condition=Q(duration_seconds__isnull=True) | Q(duration_seconds__gte=0),
                 name="media_duration_not_negative",
+                violation_error_message=_("A duration cannot be negative."),
             ),
             # Two-person rule: whoever acquired an item does not review it.
             models.CheckConstraint(
                 condition=Q(verified_by__isnull=True) | ~Q(verified_by=models.F("acquired_by")),
                 name="media_reviewer_is_not_acquirer",
+                violation_error_message=_("Someone other than the person who added this item must review it."),
             ),
             models.CheckConstraint(
                 condition=~Q(verification_status__in=["verified", "rejected"]) | Q(verified_by__isnull=False),
                 name="media_decision_has_reviewer",
+                violation_error_message=_("A review decision needs its reviewer."),
             ),
             models.CheckConstraint(
                 condition=Q(withdrawn_at__isnull=True, withdrawn_by__isnull=True, withdrawal_reason="")
                 | (Q(withdrawn_at__isnull=False, withdrawn_by__isnull=False) & ~Q(withdrawal_reason="")),
                 name="media_withdrawal_has_reason",
+                violation_error_message=_("A withdrawal needs who withdrew the item, when, and why."),
             ),
         ]
         indexes = [
@@ -266,7 +308,7 @@ class MediaItem(models.Model):
         return self.capture_time.replace(tzinfo=None)
 
 
-class MediaArrival(AppendOnlyModel):
+class MediaArrival(ConstraintMessagesByField, AppendOnlyModel):
     """One arrival of a file's bytes: the first intake and every later copy of the same file, from whichever
     source, so a second source's URL, sender and file name are kept. Written once, by intake only."""
 
@@ -292,12 +334,20 @@ class MediaArrival(AppendOnlyModel):
         verbose_name=_("witness"),
     )
 
+    constraint_fields = {
+        "media_arrival_source_valid": "source",
+    }
+
     class Meta:
         ordering = ["acquired_at", "id"]
         verbose_name = _("arrival of a file")
         verbose_name_plural = _("arrivals of files")
         constraints = [
-            models.CheckConstraint(condition=Q(source__in=MediaSource.values), name="media_arrival_source_valid"),
+            models.CheckConstraint(
+                condition=Q(source__in=MediaSource.values),
+                name="media_arrival_source_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -310,7 +360,7 @@ class DuplicateStatus(models.TextChoices):
     DISMISSED = "dismissed", _("Not a duplicate")
 
 
-class NearDuplicate(models.Model):
+class NearDuplicate(ConstraintMessagesByField, models.Model):
     """Two items of a case whose perceptual hashes are close: a reviewer confirms or dismisses."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
@@ -326,15 +376,31 @@ class NearDuplicate(models.Model):
     reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
     found_at = models.DateTimeField(_("found at"), auto_now_add=True)
 
+    constraint_fields = {
+        "near_duplicate_status_valid": "status",
+    }
+
     class Meta:
         ordering = ["distance", "id"]
         verbose_name = _("possible duplicate")
         verbose_name_plural = _("possible duplicates")
         constraints = [
             # Each pair once, smaller id first.
-            models.CheckConstraint(condition=Q(first__lt=models.F("second")), name="near_duplicate_ordered_pair"),
-            models.UniqueConstraint(fields=["first", "second"], name="near_duplicate_pair_unique"),
-            models.CheckConstraint(condition=Q(status__in=DuplicateStatus.values), name="near_duplicate_status_valid"),
+            models.CheckConstraint(
+                condition=Q(first__lt=models.F("second")),
+                name="near_duplicate_ordered_pair",
+                violation_error_message=_("A pair names the older item first."),
+            ),
+            models.UniqueConstraint(
+                fields=["first", "second"],
+                name="near_duplicate_pair_unique",
+                violation_error_message=_("These two items are already paired."),
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=DuplicateStatus.values),
+                name="near_duplicate_status_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -359,7 +425,7 @@ class CustodyAction(models.TextChoices):
     BUNDLE_DOWNLOADED = "bundle_downloaded", _("Bundle downloaded")
 
 
-class CustodyEvent(AppendOnlyModel):
+class CustodyEvent(ConstraintMessagesByField, AppendOnlyModel):
     """One entry of the append-only, hash-chained custody log.
 
     `event_hash` is the SHA-256 of the event's canonical form, which includes `previous_hash`, so editing
@@ -386,15 +452,31 @@ class CustodyEvent(AppendOnlyModel):
     previous_hash = models.CharField(_("previous event hash"), max_length=64, editable=False)
     event_hash = models.CharField(_("event hash"), max_length=64, unique=True, editable=False)
 
+    constraint_fields = {
+        "custody_action_valid": "action",
+        "custody_hash_format": "event_hash",
+        "custody_previous_hash_format": "previous_hash",
+    }
+
     class Meta:
         ordering = ["sequence"]
         verbose_name = _("custody event")
         verbose_name_plural = _("custody events")
         constraints = [
-            models.CheckConstraint(condition=Q(action__in=CustodyAction.values), name="custody_action_valid"),
-            models.CheckConstraint(condition=Q(event_hash__regex=SHA256_HEX_PATTERN), name="custody_hash_format"),
             models.CheckConstraint(
-                condition=Q(previous_hash__regex=SHA256_HEX_PATTERN), name="custody_previous_hash_format"
+                condition=Q(action__in=CustodyAction.values),
+                name="custody_action_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(event_hash__regex=SHA256_HEX_PATTERN),
+                name="custody_hash_format",
+                violation_error_message=_("A SHA-256 is 64 lowercase hexadecimal characters."),
+            ),
+            models.CheckConstraint(
+                condition=Q(previous_hash__regex=SHA256_HEX_PATTERN),
+                name="custody_previous_hash_format",
+                violation_error_message=_("A SHA-256 is 64 lowercase hexadecimal characters."),
             ),
         ]
         indexes = [models.Index(fields=["object_type", "object_id"], name="custody_object_idx")]
