@@ -16,6 +16,7 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership_changed", _("Role on a case changed")
     MEMBERSHIP_REMOVED = "membership_removed", _("Removed from a case team")
     ORIGINAL_DOWNLOADED = "original_downloaded", _("Original downloaded")
+    ORIGINAL_VIEWED = "original_viewed", _("Original viewed in the browser")
     EXPORT = "export", _("Evidence exported")
 
 
