@@ -9,6 +9,7 @@ from casework.evidence.api import CustodyEventViewSet, MediaViewSet
 from casework.incidents.api import IncidentViewSet, VictimViewSet
 from casework.incidents.tabular_api import VictimsImportView
 from casework.statistics.api_urls import urlpatterns as statistics_urlpatterns
+from casework.web.api import ApiTokenDetailView, ApiTokenListView
 from casework.witnesses.api import ConsentViewSet, TestimonyViewSet, WitnessViewSet
 
 LIST = {"get": "list", "post": "create"}
@@ -21,6 +22,8 @@ app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("tokens/", ApiTokenListView.as_view(), name="token_list"),
+    path("tokens/<int:token_id>/", ApiTokenDetailView.as_view(), name="token_detail"),
     *statistics_urlpatterns,
     path("cases/", CaseViewSet.as_view(READ_LIST), name="case_list"),
     path(f"{CASE}/", CaseViewSet.as_view(READ), name="case_detail"),

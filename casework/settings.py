@@ -31,7 +31,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "simple_history",
     "django_filters",
     "drf_spectacular",
@@ -145,8 +145,9 @@ if env.bool("USE_X_FORWARDED_PROTO", default=False):
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a missing, expired or revoked token is answered 401 with a WWW-Authenticate header.
+        "casework.web.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "casework.api.Pagination",
@@ -158,6 +159,15 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     # A service's Refused / EditConflict become 400 / 409 here, once for every endpoint.
     "EXCEPTION_HANDLER": "casework.api.api_exception_handler",
+}
+# API tokens (django-rest-knox): only a hash of each token is stored; a token lasts this many hours.
+CASEWORK_API_TOKEN_TTL_HOURS = env.int("CASEWORK_API_TOKEN_TTL_HOURS", default=720)
+KNOX_TOKEN_MODEL = "web.ApiToken"
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=CASEWORK_API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 # API lists count matching records exactly up to this many; above, `count` is null (see casework.api).
 CASEWORK_API_EXACT_COUNT_LIMIT = env.int("CASEWORK_API_EXACT_COUNT_LIMIT", default=10_000)

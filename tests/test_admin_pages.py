@@ -17,12 +17,12 @@ from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
 from casework.audit.services import audit_record
 from casework.cases.versioning import EditConflict, version_claim
 from casework.evidence.models import CustodyEvent, MediaItem
 from casework.incidents.models import Incident, Victim
+from casework.web.models import ApiToken
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Witness
 from tests.factories import IncidentFactory, WitnessFactory
 
@@ -96,7 +96,7 @@ def form_data(response: HttpResponse, model: type[models.Model]) -> dict[str, li
 def admin_data(one_of_everything, superuser, analyst):
     """A row of every registered model, besides the domain rows of `one_of_everything`."""
     Group.objects.create(name="Field team")
-    Token.objects.create(user=superuser)
+    ApiToken.objects.create(user=superuser)
     TOTPDevice.objects.create(user=analyst, name="Authenticator app")  # not the superuser's: no code asked
     request_details = {"user_agent": "Firefox", "http_accept": "text/html", "path_info": "/accounts/login/"}
     AccessAttempt.objects.create(

@@ -18,6 +18,8 @@ class AuditAction(models.TextChoices):
     ORIGINAL_DOWNLOADED = "original_downloaded", _("Original downloaded")
     ORIGINAL_VIEWED = "original_viewed", _("Original viewed in the browser")
     EXPORT = "export", _("Evidence exported")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
 
 class AuditEvent(AppendOnlyModel):

@@ -101,7 +101,14 @@ EXPECTED = {
 # The API's description, not data: readable without signing in.
 PUBLIC = {"login", "logout", "set_language", "api:schema", "api:docs"}
 # Every signed-in person, for their own account only.
-OWN_ACCOUNT = {"two_factor_setup", "two_factor_verify"}
+OWN_ACCOUNT = {
+    "two_factor_setup",
+    "two_factor_verify",
+    "api_token_create",
+    "api_token_revoke",
+    "api:token_list",
+    "api:token_detail",
+}
 
 
 def post_data(name: str, arguments: dict) -> dict:
