@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from casework.cases import services
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.cases.models import Case, CaseMembership
 
 
@@ -12,7 +13,7 @@ class CaseMembershipInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["reference", "title", "created_at"]
     search_fields = ["reference", "title"]
     readonly_fields = ["created_at"]
@@ -40,7 +41,7 @@ class CaseAdmin(admin.ModelAdmin):
 
 
 @admin.register(CaseMembership)
-class CaseMembershipAdmin(admin.ModelAdmin):
+class CaseMembershipAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["case", "user", "role", "added_at"]
     list_filter = ["role", "case"]
     search_fields = ["user__username", "case__reference"]

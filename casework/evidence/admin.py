@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.append_only import AppendOnlyAdmin
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 
 DERIVED_MEDIA_FIELDS = [
@@ -42,7 +43,7 @@ DERIVED_MEDIA_FIELDS = [
 
 
 @admin.register(MediaItem)
-class MediaItemAdmin(SimpleHistoryAdmin):
+class MediaItemAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "case",
@@ -69,14 +70,14 @@ class MediaItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(AppendOnlyAdmin):
+class CustodyEventAdmin(CaseScopedAdmin, AppendOnlyAdmin):
     list_display = ["sequence", "occurred_at", "actor_label", "action", "object_type", "object_id", "case"]
     list_filter = ["action", "object_type", "case"]
     search_fields = ["object_id", "actor_label", "event_hash"]
 
 
 @admin.register(NearDuplicate)
-class NearDuplicateAdmin(admin.ModelAdmin):
+class NearDuplicateAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["first", "second", "distance", "status", "case", "found_at"]
     list_filter = ["status", "case"]
     search_fields = ["first__sha256", "second__sha256"]

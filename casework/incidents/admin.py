@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.cases.versioning import AdminEditClaimsVersion
 from casework.incidents import services
 from casework.incidents.models import (
@@ -16,7 +17,7 @@ from casework.incidents.models import (
 )
 
 
-class VocabularyAdmin(admin.ModelAdmin):
+class VocabularyAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "name_ar", "code", "case", "is_active"]
     list_filter = ["is_active", ("case", admin.EmptyFieldListFilter)]
     search_fields = ["name", "name_ar", "code"]
@@ -42,7 +43,7 @@ TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "inj
 
 
 @admin.register(Incident)
-class IncidentAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
+class IncidentAdmin(CaseScopedAdmin, AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["reference", "title", "case", "start_time", "governorate", "incident_type", *TOLL_FIELDS]
     list_filter = ["case", "governorate", "incident_type", "weapons", "facilities_hit", "date_precision"]
     search_fields = ["reference", "title", "description", "locality"]
@@ -58,7 +59,7 @@ class IncidentAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(SimpleHistoryAdmin):
+class AttributionAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     list_display = ["incident", "party", "confidence"]
     list_filter = ["confidence", "party"]
     search_fields = ["incident__reference", "basis"]
@@ -66,7 +67,7 @@ class AttributionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Victim)
-class VictimAdmin(SimpleHistoryAdmin):
+class VictimAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "incident",

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.cases import access
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.cases.versioning import AdminEditClaimsVersion
 from casework.witnesses import services
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
@@ -15,7 +16,7 @@ class ConsentInline(admin.TabularInline):
 
 
 @admin.register(Witness)
-class WitnessAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
+class WitnessAdmin(CaseScopedAdmin, AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["pseudonym", "case", "relationship", "risk_level", "reliability", "connection"]
     list_filter = ["case", "relationship", "risk_level", "reliability", "connection"]
     # Only the pseudonym is searchable: identities are encrypted and never indexed.
@@ -27,7 +28,7 @@ class WitnessAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
 
 
 @admin.register(Consent)
-class ConsentAdmin(SimpleHistoryAdmin):
+class ConsentAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     list_display = ["witness", "scope", "allows_name", "given_on", "withdrawn_on", "method"]
     list_filter = ["scope", "method", "allows_name", "witness__case"]
     search_fields = ["witness__pseudonym"]
@@ -42,7 +43,7 @@ class TestimonyTranslationInline(admin.StackedInline):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
+class TestimonyAdmin(CaseScopedAdmin, AdminEditClaimsVersion, SimpleHistoryAdmin):
     list_display = ["__str__", "case", "witness", "interview_date", "method", "language", "status"]
     list_filter = ["status", "method", "language", "case"]
     search_fields = ["witness__pseudonym", "original_text"]
@@ -83,7 +84,7 @@ class TestimonyAdmin(AdminEditClaimsVersion, SimpleHistoryAdmin):
 
 
 @admin.register(TestimonyTranslation)
-class TestimonyTranslationAdmin(SimpleHistoryAdmin):
+class TestimonyTranslationAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     list_display = ["testimony", "language", "translator", "created_at"]
     list_filter = ["language"]
     search_fields = ["text"]
