@@ -1,8 +1,9 @@
-"""Your own API tokens through the API: list, create (shown once), revoke."""
+"""The API's own pages: its documentation, and your API tokens (list, create (shown once), revoke)."""
 
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -10,6 +11,13 @@ from rest_framework.views import APIView
 
 from casework.web import services
 from casework.web.models import ApiToken
+
+
+class ApiDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI from the sidecar's local files, its initialiser served as a script of its own (the page has no
+    inline script or style, as the Content-Security-Policy requires)."""
+
+    template_name = "web/api_docs.html"
 
 
 class ApiTokenSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 from django.utils import timezone
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from knox.auth import TokenAuthentication
 
 from casework.web.models import ApiToken
@@ -21,3 +22,10 @@ class ApiTokenAuthentication(TokenAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             token.last_used_at = now
         return user, token
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """Describes the token header in the OpenAPI schema (drf-spectacular knows knox's class, not this one)."""
+
+    target_class = "casework.web.authentication.ApiTokenAuthentication"
+    name = "apiToken"
