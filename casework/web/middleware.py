@@ -39,7 +39,9 @@ class NoStoreMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if (user is not None and user.is_authenticated) or request.path.startswith("/api/"):
+        signed_in_or_api = (user is not None and user.is_authenticated) or request.path.startswith("/api/")
+        # A view that already said no-store (an identity reveal, a download) keeps its own header.
+        if signed_in_or_api and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
 
