@@ -5,10 +5,15 @@ from django.http import HttpResponseRedirect
 
 from casework.errors import Refused
 
+ALL_WRITES = frozenset({"add", "change", "delete"})
+
 
 class ReadOnlyAdmin:
     """For a ModelAdmin: readable here, never added, changed or deleted here (written by its own service, or
     with the record it belongs to)."""
+
+    # What this admin can write at all, whoever asks; the case scoping (cases.admin_scope) never allows more.
+    admin_writes = frozenset()
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -30,6 +35,10 @@ class WritesThroughServices:
         raise NotImplementedError
 
     delete = None
+
+    @property
+    def admin_writes(self) -> frozenset[str]:
+        return frozenset({"add", "change", "delete"} if self.delete is not None else {"add", "change"})
 
     def save_model(self, request, obj, form, change):
         pass  # written with the many-to-many fields and the inlines, in save_related

@@ -1,7 +1,8 @@
 """Every API route. Each record lives under the case it belongs to: /api/cases/<reference>/..."""
 
+from django.contrib.auth.decorators import login_required
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from casework.bundles.api import BundleViewSet
 from casework.cases.api import CaseViewSet
@@ -9,6 +10,7 @@ from casework.evidence.api import CustodyEventViewSet, MediaViewSet
 from casework.incidents.api import IncidentViewSet, VictimViewSet
 from casework.incidents.tabular_api import VictimsImportView
 from casework.statistics.api_urls import urlpatterns as statistics_urlpatterns
+from casework.web.api import ApiDocsView, ApiTokenDetailView, ApiTokenListView
 from casework.witnesses.api import ConsentViewSet, TestimonyViewSet, WitnessViewSet
 
 LIST = {"get": "list", "post": "create"}
@@ -20,7 +22,10 @@ CASE = "cases/<str:reference>"
 app_name = "api"
 urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Both need a signed-in person (SERVE_PERMISSIONS); the docs page sends a visitor to the sign-in page.
+    path("docs/", login_required(ApiDocsView.as_view(url_name="api:schema")), name="docs"),
+    path("tokens/", ApiTokenListView.as_view(), name="token_list"),
+    path("tokens/<int:token_id>/", ApiTokenDetailView.as_view(), name="token_detail"),
     *statistics_urlpatterns,
     path("cases/", CaseViewSet.as_view(READ_LIST), name="case_list"),
     path(f"{CASE}/", CaseViewSet.as_view(READ), name="case_detail"),

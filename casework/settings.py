@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -31,11 +32,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "simple_history",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -51,6 +53,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "casework.web.middleware.NoStoreMiddleware",
+    # Before anything reads the URL (sessions, the database): a NUL character is refused with 400.
+    "casework.web.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -140,13 +146,31 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp) on every page: scripts and styles from this site's own files only, no
+# inline script, event handler or style attribute. Swagger UI and the admin draw some icons from data: URIs.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a missing, expired or revoked token is answered 401 with a WWW-Authenticate header.
+        "casework.web.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "casework.api.Pagination",
@@ -159,6 +183,20 @@ REST_FRAMEWORK = {
     # A service's Refused / EditConflict become 400 / 409 here, once for every endpoint.
     "EXCEPTION_HANDLER": "casework.api.api_exception_handler",
 }
+# API tokens (django-rest-knox): only a hash of each token is stored; a token lasts this many hours.
+CASEWORK_API_TOKEN_TTL_HOURS = env.int("CASEWORK_API_TOKEN_TTL_HOURS", default=720)
+if CASEWORK_API_TOKEN_TTL_HOURS < 1:
+    raise environ.ImproperlyConfigured("CASEWORK_API_TOKEN_TTL_HOURS must be at least 1.")
+KNOX_TOKEN_MODEL = "web.ApiToken"
+# knox's migrations create its own token table even when the model is swapped out; unused, that table's key to
+# auth_user would stop PostgreSQL from truncating auth_user between tests. web.ApiToken has its own migrations.
+MIGRATION_MODULES = {"knox": None}
+REST_KNOX = {
+    "TOKEN_MODEL": KNOX_TOKEN_MODEL,
+    "TOKEN_TTL": timedelta(hours=CASEWORK_API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 # API lists count matching records exactly up to this many; above, `count` is null (see casework.api).
 CASEWORK_API_EXACT_COUNT_LIMIT = env.int("CASEWORK_API_EXACT_COUNT_LIMIT", default=10_000)
 SPECTACULAR_SETTINGS = {
@@ -170,6 +208,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # The schema and its docs page describe the data; only signed-in people read them.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
 }
 

@@ -12,15 +12,38 @@ from django.contrib.admin.utils import quote
 from django.contrib.auth.models import Group
 from django.db import transaction
 from django.test import RequestFactory
+from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
 
+from casework.audit.models import AuditEvent
 from casework.audit.services import audit_record
+from casework.bundles.models import EvidenceBundle
+from casework.cases.admin_scope import CaseScopedAdmin
+from casework.cases.models import CaseMembership
 from casework.cases.versioning import EditConflict, version_claim
-from casework.evidence.models import CustodyEvent, MediaItem
-from casework.incidents.models import Incident, Victim
-from casework.witnesses.models import IDENTITY_FIELDS, Consent, Witness
-from tests.factories import IncidentFactory, WitnessFactory
+from casework.evidence.custody import custody_record
+from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
+from casework.incidents.models import (
+    Attribution,
+    FacilityType,
+    Governorate,
+    Incident,
+    IncidentType,
+    Occupation,
+    Party,
+    Victim,
+    WeaponType,
+)
+from casework.web.models import ApiToken
+from casework.witnesses.models import IDENTITY_FIELDS, Consent, Testimony, TestimonyTranslation, Witness
+from tests.factories import (
+    IncidentFactory,
+    MediaItemFactory,
+    TestimonyFactory,
+    UserFactory,
+    VictimFactory,
+    WitnessFactory,
+)
 from tests.helpers import admin_url, form_data
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +56,7 @@ CANARY = "Canary Real Name 7f3a"
 def admin_data(one_of_everything, superuser, analyst):
     """A row of every registered model, besides the domain rows of `one_of_everything`."""
     Group.objects.create(name="Field team")
-    Token.objects.create(user=superuser)
+    ApiToken.objects.create(user=superuser)
     TOTPDevice.objects.create(user=analyst, name="Authenticator app")  # not the superuser's: no code asked
     request_details = {"user_agent": "Firefox", "http_accept": "text/html", "path_info": "/accounts/login/"}
     AccessAttempt.objects.create(
@@ -225,3 +248,244 @@ def test_an_admin_edit_claims_the_version_so_an_older_staff_form_is_refused(admi
     with pytest.raises(EditConflict):
         with transaction.atomic():
             version_claim(record, expected_version=1)
+
+
+# A staff account that is not a superuser: the admin shows it only the rows of its cases, with its role's rights.
+
+SCOPED = [(model, model_admin) for model, model_admin in REGISTERED if isinstance(model_admin, CaseScopedAdmin)]
+
+
+def test_every_case_record_admin_is_scoped_to_cases():
+    case_apps = {"cases", "incidents", "witnesses", "evidence", "bundles", "audit"}
+    unscoped = [model._meta.label for model, model_admin in REGISTERED if model._meta.app_label in case_apps]
+    assert sorted(unscoped) == sorted(model._meta.label for model, _model_admin in SCOPED)
+    for _model, model_admin in SCOPED:
+        assert model_admin.get_scope_rule() and model_admin.get_case_path()
+
+
+def _make_staff(user):
+    user.is_staff = True
+    user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
+def own_case_rows(other_case, outsider):
+    """A row of every case record in `other_case`, where `outsider` is case admin; `case` holds the others."""
+    incident = IncidentFactory(case=other_case)
+    witness = WitnessFactory(case=other_case)
+    testimony = TestimonyFactory(case=other_case, witness=witness, interviewer=outsider, created_by=outsider)
+    media = [MediaItemFactory(case=other_case, acquired_by=outsider) for _ in (1, 2)]
+    Attribution.objects.create(
+        incident=incident, party=Party.objects.get(code="unidentified"), confidence="possible", basis="seen"
+    )
+    VictimFactory(incident=incident)
+    Consent.objects.create(witness=witness, scope="internal", given_on="2021-01-01", method="written")
+    TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it.")
+    NearDuplicate.objects.create(case=other_case, first=media[0], second=media[1], distance=3)
+    custody_record(action="received", target=media[0], actor=outsider)
+    EvidenceBundle.objects.create(case=other_case, scope="case", recipient="UN", profile="court", requested_by=outsider)
+    audit_record(action="export", actor=outsider, case=other_case)
+    for vocabulary in (Governorate, IncidentType, WeaponType, FacilityType, Occupation, Party):
+        vocabulary.objects.create(case=other_case, code="own-term", name="Own term")
+    return other_case
+
+
+@pytest.fixture
+def foreign_case_rows(admin_data, case, intake_worker):
+    """Rows of `case` the staff account is not on, including an audit event and a term of every vocabulary."""
+    audit_record(action="export", actor=intake_worker, case=case)
+    for vocabulary in (Governorate, IncidentType, WeaponType, FacilityType, Occupation, Party):
+        vocabulary.objects.create(case=case, code="foreign-term", name="Foreign term 7f3a")
+    return case
+
+
+def rows_of(model, model_admin, case):
+    path = model_admin.get_case_path()
+    return model._default_manager.filter(**({"pk": case.pk} if path == "pk" else {path: case}))
+
+
+@pytest.mark.parametrize(("model", "model_admin"), SCOPED, ids=[model._meta.label for model, _admin in SCOPED])
+class ScopedModelAdminTests:
+    def test_changelist_counts_only_rows_of_the_staff_accounts_cases(
+        self, client, outsider, own_case_rows, foreign_case_rows, model, model_admin
+    ):
+        client.force_login(_make_staff(outsider))
+        response = client.get(admin_url(model, "changelist"))
+        assert response.status_code == 200
+        own = rows_of(model, model_admin, own_case_rows)
+        expected = own.count()
+        if model_admin.get_scope_rule().shared_without_case:
+            expected += rows_of(model, model_admin, None).count()
+        assert own.exists(), f"the data set has no {model._meta.label} row of the staff account's case"
+        assert response.context["cl"].result_count == expected
+        assert {model_admin.case_of_row(row) for row in response.context["cl"].result_list} <= {own_case_rows, None}
+        assert "Foreign term 7f3a" not in response.content.decode()
+        assert foreign_case_rows.title not in response.content.decode()
+
+    def test_rows_of_another_case_are_not_found_on_any_page(
+        self, client, outsider, own_case_rows, foreign_case_rows, model, model_admin
+    ):
+        client.force_login(_make_staff(outsider))
+        foreign = rows_of(model, model_admin, foreign_case_rows).order_by("pk").first()
+        assert foreign is not None, f"the data set has no {model._meta.label} row of the other case"
+        for view in ("change", "history", "delete"):
+            assert client.get(admin_url(model, view, quote(foreign.pk))).status_code == 404, view
+        assert client.post(admin_url(model, "delete", quote(foreign.pk)), {"post": "yes"}).status_code == 404
+        assert model._default_manager.filter(pk=foreign.pk).exists()
+        bulk = client.post(
+            admin_url(model, "changelist"),
+            {"action": "delete_selected", "_selected_action": [foreign.pk], "post": "yes"},
+        )
+        assert bulk.status_code in (200, 302, 403)
+        assert model._default_manager.filter(pk=foreign.pk).exists()
+
+    def test_staff_without_a_case_sees_nothing(self, client, foreign_case_rows, model, model_admin):
+        loner = _make_staff(UserFactory(username="staff_on_no_case"))
+        client.force_login(loner)
+        assert client.get(admin_url(model, "changelist")).status_code == 403
+
+
+def test_admin_index_lists_only_what_a_case_member_may_see(client, outsider, own_case_rows):
+    client.force_login(_make_staff(outsider))
+    page = client.get(reverse("admin:index")).content.decode()
+    assert admin_url(Incident, "changelist") in page
+    assert reverse("admin:auth_user_changelist") not in page
+
+
+@pytest.mark.parametrize(
+    ("persona", "may_change"), [("intake_worker", True), ("case_admin", True), ("reviewer", False), ("analyst", False)]
+)
+def test_role_decides_whether_an_incident_may_be_changed(client, request, case, persona, may_change):
+    person = _make_staff(request.getfixturevalue(persona))
+    incident = IncidentFactory(case=case, title="Before")
+    client.force_login(person)
+    change_url = admin_url(Incident, "change", incident.pk)
+    page = client.get(change_url)
+    assert page.status_code == 200
+    assert ('name="_save"' in page.content.decode()) is may_change
+    data = form_data(page, Incident) if may_change else {"title": "After"}
+    data["title"] = ["After"]
+    response = client.post(change_url, data)
+    assert response.status_code == (302 if may_change else 403)
+    incident.refresh_from_db()
+    assert incident.title == ("After" if may_change else "Before")
+    assert (client.get(admin_url(Incident, "add")).status_code == 200) is may_change
+
+
+def test_custody_and_audit_events_are_read_only_for_every_staff_role(client, case_admin, admin_data):
+    client.force_login(_make_staff(case_admin))
+    event = admin_data["custody_event"]
+    assert client.get(admin_url(CustodyEvent, "change", event.pk)).status_code == 200
+    assert client.post(admin_url(CustodyEvent, "change", event.pk), {"action": "viewed"}).status_code == 403
+    assert client.post(admin_url(CustodyEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    audit_event = audit_record(action="export", actor=case_admin, case=admin_data["case"])
+    assert client.get(admin_url(AuditEvent, "change", audit_event.pk)).status_code == 200
+    assert client.post(admin_url(AuditEvent, "delete", audit_event.pk), {"post": "yes"}).status_code == 403
+    assert CustodyEvent.objects.filter(pk=event.pk).exists() and AuditEvent.objects.filter(pk=audit_event.pk).exists()
+
+
+def test_audit_events_are_for_case_admins_only(client, intake_worker, admin_data):
+    client.force_login(_make_staff(intake_worker))
+    assert client.get(admin_url(AuditEvent, "changelist")).status_code == 403
+
+
+def test_choices_in_forms_are_limited_to_the_staff_accounts_cases(client, outsider, own_case_rows, foreign_case_rows):
+    client.force_login(_make_staff(outsider))
+    incident_form = client.get(admin_url(Incident, "add")).context["adminform"].form
+    assert list(incident_form.fields["case"].queryset) == [own_case_rows]
+    governorates = incident_form.fields["governorate"].queryset
+    assert governorates.filter(code="own-term").exists() and governorates.filter(case__isnull=True).exists()
+    assert not governorates.filter(case=foreign_case_rows).exists()
+    weapons = incident_form.fields["weapons"].queryset
+    assert not weapons.filter(case=foreign_case_rows).exists() and weapons.filter(case=own_case_rows).exists()
+    victim_form = client.get(admin_url(Victim, "add")).context["adminform"].form
+    assert set(victim_form.fields["incident"].queryset.values_list("case", flat=True)) == {own_case_rows.pk}
+    testimony_form = client.get(admin_url(Testimony, "add")).context["adminform"].form
+    assert set(testimony_form.fields["witness"].queryset.values_list("case", flat=True)) == {own_case_rows.pk}
+    assert list(testimony_form.fields["interviewer"].queryset) == [outsider]
+
+    # A form posted with another case's incident is refused and writes nothing.
+    foreign_incident = Incident.objects.filter(case=foreign_case_rows).first()
+    victims_before = Victim.objects.filter(incident=foreign_incident).count()
+    response = client.post(
+        admin_url(Victim, "add"),
+        {"incident": foreign_incident.pk, "sex": "male", "age": "30", "age_band": "adult",
+         "combatant_status": "civilian", "status": "killed"},
+    )  # fmt: skip
+    assert response.status_code == 200 and "incident" in response.context["adminform"].form.errors
+    assert Victim.objects.filter(incident=foreign_incident).count() == victims_before
+
+
+def test_autocomplete_offers_only_rows_of_the_staff_accounts_cases(client, outsider, own_case_rows, foreign_case_rows):
+    client.force_login(_make_staff(outsider))
+    response = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "incidents", "model_name": "victim", "field_name": "incident", "term": ""},
+    )
+    assert response.status_code == 200
+    ids = {int(result["id"]) for result in response.json()["results"]}
+    assert ids == set(Incident.objects.filter(case=own_case_rows).values_list("pk", flat=True))
+
+
+def test_list_filters_name_only_the_staff_accounts_cases(client, outsider, own_case_rows, foreign_case_rows):
+    client.force_login(_make_staff(outsider))
+    page = client.get(admin_url(Incident, "changelist")).content.decode()
+    assert own_case_rows.reference in page and foreign_case_rows.reference not in page
+
+
+def test_shared_vocabulary_terms_are_read_only_and_case_terms_belong_to_their_case(
+    client, outsider, own_case_rows, foreign_case_rows
+):
+    client.force_login(_make_staff(outsider))
+    shared = Governorate.objects.filter(case__isnull=True).first()
+    shared_page = client.get(admin_url(Governorate, "change", shared.pk))
+    assert shared_page.status_code == 200 and 'name="_save"' not in shared_page.content.decode()
+    assert client.post(admin_url(Governorate, "change", shared.pk), {"name": "Renamed"}).status_code == 403
+    assert client.post(admin_url(Governorate, "delete", shared.pk), {"post": "yes"}).status_code == 403
+    own = Governorate.objects.get(case=own_case_rows, code="own-term")
+    data = form_data(client.get(admin_url(Governorate, "change", own.pk)), Governorate)
+    data["name"] = ["Own term, renamed"]
+    assert client.post(admin_url(Governorate, "change", own.pk), data).status_code == 302
+    own.refresh_from_db()
+    assert own.name == "Own term, renamed"
+    # A new term needs a case of the staff account's: an empty case would make it shared.
+    add = client.post(admin_url(Governorate, "add"), {"code": "new-shared", "name": "New shared", "is_active": "on"})
+    assert add.status_code == 200 and not Governorate.objects.filter(code="new-shared").exists()
+
+
+def test_reviewer_changes_review_fields_only(client, reviewer, case):
+    client.force_login(_make_staff(reviewer))
+    incident = IncidentFactory(case=case)
+    first, second = VictimFactory(incident=incident, age=40), VictimFactory(incident=incident, age=41)
+    change_url = admin_url(Victim, "change", second.pk)
+    page = client.get(change_url)
+    form = page.context["adminform"].form
+    assert set(form.fields) == {"duplicate_of"}
+    assert client.post(change_url, {"duplicate_of": first.pk, "age": "99"}).status_code == 302
+    second.refresh_from_db()
+    assert (second.duplicate_of, second.age) == (first, 41)
+
+
+def test_team_is_managed_only_by_the_case_admin_of_that_case(client, case_admin, intake_worker, case, other_case):
+    client.force_login(_make_staff(case_admin))
+    newcomer = UserFactory(username="newcomer")
+    form = client.get(admin_url(CaseMembership, "add")).context["adminform"].form
+    assert list(form.fields["case"].queryset) == [case]
+    assert (
+        client.post(
+            admin_url(CaseMembership, "add"), {"case": case.pk, "user": newcomer.pk, "role": "intake"}
+        ).status_code
+        == 302
+    )
+    refused = client.post(
+        admin_url(CaseMembership, "add"), {"case": other_case.pk, "user": newcomer.pk, "role": "intake"}
+    )
+    assert refused.status_code == 200 and "case" in refused.context["adminform"].form.errors
+    assert list(CaseMembership.objects.filter(user=newcomer).values_list("case", flat=True)) == [case.pk]
+    assert AuditEvent.objects.filter(action="membership_added", actor=case_admin).count() == 1
+    client.force_login(_make_staff(intake_worker))
+    membership = CaseMembership.objects.get(user=newcomer)
+    assert client.post(admin_url(CaseMembership, "delete", membership.pk), {"post": "yes"}).status_code == 403
+    assert client.post(admin_url(CaseMembership, "change", membership.pk), {"role": "case_admin"}).status_code == 403
+    assert CaseMembership.objects.get(user=newcomer).role == "intake"

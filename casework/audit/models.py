@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.append_only import AppendOnlyModel
 from casework.cases.models import Case
+from casework.errors import ConstraintMessagesByField
 
 
 class AuditAction(models.TextChoices):
@@ -17,10 +18,13 @@ class AuditAction(models.TextChoices):
     MEMBERSHIP_CHANGED = "membership_changed", _("Role on a case changed")
     MEMBERSHIP_REMOVED = "membership_removed", _("Removed from a case team")
     ORIGINAL_DOWNLOADED = "original_downloaded", _("Original downloaded")
+    ORIGINAL_VIEWED = "original_viewed", _("Original viewed in the browser")
     EXPORT = "export", _("Evidence exported")
+    API_TOKEN_CREATED = "api_token_created", _("API token created")
+    API_TOKEN_REVOKED = "api_token_revoked", _("API token revoked")
 
 
-class AuditEvent(AppendOnlyModel):
+class AuditEvent(ConstraintMessagesByField, AppendOnlyModel):
     """A security-relevant event. Never holds an identity: a reveal records who, when, which witness and why."""
 
     occurred_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
@@ -36,14 +40,22 @@ class AuditEvent(AppendOnlyModel):
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
 
+    constraint_fields = {"audit_action_valid": "action", "audit_reveal_has_reason": "reason"}
+
     class Meta:
         ordering = ["-occurred_at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         constraints = [
-            models.CheckConstraint(condition=Q(action__in=AuditAction.values), name="audit_action_valid"),
             models.CheckConstraint(
-                condition=~Q(action="identity_revealed") | ~Q(reason=""), name="audit_reveal_has_reason"
+                condition=Q(action__in=AuditAction.values),
+                name="audit_action_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(action="identity_revealed") | ~Q(reason=""),
+                name="audit_reveal_has_reason",
+                violation_error_message=_("Say why the identity was revealed."),
             ),
         ]
 

@@ -1,10 +1,11 @@
 from django.contrib import admin
 
 from casework.bundles.models import EvidenceBundle
+from casework.cases.admin_scope import CaseScopedAdmin
 
 
 @admin.register(EvidenceBundle)
-class EvidenceBundleAdmin(admin.ModelAdmin):
+class EvidenceBundleAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = [
         "pk",
         "case",

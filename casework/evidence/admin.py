@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.append_only import AppendOnlyAdmin
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.errors import Refused, add_refusal_to_form
 from casework.evidence import services
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
@@ -80,7 +81,7 @@ class WithdrawForm(forms.Form):
 
 
 @admin.register(MediaItem)
-class MediaItemAdmin(SimpleHistoryAdmin):
+class MediaItemAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     form = MediaItemAdminForm
     list_display = [
         "__str__",
@@ -106,6 +107,9 @@ class MediaItemAdmin(SimpleHistoryAdmin):
     autocomplete_fields = ["incidents", "testimony", "witness"]
     list_select_related = ["case"]
     actions = ["withdraw_selected"]
+
+    # Files enter only through intake, which hashes them and writes custody; evidence is never deleted.
+    admin_writes = frozenset({"change"})
 
     def has_add_permission(self, request):
         # Files enter only through intake, which hashes them and writes custody.
@@ -161,7 +165,7 @@ class MediaItemAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(MediaArrival)
-class MediaArrivalAdmin(AppendOnlyAdmin):
+class MediaArrivalAdmin(CaseScopedAdmin, AppendOnlyAdmin):
     list_display = ["item", "source", "acquired_at", "acquired_by"]
     list_filter = ["source", "item__case"]
     search_fields = ["item__sha256"]
@@ -172,14 +176,14 @@ class MediaArrivalAdmin(AppendOnlyAdmin):
 
 
 @admin.register(CustodyEvent)
-class CustodyEventAdmin(AppendOnlyAdmin):
+class CustodyEventAdmin(CaseScopedAdmin, AppendOnlyAdmin):
     list_display = ["sequence", "occurred_at", "actor_label", "action", "object_type", "object_id", "case"]
     list_filter = ["action", "object_type", "case"]
     search_fields = ["object_id", "actor_label", "event_hash"]
 
 
 @admin.register(NearDuplicate)
-class NearDuplicateAdmin(admin.ModelAdmin):
+class NearDuplicateAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["first", "second", "distance", "status", "case", "found_at"]
     list_filter = ["status", "case"]
     search_fields = ["first__sha256", "second__sha256"]

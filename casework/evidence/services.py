@@ -444,8 +444,14 @@ class ReviewRefused(ValueError):
     """A review decision that the rules do not allow; the message is shown to the person."""
 
 
-def media_record_view(*, item: MediaItem, actor) -> None:
-    custody_record(action=CustodyAction.VIEWED, target=item, actor=actor)
+def media_record_view(*, item: MediaItem, actor, request=None) -> None:
+    """Showing the original in the browser hands over its bytes like a download: custody and audit both."""
+    from casework.audit.models import AuditAction
+    from casework.audit.services import audit_record
+
+    with transaction.atomic():
+        custody_record(action=CustodyAction.VIEWED, target=item, actor=actor)
+        audit_record(action=AuditAction.ORIGINAL_VIEWED, actor=actor, case=item.case, target=item, request=request)
 
 
 def media_review(*, item: MediaItem, reviewer, verified: bool, notes: str) -> MediaItem:

@@ -201,7 +201,7 @@ def media_view_original(request: HttpRequest, item_id: int) -> FileResponse:
     item = _media_for(request, item_id)
     if item.kind != "photo" or item.processing_state != "done":
         raise Http404("Only processed photos are shown inline; download other originals.")
-    services.media_record_view(item=item, actor=request.user)
+    services.media_record_view(item=item, actor=request.user, request=request)
     return _attachment(
         default_storage.open(item.original.name, "rb"),
         content_type=item.mime_type,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.admin_writes import ReadOnlyAdmin, WritesThroughServices
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.incidents import services
 from casework.incidents.forms import attribution_rows, victim_changes
 from casework.incidents.models import (
@@ -18,7 +19,7 @@ from casework.incidents.models import (
 )
 
 
-class VocabularyAdmin(admin.ModelAdmin):
+class VocabularyAdmin(CaseScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "name_ar", "code", "case", "is_active"]
     list_filter = ["is_active", ("case", admin.EmptyFieldListFilter)]
     search_fields = ["name", "name_ar", "code"]
@@ -44,7 +45,7 @@ TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "inj
 
 
 @admin.register(Incident)
-class IncidentAdmin(WritesThroughServices, SimpleHistoryAdmin):
+class IncidentAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     list_display = ["reference", "title", "case", "start_time", "governorate", "incident_type", *TOLL_FIELDS]
     list_filter = ["case", "governorate", "incident_type", "weapons", "facilities_hit", "date_precision"]
     search_fields = ["reference", "title", "description", "locality"]
@@ -76,7 +77,7 @@ class IncidentAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(Attribution)
-class AttributionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class AttributionAdmin(CaseScopedAdmin, ReadOnlyAdmin, SimpleHistoryAdmin):
     """Read here; attributions are edited with their incident (one write path)."""
 
     list_display = ["incident", "party", "confidence"]
@@ -85,7 +86,7 @@ class AttributionAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
 
 
 @admin.register(Victim)
-class VictimAdmin(WritesThroughServices, SimpleHistoryAdmin):
+class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     list_display = [
         "__str__",
         "incident",
@@ -119,7 +120,7 @@ class VictimAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(SpreadsheetImport)
-class SpreadsheetImportAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class SpreadsheetImportAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
     """The record of committed spreadsheet imports: read-only, as it says what happened."""
 
     list_display = ["imported_at", "case", "file_name", "imported_by", "rows", "victims_added"]

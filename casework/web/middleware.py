@@ -1,6 +1,49 @@
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 from django_otp import user_has_device
+
+
+class RejectNulBytesMiddleware:
+    """A NUL character in the path or the query string is refused with 400 before any view sees it.
+
+    No URL of Casework needs one, and PostgreSQL refuses text containing it: passed on, it would turn a
+    lookup into a server error (500) instead of a clear answer.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path or "\x00" in request.path_info or self._query_has_nul(request):
+            return HttpResponseBadRequest(
+                "Bad request: a NUL character is not allowed in a URL.", content_type="text/plain"
+            )
+        return self.get_response(request)
+
+    @staticmethod
+    def _query_has_nul(request: HttpRequest) -> bool:
+        if "\x00" in request.META.get("QUERY_STRING", ""):
+            return True
+        return any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values)
+
+
+class NoStoreMiddleware:
+    """Nothing shown to a signed-in person, and no API answer, is kept by a browser or a proxy cache:
+    case pages, witness details, exports and downloads must not outlive the session on a shared computer."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        signed_in_or_api = (user is not None and user.is_authenticated) or request.path.startswith("/api/")
+        # A view that already said no-store (an identity reveal, a download) keeps its own header.
+        if signed_in_or_api and "no-store" not in response.get("Cache-Control", ""):
+            add_never_cache_headers(response)
+        return response
 
 
 class SecondFactorMiddleware:

@@ -1,6 +1,8 @@
-"""Optional TOTP second factor (django-otp): enrol a device, then enter a code after each sign-in."""
+"""The account page: the optional TOTP second factor (django-otp: enrol a device, then enter a code after each
+sign-in) and the person's API tokens (see account_tokens)."""
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -12,6 +14,9 @@ from django.views.decorators.cache import never_cache
 from django_otp import login as otp_login
 from django_otp import match_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from casework.web.account_tokens import ApiTokenForm
+from casework.web.models import ApiToken
 
 
 class TokenForm(forms.Form):
@@ -45,7 +50,14 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "registration/two_factor_setup.html",
-        {"confirmed": confirmed, "device": device, "form": form},
+        {
+            "confirmed": confirmed,
+            "device": device,
+            "form": form,
+            "api_tokens": ApiToken.objects.of_owner(request.user).active(),
+            "api_token_form": ApiTokenForm(),
+            "api_token_ttl_hours": settings.CASEWORK_API_TOKEN_TTL_HOURS,
+        },
         status=400 if form.errors else 200,
     )
 

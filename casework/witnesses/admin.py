@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from casework.admin_writes import ReadOnlyAdmin, WritesThroughServices
 from casework.cases import access
+from casework.cases.admin_scope import CaseScopedAdmin
 from casework.errors import Refused
 from casework.witnesses import services
 from casework.witnesses.models import (
@@ -24,7 +25,7 @@ class ConsentInline(ReadOnlyAdmin, admin.TabularInline):
 
 
 @admin.register(Witness)
-class WitnessAdmin(WritesThroughServices, SimpleHistoryAdmin):
+class WitnessAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     list_display = ["pseudonym", "case", "relationship", "risk_level", "reliability", "connection"]
     list_filter = ["case", "relationship", "risk_level", "reliability", "connection"]
     # Only the pseudonym is searchable: identities are encrypted and never indexed.
@@ -54,14 +55,14 @@ class WitnessAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(WitnessIdentityChange)
-class WitnessIdentityChangeAdmin(ReadOnlyAdmin, admin.ModelAdmin):
+class WitnessIdentityChangeAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
     list_display = ["witness", "fields", "changed_by", "changed_at"]
     # The earlier values stay encrypted and out of every page; revealing them is not an admin action.
     exclude = ["previous_values"]
 
 
 @admin.register(Consent)
-class ConsentAdmin(WritesThroughServices, SimpleHistoryAdmin):
+class ConsentAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     """A consent is recorded once; afterwards only its withdrawal is recorded on it."""
 
     list_display = ["witness", "scope", "allows_name", "name_confirmed_at", "given_on", "withdrawn_on", "method"]
@@ -118,7 +119,7 @@ class TestimonyTranslationInline(admin.StackedInline):
 
 
 @admin.register(Testimony)
-class TestimonyAdmin(WritesThroughServices, SimpleHistoryAdmin):
+class TestimonyAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     list_display = ["__str__", "case", "witness", "interview_date", "method", "language", "status"]
     list_filter = ["status", "method", "language", "case"]
     search_fields = ["witness__pseudonym", "original_text"]
@@ -190,7 +191,7 @@ class TestimonyAdmin(WritesThroughServices, SimpleHistoryAdmin):
 
 
 @admin.register(TestimonyTranslation)
-class TestimonyTranslationAdmin(ReadOnlyAdmin, SimpleHistoryAdmin):
+class TestimonyTranslationAdmin(CaseScopedAdmin, ReadOnlyAdmin, SimpleHistoryAdmin):
     """Read here; translations are edited with their testimony (one write path, one review)."""
 
     list_display = ["testimony", "language", "translator", "created_at"]

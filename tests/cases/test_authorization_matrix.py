@@ -15,6 +15,7 @@ from casework.bundles.services import bundle_build, bundle_request
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
+from casework.web.models import ApiToken
 from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
 
@@ -103,11 +104,20 @@ EXPECTED = {
     "statistics:export": ("GET", ANALYSTS | {"outsider"}),
     "api:statistics": ("GET", ANALYSTS | {"outsider"}),
     "api:statistics_records": ("GET", ANALYSTS | {"outsider"}),
+    # The API's description: for everyone signed in, nobody else.
+    "api:schema": ("GET", CASE_ROLES | {"outsider"}),
+    "api:docs": ("GET", CASE_ROLES | {"outsider"}),
 }
-# The API's description, not data: readable without signing in.
-PUBLIC = {"login", "logout", "set_language", "api:schema", "api:docs"}
+PUBLIC = {"login", "logout", "set_language"}
 # Every signed-in person, for their own account only.
-OWN_ACCOUNT = {"two_factor_setup", "two_factor_verify"}
+OWN_ACCOUNT = {
+    "two_factor_setup",
+    "two_factor_verify",
+    "api_token_create",
+    "api_token_revoke",
+    "api:token_list",
+    "api:token_detail",
+}
 
 
 def post_data(name: str, arguments: dict) -> dict:
@@ -185,6 +195,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
     consent = Consent.objects.create(
         witness=witness, scope="internal", given_on="2024-01-01", method="written", allows_name=True
     )
+    api_token, _text = ApiToken.objects.create(user=case_admin)
     people = {
         "intake": intake_worker,
         "reviewer": reviewer,
@@ -205,6 +216,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "bundle_id": bundle.pk,
         "victim_id": victim.pk,
         "consent_id": consent.pk,
+        "token_id": api_token.pk,
         "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
     }
     return people, arguments
@@ -263,3 +275,83 @@ def test_admin_is_only_for_superusers_and_never_shows_identities(client, world, 
             assert response.status_code == 302 and "/admin/login/" in response["Location"], url
     witness_page = client.get(reverse("admin:witnesses_witness_change", args=[arguments["witness_id"]]))
     assert CANARY_REAL_NAME.encode() not in witness_page.content
+
+
+# Headers and hostile URLs, for every URL above (and one's own account pages).
+
+OWN_ACCOUNT_METHODS = {
+    "two_factor_setup": "GET",
+    "two_factor_verify": "GET",
+    "api_token_create": "POST",
+    "api_token_revoke": "POST",
+    "api:token_list": "GET",
+    "api:token_detail": "GET",
+}
+SIGNED_IN_REQUESTS = sorted({name: method for name, (method, _allowed) in EXPECTED.items()} | OWN_ACCOUNT_METHODS)
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
+INLINE_HANDLER_OR_STYLE = re.compile(r"<[a-z][^>]*\s(on[a-z]+|style)\s*=", re.IGNORECASE)
+
+
+def policy(header: str) -> dict[str, list[str]]:
+    directives = (part.split() for part in header.split(";") if part.strip())
+    return {name: sources for name, *sources in directives}
+
+
+def assert_strict_policy(header: str) -> None:
+    """Scripts and styles from this site's files only: no inline code, no eval, no other origin."""
+    directives = policy(header)
+    for directive in ("script-src", "style-src"):
+        sources = directives.get(directive, directives.get("default-src"))
+        assert sources and set(sources) <= {"'self'", "'none'"}, f"{directive}: {sources}"
+
+
+def send(client, method: str, url: str, data: dict | None = None):
+    return client.get(url) if method == "GET" else client.post(url, data or {})
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), [(name, OWN_ACCOUNT_METHODS.get(name) or EXPECTED[name][0]) for name in SIGNED_IN_REQUESTS]
+)
+def test_every_page_has_a_strict_content_security_policy_and_is_not_stored(client, world, name, method):
+    people, arguments = world
+    client.force_login(people["case_admin"])
+    response = send(client, method, url_for(name, arguments), post_data(name, arguments))
+    assert response.status_code < 500
+    assert_strict_policy(response["Content-Security-Policy"])
+    assert "no-store" in response["Cache-Control"]
+    if response.get("Content-Type", "").startswith("text/html") and not response.streaming:
+        page = response.content.decode()
+        assert not INLINE_SCRIPT.search(page), INLINE_SCRIPT.search(page).group(0)
+        assert not INLINE_HANDLER_OR_STYLE.search(page), INLINE_HANDLER_OR_STYLE.search(page).group(0)
+
+
+def test_sign_in_page_has_a_strict_content_security_policy(client):
+    response = client.get(reverse("login"))
+    assert response.status_code == 200
+    assert_strict_policy(response["Content-Security-Policy"])
+    assert not INLINE_SCRIPT.search(response.content.decode())
+    assert not INLINE_HANDLER_OR_STYLE.search(response.content.decode())
+
+
+@pytest.mark.parametrize(
+    ("name", "method"), [(name, OWN_ACCOUNT_METHODS.get(name) or EXPECTED[name][0]) for name in SIGNED_IN_REQUESTS]
+)
+def test_nul_byte_in_the_path_or_query_is_a_bad_request(client, case, case_admin, name, method):
+    client.force_login(case_admin)
+    arguments = {"reference": case.reference, "keyframe": 0}
+    url = reverse(name, kwargs={key: arguments.get(key, 1) for key in url_arguments(name)})
+    in_path = url[:-1] + "%00/" if url.endswith("/") else url + "%00"
+    for hostile in (f"{url}?q=%00", f"{url}?page=1&ordering=a%00b", in_path):
+        response = send(client, method, hostile)
+        assert response.status_code == 400, f"{method} {hostile}: {response.status_code}"
+
+
+@pytest.mark.parametrize(("name", "method"), [("login", "GET"), ("login", "POST"), ("set_language", "POST")])
+def test_nul_byte_on_public_urls_is_a_bad_request(client, name, method):
+    assert send(client, method, reverse(name) + "?next=%00").status_code == 400
+
+
+def test_api_answers_are_never_stored_even_when_refused(client):
+    response = client.get(reverse("api:case_list"))
+    assert response.status_code == 401
+    assert "no-store" in response["Cache-Control"]

@@ -4,11 +4,11 @@ import hashlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casework.evidence.models import MediaItem
 from casework.evidence.samples import jpeg_bytes
+from casework.web.models import ApiToken
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ def post_file(api, case, content: bytes, **fields):
 
 def test_token_upload_returns_the_item_with_its_hash(api, intake_worker, case):
     IncidentFactory(case=case, reference="INC-1")
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=intake_worker).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=intake_worker)[1]}")
     content = jpeg_bytes(seed=40)
     response = post_file(api, case, content, incidents=["INC-1"])
     assert response.status_code == 201, response.json()

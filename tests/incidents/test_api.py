@@ -2,10 +2,10 @@
 partial saved, no lost updates."""
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from casework.incidents.models import Attribution, Incident, Victim
+from casework.web.models import ApiToken
 from tests.conftest import assert_no_constraint_name
 from tests.factories import IncidentFactory, VictimFactory
 
@@ -41,7 +41,7 @@ def victims_url(case, victim=None):
 
 
 def test_create_incident_with_attributions_weapons_and_facilities(api, case, intake_worker):
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=intake_worker).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.objects.create(user=intake_worker)[1]}")
     response = api.post(incidents_url(case), NEW_INCIDENT, format="json")
     assert response.status_code == 201, response.json()
     body = response.json()
