@@ -1,10 +1,11 @@
 """Helpers shared by several test modules (fixtures live in conftest.py)."""
 
+import re
 from html.parser import HTMLParser
 
 from django.db import models
 from django.http import HttpResponse
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 
 
 def admin_url(model: type[models.Model], view: str, *args) -> str:
@@ -82,3 +83,142 @@ def sign_in(page, base_url: str, username: str) -> None:
 
 def sign_out(page) -> None:
     page.click("header form[action$='/logout/'] button")
+
+
+# The URL matrix: every URL of the web UI and the API, and who may use it -----------------------------------
+
+ROLES = ["anonymous", "outsider", "intake", "reviewer", "analyst", "case_admin", "superuser"]
+CASE_ROLES = {"intake", "reviewer", "analyst", "case_admin", "superuser"}
+EDITORS = {"intake", "case_admin", "superuser"}
+REVIEWERS = {"reviewer", "case_admin", "superuser"}
+ANALYSTS = {"analyst", "case_admin", "superuser"}
+
+# URL name -> (method, who may use it). Everyone else is refused.
+EXPECTED = {
+    "web:home": ("GET", CASE_ROLES | {"outsider"}),
+    "web:case_detail": ("GET", CASE_ROLES),
+    "web:review_queue": ("GET", CASE_ROLES),
+    "incidents:incident_list": ("GET", CASE_ROLES),
+    "incidents:incident_detail": ("GET", CASE_ROLES),
+    "incidents:victim_list": ("GET", CASE_ROLES),
+    "incidents:incident_create": ("GET", EDITORS),
+    "incidents:incident_edit": ("GET", EDITORS),
+    "witnesses:witness_list": ("GET", CASE_ROLES),
+    "witnesses:witness_detail": ("GET", CASE_ROLES),
+    "witnesses:witness_create": ("GET", EDITORS),
+    "witnesses:witness_edit": ("GET", EDITORS),
+    "witnesses:testimony_list": ("GET", CASE_ROLES),
+    "witnesses:testimony_detail": ("GET", CASE_ROLES),
+    "witnesses:testimony_create": ("GET", EDITORS),
+    "witnesses:testimony_edit": ("GET", EDITORS),
+    "witnesses:testimony_submit": ("POST", EDITORS),
+    "witnesses:consent_withdraw": ("POST", EDITORS),
+    "witnesses:consent_confirm_name": ("POST", {"case_admin", "superuser"}),
+    "witnesses:testimony_review": ("POST", REVIEWERS),
+    "evidence:media_list": ("GET", CASE_ROLES),
+    "evidence:media_detail": ("GET", CASE_ROLES),
+    "evidence:media_state": ("GET", CASE_ROLES),
+    "evidence:media_original": ("GET", CASE_ROLES),
+    "evidence:media_thumbnail": ("GET", CASE_ROLES),
+    "evidence:media_keyframe": ("GET", CASE_ROLES),
+    "evidence:media_view_original": ("GET", CASE_ROLES),
+    "evidence:media_links": ("POST", EDITORS),
+    "evidence:media_edit": ("POST", EDITORS),
+    "evidence:media_withdraw": ("POST", {"case_admin", "superuser"}),
+    "evidence:media_review": ("POST", REVIEWERS),
+    "evidence:media_graphic": ("POST", REVIEWERS),
+    "evidence:near_duplicate_decide": ("POST", REVIEWERS),
+    "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
+    "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
+    "bundles:bundle_list": ("GET", ANALYSTS),
+    "bundles:bundle_download": ("GET", ANALYSTS),
+    "bundles:bundle_retry": ("POST", ANALYSTS),
+    "api:case_list": ("GET", CASE_ROLES | {"outsider"}),
+    "api:case_detail": ("GET", CASE_ROLES),
+    "api:incident_list": ("GET", CASE_ROLES),
+    "api:incident_detail": ("GET", CASE_ROLES),
+    "api:victim_list": ("GET", CASE_ROLES),
+    "api:victim_detail": ("GET", CASE_ROLES),
+    "api:victim_mark_duplicate": ("POST", REVIEWERS),
+    "api:witness_list": ("GET", CASE_ROLES),
+    "api:witness_detail": ("GET", CASE_ROLES),
+    "api:witness_reveal": ("POST", {"case_admin", "superuser"}),
+    "api:consent_list": ("GET", CASE_ROLES),
+    "api:consent_detail": ("GET", CASE_ROLES),
+    "api:consent_withdraw": ("POST", EDITORS),
+    "api:consent_confirm_name": ("POST", {"case_admin", "superuser"}),
+    "api:testimony_list": ("GET", CASE_ROLES),
+    "api:testimony_detail": ("GET", CASE_ROLES),
+    "api:testimony_submit": ("POST", EDITORS),
+    "api:testimony_review": ("POST", REVIEWERS),
+    "api:media_list": ("GET", CASE_ROLES),
+    "api:media_detail": ("GET", CASE_ROLES),
+    "api:media_original": ("GET", CASE_ROLES),
+    "api:media_withdraw": ("POST", {"case_admin", "superuser"}),
+    "api:custody_list": ("GET", CASE_ROLES),
+    "api:custody_detail": ("GET", CASE_ROLES),
+    "api:bundle_list": ("GET", ANALYSTS),
+    "api:bundle_detail": ("GET", ANALYSTS),
+    "api:bundle_download": ("GET", ANALYSTS),
+    "api:victims_import": ("POST", EDITORS),
+    "incidents:victims_import": ("GET", EDITORS),
+    "incidents:victims_export": ("GET", CASE_ROLES),
+    # Across cases: the outsider sees the statistics of their own case (as case admin there), not of this one.
+    "statistics:overview": ("GET", ANALYSTS | {"outsider"}),
+    "statistics:records": ("GET", ANALYSTS | {"outsider"}),
+    "statistics:export": ("GET", ANALYSTS | {"outsider"}),
+    "api:statistics": ("GET", ANALYSTS | {"outsider"}),
+    "api:statistics_records": ("GET", ANALYSTS | {"outsider"}),
+    # The API's description: for everyone signed in, nobody else.
+    "api:schema": ("GET", CASE_ROLES | {"outsider"}),
+    "api:docs": ("GET", CASE_ROLES | {"outsider"}),
+}
+PUBLIC = {"login", "logout", "set_language"}
+# Every signed-in person, for their own account only.
+OWN_ACCOUNT = {
+    "two_factor_setup",
+    "two_factor_verify",
+    "api_token_create",
+    "api_token_revoke",
+    "api:token_list",
+    "api:token_detail",
+}
+
+
+def post_data(name: str, arguments: dict) -> dict:
+    """The smallest valid form for each action, so only permission can stop it."""
+    return {
+        "evidence:media_links": {"incident": arguments["incident_id"]},
+        "evidence:media_edit": {"description": "Seen from the north side."},
+        "evidence:media_withdraw": {"reason": "Sent by mistake."},
+        "api:media_withdraw": {"reason": "Sent by mistake."},
+        "evidence:media_review": {"decision": "verify"},
+        "evidence:media_graphic": {"is_graphic": "1"},
+        "evidence:near_duplicate_decide": {"decision": "dismiss"},
+        "witnesses:testimony_review": {"decision": "verify", "version": 1},
+        "api:testimony_review": {"decision": "verify", "version": 1},
+        "witnesses:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
+        "api:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
+        "api:victim_mark_duplicate": {"duplicate_of": arguments["victim_id"] + 1},
+    }.get(name, {})
+
+
+def all_routes():
+    def walk(patterns, prefix="", namespace=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace + (f"{pattern.namespace}:" if pattern.namespace else "")
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern), inner)
+            else:
+                yield prefix + str(pattern.pattern), namespace + (pattern.name or "")
+
+    return list(walk(get_resolver().url_patterns))
+
+
+def url_arguments(name: str) -> list[str]:
+    route = next(route for route, route_name in all_routes() if route_name == name)
+    return re.findall(r"<(?:\w+:)?(\w+)>", route)
+
+
+def url_for(name: str, arguments: dict) -> str:
+    return reverse(name, kwargs={key: arguments[key] for key in url_arguments(name)})

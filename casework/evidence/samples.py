@@ -67,13 +67,18 @@ def jpeg_bytes(
     xmp_creator: str = "",
     size: tuple[int, int] = (960, 720),
     image: Image.Image | None = None,
+    orientation: int | None = None,
+    comment: bytes = b"",
 ) -> bytes:
     """A JPEG with the given EXIF capture time (with `utc_offset` as OffsetTimeOriginal, or no zone), GPS
-    position, device, and people's details (artist, copyright, owner, serial numbers, an XMP dc:creator)."""
+    position, device, orientation, people's details (artist, copyright, owner, serial numbers, an XMP
+    dc:creator) and a JPEG comment."""
     exif = Image.Exif()
     for tag, value in ((0x010F, make), (0x0110, model), (0x0131, software), (ARTIST, artist), (COPYRIGHT, copyright)):
         if value:
             exif[tag] = value
+    if orientation is not None:
+        exif[0x0112] = orientation
     exif_ifd: dict[int, str] = {}
     if capture_time is not None:
         stamp = capture_time.strftime("%Y:%m:%d %H:%M:%S")
@@ -99,9 +104,17 @@ def jpeg_bytes(
             4: _dms(longitude),
         }
     extra = {"xmp": XMP_CREATOR_PACKET.format(creator=xmp_creator).encode("utf-8")} if xmp_creator else {}
+    if comment:
+        extra["comment"] = comment
     buffer = io.BytesIO()
     (image or scene_image(seed, size)).save(buffer, "JPEG", quality=88, exif=exif, **extra)
     return buffer.getvalue()
+
+
+def write_jpeg(path: Path, **options) -> Path:
+    """jpeg_bytes(**options) written to `path`."""
+    path.write_bytes(jpeg_bytes(**options))
+    return path
 
 
 def write_video(
@@ -115,6 +128,8 @@ def write_video(
     codec: str = "libx264",
     faststart: bool = False,
     metadata: dict[str, str] | None = None,
+    keyframe_every: int | None = None,
+    extra: tuple[str, ...] = (),
 ) -> Path:
     """A short H.264 MP4 made by ffmpeg's test sources (Debian `ffmpeg`, installed by bin/setup).
 
@@ -146,6 +161,8 @@ def write_video(
         "aac",
         "-shortest",
     ]
+    if keyframe_every is not None:
+        command += ["-g", str(keyframe_every)]
     if creation_time:
         command += ["-metadata", f"creation_time={creation_time}"]
     for key, value in (metadata or {}).items():
@@ -154,8 +171,15 @@ def write_video(
         command += ["-movflags", "use_metadata_tags" + ("+faststart" if faststart else "")]
     elif faststart:
         command += ["-movflags", "+faststart"]
-    subprocess.run([*command, str(path)], check=True, timeout=120)
+    subprocess.run([*command, *extra, str(path)], check=True, timeout=120)
     return path
+
+
+def extract_audio(source: Path, target: Path) -> Path:
+    """The sound track of a video, as a recording app would save it (AAC in an M4A container)."""
+    command = ["ffmpeg", "-v", "error", "-y", "-i", str(source), "-vn", "-c:a", "copy", str(target)]
+    subprocess.run(command, check=True, timeout=120)
+    return target
 
 
 def _top_level_boxes(data: bytes) -> list[tuple[bytes, int, int, int]]:

@@ -104,16 +104,23 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     fields = ["incident", *services.VICTIM_FIELDS, "duplicate_of"]
 
     def get_readonly_fields(self, request, obj=None):
-        # A victim stays with its incident; the duplicate link is a reviewer's decision on the staff pages.
-        return ["incident", "duplicate_of"] if obj is not None else ["duplicate_of"]
+        # A victim stays with its incident; a duplicate link is a reviewer's decision on an existing record.
+        extra = ["incident"] if obj is not None else ["duplicate_of"]
+        return [*super().get_readonly_fields(request, obj), *extra]
 
     def write(self, request, form, formsets, change):
         values = {name: form.cleaned_data[name] for name in services.VICTIM_FIELDS if name in form.cleaned_data}
-        if change:
-            return services.victim_write(actor=request.user, values=values, victim=form.instance)
-        return services.victim_write(
-            actor=request.user, values=values, victim=form.instance, incident=form.cleaned_data["incident"]
-        )
+        if not change:
+            return services.victim_write(
+                actor=request.user, values=values, victim=form.instance, incident=form.cleaned_data["incident"]
+            )
+        victim = form.instance
+        if "duplicate_of" in form.changed_data:
+            # The reviewer's finding goes through the same rules as on the staff pages (no chains, same case).
+            same_as = form.cleaned_data["duplicate_of"]
+            victim.duplicate_of_id = form.initial.get("duplicate_of")
+            services.victim_mark_duplicate(victim=victim, same_as=same_as, actor=request.user)
+        return services.victim_write(actor=request.user, values=values, victim=victim)
 
     def delete(self, request, obj):
         services.victim_delete(victim=obj, actor=request.user)

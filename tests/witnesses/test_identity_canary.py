@@ -17,9 +17,9 @@ from casework.bundles.models import EvidenceBundle
 from casework.evidence.models import MediaItem
 from casework.evidence.samples import jpeg_bytes
 from casework.witnesses.models import Testimony, Witness
-from tests.cases.test_authorization_matrix import EXPECTED, url_for
 from tests.conftest import wait_for
 from tests.factories import CaseFactory, IncidentFactory, MembershipFactory, UserFactory
+from tests.helpers import EXPECTED, url_for
 
 CANARY = "Canary Qx7 Witness-Name"
 CANARY_PHONE = "+963-CANARY-0777"

@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 from casework.evidence.processing import ProbeFailed, classify, probe_media
-from tests.evidence.processing.media import write_jpeg
+from casework.evidence.samples import write_jpeg
 
 
 def probe_bytes(content: bytes, tmp_path, derived_dir, name: str = "upload"):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from PIL import Image
 
 from casework.evidence.processing import phash_distance, probe_media
-from tests.evidence.processing.media import scene_image, write_jpeg
+from casework.evidence.samples import scene_image, write_jpeg
 
 # DESIGN: distance 2 for a resized copy, 36 for a different photo.
 NEAR_DUPLICATE_DISTANCE = 10

@@ -7,7 +7,7 @@ from PIL import Image
 
 from casework.evidence import samples
 from casework.evidence.processing import ProbeFailed, classify, phash_distance, probe_media
-from tests.evidence.processing.media import extract_audio, reencode_video, write_video
+from casework.evidence.samples import extract_audio, reencode_video, write_video
 
 NEAR_DUPLICATE_DISTANCE = 10
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from casework.evidence.processing import ProbeFailed, probe_media
 from casework.evidence.processing.sandbox import sandbox_diagnostics
-from tests.evidence.processing.media import write_jpeg
+from casework.evidence.samples import write_jpeg
 
 WORKER_SECRETS = ("SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "CELERY_BROKER_URL")
 

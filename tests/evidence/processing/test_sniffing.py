@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from casework.evidence.processing import ALLOWED_MIME_TYPES, UnsupportedMedia, classify, phash_distance
-from tests.evidence.processing.media import write_jpeg, write_video
+from casework.evidence.samples import write_jpeg, write_video
 
 
 def image_bytes(format_name: str) -> bytes:
