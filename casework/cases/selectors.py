@@ -31,7 +31,13 @@ def case_get_for_user(*, reference: str, user) -> Case:
     if case is None or (case.viewer_role is None and not user.is_superuser):
         raise Http404("No such case.")
     remember_role(user, case, case.viewer_role)
+    user._cases_read = {**getattr(user, "_cases_read", {}), reference: case}
     return case
+
+
+def case_already_read(user, reference: str) -> Case | None:
+    """The case `case_get_for_user` gave this person during this request, if it did (no query)."""
+    return getattr(user, "_cases_read", {}).get(reference)
 
 
 def cases_permitting(user, permission: str) -> QuerySet[Case]:

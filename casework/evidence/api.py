@@ -17,7 +17,7 @@ from casework.evidence import selectors, services
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, MediaSource
 from casework.evidence.views import original_download
 from casework.incidents.models import Incident
-from casework.witnesses.models import Witness
+from casework.witnesses.models import Witness, identity_fields_through
 
 
 @extend_schema_field(
@@ -133,7 +133,7 @@ class CaseWitnessField(serializers.SlugRelatedField):
         super().__init__(slug_field="pseudonym", queryset=Witness.objects.all(), **kwargs)
 
     def get_queryset(self):
-        return Witness.objects.filter(case=self.context.get("case"))
+        return Witness.objects.filter(case=self.context.get("case")).pseudonymous()
 
 
 class CaseIncidentField(serializers.SlugRelatedField):
@@ -225,7 +225,12 @@ class MediaViewSet(CaseScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
         items = selectors.media_for_case(case=self.case)
         if self.action != "list":
             items = items.prefetch_related(
-                Prefetch("arrivals", MediaArrival.objects.select_related("acquired_by", "witness"))
+                Prefetch(
+                    "arrivals",
+                    MediaArrival.objects.select_related("acquired_by", "witness").defer(
+                        *identity_fields_through("witness")
+                    ),
+                )
             )
         return items
 

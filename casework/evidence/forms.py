@@ -45,7 +45,7 @@ class MediaUploadForm(forms.Form):
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).order_by("pseudonym")
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous().order_by("pseudonym")
 
     def clean(self):
         cleaned = super().clean()
@@ -62,7 +62,7 @@ class MediaDetailsForm(forms.Form):
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).order_by("pseudonym")
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous().order_by("pseudonym")
 
 
 class MediaWithdrawForm(forms.Form):

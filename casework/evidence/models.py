@@ -94,7 +94,11 @@ PROVENANCE_FIELDS = (
 
 class MediaItemQuerySet(models.QuerySet):
     def for_list(self) -> "MediaItemQuerySet":
-        return self.select_related("case", "acquired_by", "witness", "withdrawn_by")
+        from casework.witnesses.models import identity_fields_through
+
+        return self.select_related("case", "acquired_by", "witness", "withdrawn_by").defer(
+            *identity_fields_through("witness")
+        )
 
 
 class MediaItem(ConstraintMessagesByField, models.Model):

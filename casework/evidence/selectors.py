@@ -1,6 +1,7 @@
 from django.db.models import Q, QuerySet
 
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
+from casework.witnesses.models import identity_fields_through
 
 
 def media_for_case(*, case) -> QuerySet[MediaItem]:
@@ -9,7 +10,11 @@ def media_for_case(*, case) -> QuerySet[MediaItem]:
 
 def media_arrivals(*, item: MediaItem) -> QuerySet[MediaArrival]:
     """Every arrival of the item's bytes, first intake first, with who received them and the witness."""
-    return item.arrivals.select_related("acquired_by", "witness").order_by("acquired_at", "pk")
+    return (
+        item.arrivals.select_related("acquired_by", "witness")
+        .defer(*identity_fields_through("witness"))
+        .order_by("acquired_at", "pk")
+    )
 
 
 def media_near_duplicates(*, item: MediaItem) -> list[tuple[NearDuplicate, MediaItem]]:

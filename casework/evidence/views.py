@@ -17,11 +17,15 @@ from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, Proces
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
 from casework.web.listing import paginated
+from casework.witnesses.models import identity_fields_through
 
 
 def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
     item = get_object_or_404(
-        MediaItem.objects.select_related("case", "acquired_by", "witness", "withdrawn_by"), pk=item_id
+        MediaItem.objects.select_related("case", "acquired_by", "witness", "withdrawn_by").defer(
+            *identity_fields_through("witness")
+        ),
+        pk=item_id,
     )
     if not request.user.has_perm(access.VIEW_CASE, item.case):
         raise Http404("No such media item.")

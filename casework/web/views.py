@@ -4,7 +4,7 @@ from django.shortcuts import render
 
 from casework.cases.selectors import case_get_for_user, cases_visible_to
 from casework.evidence.models import MediaItem
-from casework.witnesses.models import ReviewStatus, Testimony
+from casework.witnesses.models import ReviewStatus, Testimony, identity_fields_through
 
 
 @login_required
@@ -15,7 +15,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def review_queue(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    testimonies = Testimony.objects.filter(case=case).select_related("witness")
+    testimonies = (
+        Testimony.objects.filter(case=case).select_related("witness").defer(*identity_fields_through("witness"))
+    )
     return render(
         request,
         "web/review_queue.html",

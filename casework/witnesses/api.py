@@ -29,6 +29,7 @@ from casework.witnesses.models import (
     Testimony,
     TestimonyTranslation,
     Witness,
+    identity_fields_through,
 )
 
 
@@ -77,7 +78,7 @@ class WitnessViewSet(
 
     def get_queryset(self):
         # Identities are never returned here, so they are not even decrypted.
-        witnesses = Witness.objects.filter(case=self.case).defer(*IDENTITY_FIELDS)
+        witnesses = Witness.objects.filter(case=self.case).pseudonymous()
         query = self.request.query_params.get("q", "").strip()
         return witnesses.filter(pseudonym__icontains=query) if query else witnesses
 
@@ -130,7 +131,7 @@ class ConsentSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         case = self.context.get("case")
         if case is not None:
-            self.fields["witness"].queryset = Witness.objects.filter(case=case)
+            self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous()
 
     def get_in_force(self, consent) -> bool:
         return consent.in_force_on(timezone.localdate())
@@ -163,7 +164,7 @@ class ConsentViewSet(
         return (
             Consent.objects.filter(witness__case=self.case)
             .select_related("witness", "recorded_by")
-            .defer(*(f"witness__{name}" for name in IDENTITY_FIELDS))
+            .defer(*identity_fields_through("witness"))
         )
 
     def perform_create(self, serializer):
@@ -233,7 +234,7 @@ class TestimonySerializer(VersionedSerializerMixin, serializers.ModelSerializer)
         super().__init__(*args, **kwargs)
         case = self.context.get("case")
         if case is not None:
-            self.fields["witness"].queryset = Witness.objects.filter(case=case)
+            self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous()
             self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
             self.fields["recordings"].child_relation.queryset = MediaItem.objects.filter(case=case)
 
@@ -297,7 +298,7 @@ class TestimonyViewSet(
         return (
             Testimony.objects.filter(case=self.case)
             .select_related("witness", "interviewer", "reviewed_by")
-            .defer(*(f"witness__{name}" for name in IDENTITY_FIELDS))
+            .defer(*identity_fields_through("witness"))
             .prefetch_related(
                 Prefetch("incidents", Incident.objects.only("id", "reference")),
                 "translations",

@@ -98,7 +98,7 @@ class TestimonyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.case = case
         self.fields["version"].initial = self.instance.version
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).defer(*IDENTITY_FIELDS)
+        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous()
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
         self.fields["recordings"].queryset = case.media_items.filter(kind__in=["audio", "video"])
         if self.instance.pk:

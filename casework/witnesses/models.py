@@ -13,6 +13,12 @@ from casework.witnesses.crypto import EncryptedTextField
 IDENTITY_FIELDS = ("real_name", "contact_details", "address", "phone", "messaging_handles")
 
 
+def identity_fields_through(relation: str) -> tuple[str, ...]:
+    """The identity columns of a witness reached through `relation` ("witness"), to `defer()` them: pages and
+    lists that show a witness by pseudonym never read, let alone decrypt, the identity."""
+    return tuple(f"{relation}__{name}" for name in IDENTITY_FIELDS)
+
+
 class WitnessRelationship(models.TextChoices):
     EYEWITNESS = "eyewitness", _("Eyewitness")
     SURVIVOR = "survivor", _("Survivor")
@@ -51,6 +57,13 @@ class SourceConnection(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class WitnessQuerySet(models.QuerySet):
+    def pseudonymous(self) -> "WitnessQuerySet":
+        """Witnesses without their identity columns: lists, pickers and pages that show the pseudonym never
+        read (or decrypt) the identity."""
+        return self.defer(*IDENTITY_FIELDS)
+
+
 class Witness(ConstraintMessagesByField, models.Model):
     """A source person. The identity fields are encrypted at rest; everything else shows the pseudonym."""
 
@@ -84,6 +97,7 @@ class Witness(ConstraintMessagesByField, models.Model):
 
     # The history keeps who changed what, never the identity itself (even encrypted copies multiply exposure).
     history = HistoricalRecords(excluded_fields=list(IDENTITY_FIELDS))
+    objects = WitnessQuerySet.as_manager()
 
     constraint_fields = {
         "witness_pseudonym_unique_per_case": "pseudonym",

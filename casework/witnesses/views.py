@@ -24,7 +24,14 @@ from casework.witnesses.forms import (
     WitnessForm,
     translation_rows,
 )
-from casework.witnesses.models import IDENTITY_FIELDS, Consent, ReviewStatus, Testimony, Witness
+from casework.witnesses.models import (
+    IDENTITY_FIELDS,
+    Consent,
+    ReviewStatus,
+    Testimony,
+    Witness,
+    identity_fields_through,
+)
 
 
 def _editable_case(request: HttpRequest, reference: str):
@@ -37,7 +44,8 @@ def _editable_case(request: HttpRequest, reference: str):
 @login_required
 def witness_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    witnesses = Witness.objects.filter(case=case).order_by("pseudonym")
+    # Never the identity columns: a list has no use for them, so they are not even decrypted.
+    witnesses = Witness.objects.filter(case=case).pseudonymous().order_by("pseudonym")
     query = request.GET.get("q", "").strip()
     if query:
         witnesses = witnesses.filter(pseudonym__icontains=query)  # never the identity: it is not searchable
@@ -86,7 +94,7 @@ def witness_edit(request: HttpRequest, reference: str, witness_id: int | None = 
 @login_required
 def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    witness = get_object_or_404(Witness.objects.defer(*IDENTITY_FIELDS), pk=witness_id, case=case)
+    witness = get_object_or_404(Witness.objects.pseudonymous(), pk=witness_id, case=case)
     consent_form = ConsentForm(request.POST or None)
     can_edit = request.user.has_perm(access.EDIT_RECORDS, case)
     if request.method == "POST":
@@ -133,7 +141,11 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
 @require_POST
 def consent_withdraw(request: HttpRequest, reference: str, consent_id: int) -> HttpResponse:
     case = _editable_case(request, reference)
-    consent = get_object_or_404(Consent.objects.select_related("witness"), pk=consent_id, witness__case=case)
+    consent = get_object_or_404(
+        Consent.objects.select_related("witness").defer(*identity_fields_through("witness")),
+        pk=consent_id,
+        witness__case=case,
+    )
     form = ConsentWithdrawForm(request.POST)
     if not form.is_valid():
         _errors_as_messages(request, form)
@@ -158,7 +170,11 @@ def consent_confirm_name(request: HttpRequest, reference: str, consent_id: int) 
     case = case_get_for_user(reference=reference, user=request.user)
     if not request.user.has_perm(access.MANAGE_TEAM, case):
         raise PermissionDenied
-    consent = get_object_or_404(Consent.objects.select_related("witness"), pk=consent_id, witness__case=case)
+    consent = get_object_or_404(
+        Consent.objects.select_related("witness").defer(*identity_fields_through("witness")),
+        pk=consent_id,
+        witness__case=case,
+    )
     try:
         services.consent_confirm_name(consent=consent, actor=request.user)
     except Refused as refusal:
@@ -177,7 +193,12 @@ def _errors_as_messages(request: HttpRequest, form) -> None:
 @login_required
 def testimony_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
-    testimonies = Testimony.objects.filter(case=case).select_related("witness").order_by("-interview_date", "-id")
+    testimonies = (
+        Testimony.objects.filter(case=case)
+        .select_related("witness")
+        .defer(*identity_fields_through("witness"))
+        .order_by("-interview_date", "-id")
+    )
     status = request.GET.get("status", "")
     if status in ReviewStatus.values:
         testimonies = testimonies.filter(status=status)
@@ -239,7 +260,11 @@ def testimony_edit(request: HttpRequest, reference: str, testimony_id: int | Non
 def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) -> HttpResponse:
     case = case_get_for_user(reference=reference, user=request.user)
     testimony = get_object_or_404(
-        Testimony.objects.select_related("witness", "reviewed_by", "created_by"), pk=testimony_id, case=case
+        Testimony.objects.select_related("case", "witness", "reviewed_by", "created_by").defer(
+            *identity_fields_through("witness")
+        ),
+        pk=testimony_id,
+        case=case,
     )
     return render(
         request,

@@ -44,7 +44,7 @@ class Command(BaseCommand):
             raise CommandError(f"{user} may not add media to case {case}: their role there does not allow uploads.")
         sender = None
         if witness is not None:
-            sender = Witness.objects.filter(case=case_obj, pseudonym=witness).first()
+            sender = Witness.objects.filter(case=case_obj, pseudonym=witness).pseudonymous().first()
             if sender is None:
                 raise CommandError(f"No witness {witness!r} in case {case}.")
 

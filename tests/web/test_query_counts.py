@@ -1,0 +1,103 @@
+"""Every staff list and detail page runs a fixed number of queries, whatever the number of records: each page's
+count is exact (the queries are listed beside it), and the same with twice the records (no N+1)."""
+
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from casework.bundles.services import bundle_request
+from casework.evidence.samples import jpeg_bytes
+from casework.evidence.services import media_ingest_stream, media_process
+from casework.witnesses.models import Consent
+from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def add_records(case, person, *, seed: int) -> dict:
+    """One more of each record a page lists, linked as in real use."""
+    incident = IncidentFactory(case=case)
+    VictimFactory(incident=incident)
+    witness = WitnessFactory(case=case)
+    Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
+    testimony = TestimonyFactory(case=case, witness=witness, interviewer=person, created_by=person, status="submitted")
+    testimony.incidents.add(incident)
+    item = media_ingest_stream(
+        stream=io.BytesIO(jpeg_bytes(seed=seed)),
+        case=case,
+        original_filename=f"photo-{seed}.jpg",
+        source="witness",
+        acquired_by=person,
+        incidents=[incident],
+        testimony=testimony,
+    ).item
+    media_process(item_id=item.pk)
+    bundle_request(case=case, scope="case", incidents=[], recipient="UN", profile="court", purpose="", actor=person)
+    return {"incident": incident, "witness": witness, "testimony": testimony, "item": item}
+
+
+# Every page starts with the same four queries: the session, the person, their TOTP devices (django-otp),
+# and the case with the person's role; the navigation adds one: whether they may see statistics of any case.
+# A list page then counts its rows (the paginator) before it reads them.
+PAGES = {
+    # + their cases ("Your cases"); no case, so the fourth query is the statistics check.
+    "web:home": ((), 5),
+    # The incident list: count; vocabularies of the filter form (governorate, type, weapon, facility);
+    # the page of incidents with their governorate and type; their weapons.
+    "web:case_detail": (("reference",), 12),
+    "incidents:incident_list": (("reference",), 12),
+    # The incident with governorate and type; weapons; facilities; attributions with party; victims with
+    # occupation; media items; the last revisions.
+    "incidents:incident_detail": (("reference", "incident"), 12),
+    # Count; vocabularies of the filter form (occupation, governorate); the page of victims with incident.
+    "incidents:victim_list": (("reference",), 9),
+    # Count; the page of witnesses (pseudonyms, no identity columns).
+    "witnesses:witness_list": (("reference",), 7),
+    # The witness (no identity columns); its consents with who confirmed a name; its testimonies.
+    "witnesses:witness_detail": (("reference", "witness"), 8),
+    # Count; the page of testimonies with their witness.
+    "witnesses:testimony_list": (("reference",), 7),
+    # The testimony with case, witness, reviewer and author; its incidents; translations; last revisions.
+    "witnesses:testimony_detail": (("reference", "testimony"), 9),
+    # Count; incidents and witnesses of the upload form; the page of items; their incidents.
+    "evidence:media_list": (("reference",), 10),
+    # The item with case, acquirer, witness; possible duplicates; its incidents and the others for linking;
+    # witnesses for the details form; arrivals; custody events.
+    "evidence:media_detail": (("item",), 12),
+    # Submitted testimonies; unreviewed media; recently rejected testimonies.
+    "web:review_queue": (("reference",), 8),
+    # Packets with requester; their incidents; incidents of the request form.
+    "bundles:bundle_list": (("reference",), 8),
+    # Count; the page of audit events.
+    "audit:case_audit_log": (("reference",), 7),
+    # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
+    # weapon); monthly totals; killed by occupation; facilities; incidents by governorate; governorate × weapon.
+    "statistics:overview": ((), 16),
+}
+
+
+def page_url(name: str, case, records: dict) -> str:
+    args = [case.reference if key == "reference" else records[key].pk for key in PAGES[name][0]]
+    return reverse(name, args=args)
+
+
+def queries_of(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200, url
+    return len(captured.captured_queries)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_each_staff_page_runs_a_fixed_number_of_queries(client, case, case_admin, name):
+    records = add_records(case, case_admin, seed=1)
+    client.force_login(case_admin)
+    url = page_url(name, case, records)
+    queries_of(client, url)  # once to warm what a running server has cached (content types, the CSP, ...)
+    assert queries_of(client, url) == PAGES[name][1]
+    for seed in (2, 3, 4):
+        add_records(case, case_admin, seed=seed)
+    assert queries_of(client, url) == PAGES[name][1], "more records must not mean more queries"
