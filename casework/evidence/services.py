@@ -440,10 +440,6 @@ def media_record_download(*, item: MediaItem, actor, request=None) -> None:
         audit_record(action=AuditAction.ORIGINAL_DOWNLOADED, actor=actor, case=item.case, target=item, request=request)
 
 
-class ReviewRefused(ValueError):
-    """A review decision that the rules do not allow; the message is shown to the person."""
-
-
 def media_record_view(*, item: MediaItem, actor, request=None) -> None:
     """Showing the original in the browser hands over its bytes like a download: custody and audit both."""
     from casework.audit.models import AuditAction
@@ -457,10 +453,10 @@ def media_record_view(*, item: MediaItem, actor, request=None) -> None:
 def media_review(*, item: MediaItem, reviewer, verified: bool, notes: str) -> MediaItem:
     """Verify or reject an item. Two-person rule: whoever acquired it cannot review it."""
     if reviewer.pk == item.acquired_by_id:
-        raise ReviewRefused(_("You added this item, so someone else must review it."))
+        raise Refused(_("You added this item, so someone else must review it."))
     notes = notes.strip()
     if not verified and not notes:
-        raise ReviewRefused(_("Say why the item is rejected."))
+        raise Refused(_("Say why the item is rejected."), field="notes")
     status = VerificationStatus.VERIFIED if verified else VerificationStatus.REJECTED
     with transaction.atomic():
         item = MediaItem.objects.select_for_update().get(pk=item.pk)

@@ -276,7 +276,7 @@ def media_review(request: HttpRequest, item_id: int) -> HttpResponse:
             verified=request.POST.get("decision") == "verify",
             notes=request.POST.get("notes", ""),
         )
-    except services.ReviewRefused as refusal:
+    except Refused as refusal:
         messages.error(request, str(refusal))
     return redirect("evidence:media_detail", item_id=item.pk)
 

@@ -20,6 +20,13 @@ def test_load_demo_builds_a_bilingual_case_and_can_run_twice(django_capture_on_c
     call_command("load_demo", stdout=out)
     assert "already loaded" in out.getvalue()
     assert "password casework-demo-2026" in out.getvalue()
+    for account, role in (("demo-intake", "Intake / field researcher"), ("demo-analyst", "Analyst"),
+                          ("demo-reviewer", "Reviewer")):  # fmt: skip
+        assert any(account in line and role in line for line in out.getvalue().splitlines()), account
+    # The team was put together through the membership service: audited, with who did it.
+    from casework.audit.models import AuditEvent
+
+    assert AuditEvent.objects.filter(action="membership_added", actor__username="demo").count() == 4
     case = Case.objects.get(reference="CW-0042")
     assert Case.objects.count() == 1
 

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from casework.cases.models import Case, CaseMembership, CaseRole
+from casework.cases.models import Case, CaseRole
+from casework.cases.services import membership_add
 from casework.evidence.samples import jpeg_bytes, scene_image, write_video
 from casework.evidence.services import media_ingest_path, media_ingest_stream
 from casework.incidents.models import (
@@ -223,8 +224,10 @@ class Command(BaseCommand):
         else:
             self._load(users)
             self.stdout.write(self.style.SUCCESS(f"Loaded demo case {DEMO_CASE_REFERENCE}."))
-        names = ", ".join(username for username, _ in DEMO_USERS)
-        self.stdout.write(f"Demo sign-in: {names} — password {DEMO_PASSWORD}")
+        self.stdout.write(f"Demo sign-in (password {DEMO_PASSWORD} for every account):")
+        for username, role in DEMO_USERS:
+            superuser = " and superuser (Django admin)" if users[username].is_superuser else ""
+            self.stdout.write(f"  {username:<15} {CaseRole(role).label}{superuser}")
 
     def _users(self):
         user_model = get_user_model()
@@ -247,7 +250,7 @@ class Command(BaseCommand):
             description="Entirely fictional data for trying Casework. Any resemblance to real people is accidental.",
         )
         for username, role in DEMO_USERS:
-            CaseMembership.objects.create(case=case, user=users[username], role=role)
+            membership_add(case=case, user=users[username], role=role, actor=users["demo"])
 
         # Everything through the services, as any other door: checks, tolls, history and audit as in real use.
         intake = users["demo-intake"]
