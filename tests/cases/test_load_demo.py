@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
+from casework.audit.models import AuditEvent
 from casework.cases.models import Case
 from casework.evidence.models import MediaItem
 from casework.incidents.models import Incident, Victim
@@ -24,8 +25,6 @@ def test_load_demo_builds_a_bilingual_case_and_can_run_twice(django_capture_on_c
                           ("demo-reviewer", "Reviewer")):  # fmt: skip
         assert any(account in line and role in line for line in out.getvalue().splitlines()), account
     # The team was put together through the membership service: audited, with who did it.
-    from casework.audit.models import AuditEvent
-
     assert AuditEvent.objects.filter(action="membership_added", actor__username="demo").count() == 4
     case = Case.objects.get(reference="CW-0042")
     assert Case.objects.count() == 1
