@@ -13,6 +13,7 @@ from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.bundles import signing
@@ -111,39 +112,41 @@ def _duplicate_pairs(numbers: dict[int, str]) -> list[dict]:
 def _exhibit_facts(item, entry, rules, duplicates: list[str]) -> str:
     """An exhibit's facts as lines of one text block: a few boxes per exhibit instead of a table of cells
     keeps a 100-exhibit report quick to lay out."""
-    copy = (
-        _("the original, byte for byte")
-        if entry.get("is_original")
-        else _("a metadata-free copy; the original is not included")
-    )
-    lines = [f"{_('File:')} {entry['path']}, {formatting.format_bytes(entry['size'])}, {copy}"]
+    if entry.get("is_original"):
+        copy = gettext("the original, byte for byte")
+    else:
+        copy = gettext("a metadata-free copy; the original is not included")
+    lines = [(gettext("File:"), f"{entry['path']}, {formatting.format_bytes(entry['size'])}, {copy}")]
     if rules.shows_original_filenames and item.original_filename:
         # Isolated, so an Arabic name keeps its own order inside the English line.
-        lines.append(f"{_('Original file name:')} \u2068{formatting.format_filename(item.original_filename)}\u2069")
-    lines.append(f"{_('SHA-256:')} {entry['sha256']}")
+        name = formatting.format_filename(item.original_filename)
+        lines.append((gettext("Original file name:"), f"\u2068{name}\u2069"))
+    lines.append((gettext("SHA-256:"), entry["sha256"]))
     if item.sha256 != entry["sha256"]:
-        lines.append(f"{_('SHA-256 of the original:')} {item.sha256}")
+        lines.append((gettext("SHA-256 of the original:"), item.sha256))
     source = item.get_source_display()
     if entry.get("source_url"):
         source = f"{source} ({entry['source_url']})"
-    acquired = _("acquired %(when)s by %(who)s") % {
+    acquired = gettext("acquired %(when)s by %(who)s") % {
         "when": formatting.format_datetime(item.acquired_at),
         "who": entry.get("acquired_by", ""),
     }
-    lines.append(f"{_('Source:')} {source}; {acquired}")
+    lines.append((gettext("Source:"), f"{source}; {acquired}"))
     captured = formatting.format_capture_time(item.capture_time, zone_known=capture_zone_known(item))
     if rules.shows_locations:
         if item.latitude is not None and item.longitude is not None:
-            position = formatting.format_coordinates(item.latitude, item.longitude)
-            captured = f"{captured}, {_('at %(position)s') % {'position': position}}"
+            where = gettext("at %(position)s") % {
+                "position": formatting.format_coordinates(item.latitude, item.longitude)
+            }
+            captured = f"{captured}, {where}"
         device = " ".join(filter(None, [item.device_make, item.device_model]))
         if device:
             captured = f"{captured}; {device}"
-    lines.append(f"{_('Captured:')} {captured}")
-    lines.append(f"{_('Media:')} {_media_facts(item)}")
+    lines.append((gettext("Captured:"), captured))
+    lines.append((gettext("Media:"), _media_facts(item)))
     if duplicates:
-        lines.append(f"{_('Near-duplicate pairs:')} {', '.join(duplicates)}")
-    return "\n".join(lines)
+        lines.append((gettext("Near-duplicate pairs:"), ", ".join(duplicates)))
+    return "\n".join(f"{label} {value}" for label, value in lines)
 
 
 def _exhibit_rows(exhibits, rules, pairs: list[dict]) -> list[dict]:
@@ -232,7 +235,8 @@ def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -
                 "header_organisation": css_string(organisation),
                 "header_marking": css_string(rules.confidentiality),
                 "header_packet": css_string(
-                    _("Evidence packet %(number)s, %(case)s") % {"number": bundle.pk, "case": bundle.case.reference}
+                    gettext("Evidence packet %(number)s, %(case)s")
+                    % {"number": bundle.pk, "case": bundle.case.reference}
                 ),
                 "key_fingerprint": key_fingerprint(signing.public_key_pem()),
                 "generated_at": formatting.format_datetime(timezone.now()),
