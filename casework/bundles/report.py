@@ -80,8 +80,8 @@ def capture_zone_known(item) -> bool:
     """Whether the file gave the zone of its capture time. Read today from the metadata notes the extractor
     writes ("from file", "UTC by the container's specification", or "assumed UTC: ..."); a model flag for it
     replaces this when it lands."""
-    notes = (item.metadata or {}).get("casework", {}) if isinstance(item.metadata, dict) else {}
-    zone = str(notes.get("capture_time_zone", ""))
+    notes = item.metadata.get("casework") if isinstance(item.metadata, dict) else None
+    zone = str(notes.get("capture_time_zone", "")) if isinstance(notes, dict) else ""
     return bool(zone) and not zone.startswith("assumed")
 
 

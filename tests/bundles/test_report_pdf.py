@@ -19,6 +19,7 @@ from casework.bundles.models import BundleScope, RedactionProfile
 from casework.bundles.verify_bundle import check
 from casework.evidence.models import (
     DuplicateStatus,
+    MediaItem,
     MediaKind,
     MediaSource,
     NearDuplicate,
@@ -336,3 +337,18 @@ def test_original_file_names_follow_the_profile_rule(case, intake_worker, review
 )
 def test_page_margin_strings_cannot_end_their_css_string(text, css):
     assert report.css_string(text) == css
+
+
+@pytest.mark.parametrize(
+    ("metadata", "known"),
+    [
+        ({"casework": {"capture_time_zone": "from file"}}, True),
+        ({"casework": {"capture_time_zone": "UTC by the container's specification"}}, True),
+        ({"casework": {"capture_time_zone": "assumed UTC: the file gives no time zone"}}, False),
+        ({"casework": {}}, False),
+        ({}, False),
+        ({"casework": "unexpected"}, False),
+    ],
+)
+def test_the_capture_zone_is_known_only_when_the_file_gave_it(metadata, known):
+    assert report.capture_zone_known(MediaItem(metadata=metadata)) is known
