@@ -83,7 +83,7 @@ def test_an_estimated_day_without_a_time_is_around_that_day():
 def test_a_day_unknown_is_the_month_of_the_zone_it_was_entered_in():
     # Entered in Damascus as "December 2019": 1 December 00:00 there is still 30 November in UTC.
     entered = datetime.datetime(2019, 12, 1, tzinfo=ZoneInfo("Asia/Damascus"))
-    with timezone.override(ZoneInfo("Asia/Damascus")):
+    with timezone.override(ZoneInfo("Asia/Damascus")), translation.override("en"):
         assert formatting.format_incident_time(entered, "unknown_day") == "December 2019"
 
 
