@@ -2,6 +2,7 @@
 to render report.pdf for an incident with 50 victims, 10 testimonies and 100 media items.
 
     .venv/bin/python bench/bench_bundles.py [--total-mb 2048] [--files 8]
+    .venv/bin/python bench/bench_bundles.py --report-only     # the report's render time and memory alone
 
 `zip` must be installed (Debian package `zip`) for the baseline.
 """
@@ -42,6 +43,12 @@ def main() -> None:
     if len(sys.argv) == 4 and sys.argv[1] == "--build-only":
         build_only(int(sys.argv[2]), Path(sys.argv[3]))
         return
+    if len(sys.argv) == 4 and sys.argv[1] == "--report-render":
+        report_render(int(sys.argv[2]), Path(sys.argv[3]))
+        return
+    if sys.argv[1:] == ["--report-only"]:
+        report_only()
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("--total-mb", type=int, default=2048)
     parser.add_argument("--files", type=int, default=8)
@@ -53,14 +60,10 @@ def main() -> None:
     from django.utils import timezone
 
     from casework.bundles.models import EvidenceBundle
-    from casework.bundles.report import render_report
     from casework.cases.models import Case
     from casework.evidence.models import MediaItem
-    from casework.evidence.samples import jpeg_bytes
-    from casework.evidence.services import media_ingest_stream, media_process
-    from casework.incidents.models import Governorate, Incident, IncidentType, Victim
+    from casework.incidents.models import Governorate, Incident, IncidentType
     from casework.incidents.vocabularies import vocabularies_seed
-    from casework.witnesses.models import Testimony, Witness
 
     vocabularies_seed()
     case = Case.objects.create(reference="CW-BENCH", title="Benchmark")
@@ -132,8 +135,21 @@ def main() -> None:
     print(f"packet / zip -0:               {zip_seconds / build_seconds:.2f}x")
     print(f"worker-like process peak RSS:  {rss_after:.0f} MB (Django loaded, before the build: {rss_before:.0f} MB)")
 
-    # Report for an incident with 50 victims, 10 testimonies and 100 media items.
-    report_incident = Incident.objects.create(
+    report_benchmark(case, user, workdir)
+
+
+def report_benchmark(case, user, workdir: Path) -> None:
+    """report.pdf for an incident with 50 victims, 10 testimonies and 100 media items, rendered in a fresh
+    process (as a worker renders it) so that its peak memory is the render's."""
+    from django.utils import timezone
+
+    from casework.bundles.models import EvidenceBundle
+    from casework.evidence.samples import jpeg_bytes
+    from casework.evidence.services import media_ingest_stream, media_process
+    from casework.incidents.models import Governorate, Incident, IncidentType, Victim
+    from casework.witnesses.models import Testimony, TestimonyTranslation, Witness
+
+    incident = Incident.objects.create(
         case=case,
         reference="INC-2",
         title="Report benchmark",
@@ -143,14 +159,13 @@ def main() -> None:
     )
     for number in range(50):
         Victim.objects.create(
-            incident=report_incident,
+            incident=incident,
             name=f"Victim {number}",
             sex="female" if number % 2 else "male",
             age=5 + number,
             age_band="unknown",
             status="killed",
         )
-    statements = []
     for number in range(10):
         witness = Witness.objects.create(case=case, pseudonym=f"W-{number:03d}", relationship="eyewitness")
         testimony = Testimony.objects.create(
@@ -163,54 +178,108 @@ def main() -> None:
             language="ar",
             original_text="كنت في السوق عندما سقطت القنابل. " * 20,
         )
-        statements.append(
-            {
-                "witness": witness.pseudonym,
-                "witness_name": None,
-                "interview_date": "2017-10-04",
-                "method": "phone",
-                "language": "ar",
-                "text": testimony.original_text,
-                "translations": {},
-            }
+        testimony.incidents.add(incident)
+        TestimonyTranslation.objects.create(
+            testimony=testimony, language="en", text="I was in the market when the bombs fell. " * 20
         )
-    exhibits = []
     for number in range(100):
         item = media_ingest_stream(
             stream=io.BytesIO(jpeg_bytes(seed=number, size=(640, 480))),
             case=case,
             original_filename=f"p{number}.jpg",
-            source="witness",
+            source="activist_message",
             acquired_by=user,
-            incidents=[report_incident],
+            incidents=[incident],
         ).item
         media_process(item_id=item.pk)
-        item.refresh_from_db()
-        exhibits.append(
-            (
-                f"CW-BENCH-{number + 1:06d}",
-                item,
-                {
-                    "path": f"exhibits/{number}.jpg",
-                    "size": item.size_bytes,
-                    "sha256": item.sha256,
-                    "is_original": True,
-                    "acquired_by": "bench",
-                },
-            )
+    bundle = EvidenceBundle.objects.create(
+        case=case, scope="incidents", recipient="bench", profile="court", requested_by=user
+    )
+    bundle.incidents.add(incident)
+    child = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve()), "--report-render", str(bundle.pk), str(workdir)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    seconds, cpu_seconds, megabytes, rss_before, rss_after = (float(value) for value in child.stdout.split()[-5:])
+    # CPU time as well: on a shared machine the wall time moves with everyone else's load.
+    print(
+        f"report.pdf, 50 victims / 10 testimonies / 100 media: {seconds:.2f} s ({cpu_seconds:.2f} s CPU), "
+        f"{megabytes:.1f} MB"
+    )
+    print(f"report render peak RSS:        {rss_after:.0f} MB (before the render: {rss_before:.0f} MB)")
+
+
+def report_render(bundle_id: int, workdir: Path) -> None:
+    """Render the report of `bundle_id` as the builder would (every item of its incidents is an exhibit, every
+    testimony a statement), timing the render alone."""
+    setup_django(workdir, migrate=False)
+    import weasyprint  # noqa: F401  (imported before the clock starts, as in a worker that has built before)
+
+    from casework.bundles import profiles
+    from casework.bundles.builder import exhibit_number
+    from casework.bundles.models import EvidenceBundle
+    from casework.bundles.report import render_report
+    from casework.evidence.models import MediaItem
+    from casework.witnesses.models import Testimony
+
+    bundle = EvidenceBundle.objects.select_related("case").get(pk=bundle_id)
+    incidents = list(bundle.incidents.all())
+    items = MediaItem.objects.filter(incidents__in=incidents).select_related("acquired_by").order_by("pk")
+    exhibits = [
+        (
+            exhibit_number(bundle, index),
+            item,
+            {
+                "path": f"exhibits/{exhibit_number(bundle, index)}.jpg",
+                "size": item.size_bytes,
+                "sha256": item.sha256,
+                "is_original": True,
+                "acquired_by": item.acquired_by.get_username(),
+            },
         )
-    bundle.scope = "incidents"
-    started = time.perf_counter()
+        for index, item in enumerate(items, start=1)
+    ]
+    statements = [
+        {
+            "witness": testimony.witness.pseudonym,
+            "witness_name": None,
+            "interview_date": testimony.interview_date.isoformat(),
+            "method": testimony.method,
+            "language": testimony.language,
+            "status": testimony.status,
+            "text": testimony.original_text,
+            "translations": {t.language: t.text for t in testimony.translations.all()},
+            "incidents": [incident.reference for incident in incidents],
+        }
+        for testimony in Testimony.objects.filter(incidents__in=incidents).select_related("witness").order_by("pk")
+    ]
+    rss_before = peak_rss_mb()
+    started, cpu_started = time.perf_counter(), time.process_time()
     pdf = render_report(
         bundle=bundle,
-        incidents=[report_incident],
+        rules=profiles.rules_for(bundle.profile),
+        incidents=incidents,
         exhibits=exhibits,
         statements=statements,
         excluded=[],
-        show_locations=True,
     )
-    pdf_seconds = time.perf_counter() - started
-    print(f"report.pdf, 50 victims / 10 testimonies / 100 media: {pdf_seconds:.2f} s, {len(pdf) / 1e6:.1f} MB")
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    print(seconds, cpu_seconds, len(pdf) / 1e6, rss_before, peak_rss_mb())
+
+
+def report_only() -> None:
+    workdir = setup_django()
+    from django.contrib.auth import get_user_model
+
+    from casework.cases.models import Case
+    from casework.incidents.vocabularies import vocabularies_seed
+
+    vocabularies_seed()
+    case = Case.objects.create(reference="CW-BENCH", title="Benchmark")
+    user = get_user_model().objects.create(username="bench")
+    report_benchmark(case, user, workdir)
 
 
 if __name__ == "__main__":

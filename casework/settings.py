@@ -315,3 +315,5 @@ if not BUNDLE_SIGNING_KEY and not DEBUG:
 CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default=120)
 # Packet files are deleted this many days after they were built (the record stays, marked expired).
 CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)
+# Who issues the evidence packets: named on the cover and in the running header of every report.pdf page.
+CASEWORK_ORGANISATION_NAME = env.str("CASEWORK_ORGANISATION_NAME", default="Casework")

@@ -39,7 +39,12 @@ class ProfileRules:
     custody_in_full: bool
     # A Concordance DAT load file for e-discovery platforms.
     writes_loadfile: bool
+    # The sender's file names in the report's exhibit index (they can name a person or a place).
+    shows_original_filenames: bool
+    # The marking on every page of report.pdf and in the load file.
     confidentiality: str
+    # What the marking asks of whoever holds the packet, on the report's cover.
+    handling: Promise
 
 
 _CONFIDENTIAL = dict(
@@ -52,7 +57,12 @@ _CONFIDENTIAL = dict(
     admits_unattributed_witness_media=True,
     shows_witness_source_urls=True,
     custody_in_full=True,
+    shows_original_filenames=True,
     confidentiality="CONFIDENTIAL",
+    handling=_(
+        "For the named recipient only. It may identify witnesses and victims who are at risk: do not copy, "
+        "publish or pass it on without the sender's written agreement."
+    ),
 )
 PROFILE_RULES = {
     RedactionProfile.INTERNAL: ProfileRules(ConsentScope.INTERNAL, writes_loadfile=False, **_CONFIDENTIAL),
@@ -69,7 +79,12 @@ PROFILE_RULES = {
         shows_witness_source_urls=False,
         custody_in_full=False,
         writes_loadfile=False,
+        shows_original_filenames=False,
         confidentiality="PUBLIC",
+        handling=_(
+            "Redacted for publication: no witness or victim is named, and no location, device detail or original "
+            "file is included."
+        ),
     ),
 }
 

@@ -1,6 +1,7 @@
 """report.pdf of an evidence packet: HTML rendered by WeasyPrint (pango shapes Arabic right-to-left)."""
 
 import base64
+import datetime
 from collections import Counter
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -8,10 +9,19 @@ from urllib.parse import unquote, urlsplit
 from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
+from django.db.models import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from casework.bundles import signing
+from casework.bundles.verify_bundle import key_fingerprint
+from casework.evidence.models import NearDuplicate
 from casework.incidents.services import incident_tolls
+from casework.web import formatting
+from casework.witnesses.models import InterviewMethod, ReviewStatus
 
 
 class FetchRefused(ValueError):
@@ -53,11 +63,150 @@ def report_url_fetcher(allowed_data_uris: set[str]):
     return ReportURLFetcher(allowed_protocols=("data", "file"), allow_redirects=False)
 
 
+EXCLUDED_KINDS = {"media": _("Media item"), "testimony": _("Testimony")}
+
+
+def css_string(text: str) -> str:
+    """`text` as a CSS string literal for the page margins (no quote, backslash, line break or "</style>" can
+    end it early)."""
+    escaped = "".join(
+        character if character.isalnum() or character in " -–—·.,:;()/&'_+" else f"\\{ord(character):x} "
+        for character in str(text)
+    )
+    return mark_safe(f'"{escaped}"')
+
+
+def capture_zone_known(item) -> bool:
+    """Whether the file gave the zone of its capture time (else the stored time is the device's clock)."""
+    return item.capture_time_zone_known
+
+
+def _media_facts(item) -> str:
+    parts = [item.mime_type]
+    if item.width and item.height:
+        parts.append(f"{item.width}×{item.height}")
+    if item.duration_seconds:
+        parts.append(formatting.format_duration(item.duration_seconds))
+    return ", ".join(parts)
+
+
+def _duplicate_pairs(numbers: dict[int, str]) -> list[dict]:
+    """Near-duplicate pairs whose two items are both exhibits of this packet, closest first."""
+    return [
+        {
+            "first": numbers[pair.first_id],
+            "second": numbers[pair.second_id],
+            "first_id": pair.first_id,
+            "second_id": pair.second_id,
+            "distance": pair.distance,
+            "status": pair.get_status_display(),
+        }
+        for pair in NearDuplicate.objects.filter(first_id__in=numbers, second_id__in=numbers).order_by("distance", "pk")
+    ]
+
+
+def _exhibit_facts(item, entry, rules, duplicates: list[str]) -> str:
+    """An exhibit's facts as lines of one text block: a few boxes per exhibit instead of a table of cells
+    keeps a 100-exhibit report quick to lay out."""
+    if entry.get("is_original"):
+        copy = gettext("the original, byte for byte")
+    else:
+        copy = gettext("a metadata-free copy; the original is not included")
+    lines = [(gettext("File:"), f"{entry['path']}, {formatting.format_bytes(entry['size'])}, {copy}")]
+    if rules.shows_original_filenames and item.original_filename:
+        # Isolated, so an Arabic name keeps its own order inside the English line.
+        name = formatting.format_filename(item.original_filename)
+        lines.append((gettext("Original file name:"), f"\u2068{name}\u2069"))
+    lines.append((gettext("SHA-256:"), entry["sha256"]))
+    if item.sha256 != entry["sha256"]:
+        lines.append((gettext("SHA-256 of the original:"), item.sha256))
+    source = item.get_source_display()
+    if entry.get("source_url"):
+        source = f"{source} ({entry['source_url']})"
+    acquired = gettext("acquired %(when)s by %(who)s") % {
+        "when": formatting.format_datetime(item.acquired_at),
+        "who": entry.get("acquired_by", ""),
+    }
+    lines.append((gettext("Source:"), f"{source}; {acquired}"))
+    captured = formatting.format_capture_time(item.capture_time, zone_known=capture_zone_known(item))
+    if rules.shows_locations:
+        if item.latitude is not None and item.longitude is not None:
+            where = gettext("at %(position)s") % {
+                "position": formatting.format_coordinates(item.latitude, item.longitude)
+            }
+            captured = f"{captured}, {where}"
+        device = " ".join(filter(None, [item.device_make, item.device_model]))
+        if device:
+            captured = f"{captured}; {device}"
+    lines.append((gettext("Captured:"), captured))
+    lines.append((gettext("Media:"), _media_facts(item)))
+    if duplicates:
+        lines.append((gettext("Near-duplicate pairs:"), ", ".join(duplicates)))
+    return "\n".join(f"{label} {value}" for label, value in lines)
+
+
+def _exhibit_rows(exhibits, rules, pairs: list[dict]) -> list[dict]:
+    duplicates: dict[int, list[str]] = {}
+    for pair in pairs:
+        duplicates.setdefault(pair["first_id"], []).append(f"{pair['second']} ({pair['status']})")
+        duplicates.setdefault(pair["second_id"], []).append(f"{pair['first']} ({pair['status']})")
+    return [
+        {
+            "number": number,
+            "anchor": f"exhibit-{index}",
+            "kind": item.get_kind_display(),
+            "review": item.get_verification_status_display(),
+            # Isolated, so an Arabic name keeps its own order inside the English line.
+            "filename": f"\u2068{formatting.format_filename(item.original_filename)}\u2069"
+            if rules.shows_original_filenames and item.original_filename
+            else "",
+            "sha256": entry["sha256"],
+            "facts": _exhibit_facts(item, entry, rules, duplicates.get(item.pk, [])),
+            "thumbnail": _thumbnail_data_uri(item),
+        }
+        for index, (number, item, entry) in enumerate(exhibits, start=1)
+    ]
+
+
+def _statement_rows(statements) -> list[dict]:
+    return [
+        {
+            "witness": statement["witness"],
+            "witness_name": statement.get("witness_name"),
+            "interviewed": formatting.format_date(datetime.date.fromisoformat(statement["interview_date"])),
+            "method": formatting.choice_label(InterviewMethod, statement["method"]),
+            "language": formatting.language_name(statement["language"]),
+            "language_code": statement["language"],
+            "status": formatting.choice_label(ReviewStatus, statement.get("status", "")),
+            "incidents": statement.get("incidents", []),
+            "paragraphs": formatting.paragraphs(statement["text"]),
+            "translations": [
+                {
+                    "language": formatting.language_name(language),
+                    "language_code": language,
+                    "paragraphs": formatting.paragraphs(text),
+                }
+                for language, text in statement["translations"].items()
+            ],
+        }
+        for statement in statements
+    ]
+
+
 def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -> bytes:
     """`exhibits`: (exhibit number, media item, manifest entry) for each file in the packet; `rules`: the
-    bundle's ProfileRules."""
+    bundle's ProfileRules. What the report shows of each item follows `rules` only."""
     import weasyprint  # imported here: only packet builds need it, and it is slow to import
 
+    prefetch_related_objects(
+        incidents,
+        "governorate",
+        "incident_type",
+        "weapons",
+        "facilities_hit",
+        "attributions__party",
+        "victims__occupation",
+    )
     facilities = Counter(facility.name for incident in incidents for facility in incident.facilities_hit.all())
     weapons = Counter(weapon.name for incident in incidents for weapon in incident.weapons.all())
     # Computed now from the victims, not read from the cached columns a worker may not have refreshed yet.
@@ -67,27 +216,38 @@ def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -
         for name in ("civilians_killed", "children_killed", "adult_women_killed", "injured")
     }
     tolls["massacres"] = sum(1 for toll in per_incident if toll["is_massacre"])
-    exhibit_rows = [
-        {"number": number, "item": item, "entry": entry, "thumbnail": _thumbnail_data_uri(item)}
-        for number, item, entry in exhibits
-    ]
+    organisation = settings.CASEWORK_ORGANISATION_NAME
     with translation.override("en"):
+        duplicate_pairs = _duplicate_pairs({item.pk: number for number, item, _entry in exhibits})
+        exhibit_rows = _exhibit_rows(exhibits, rules, duplicate_pairs)
         html = render_to_string(
             "bundles/report.html",
             {
                 "bundle": bundle,
                 "case": bundle.case,
-                "generated_at": timezone.now(),
+                "organisation": organisation,
+                "marking": rules.confidentiality,
+                "handling": rules.handling,
+                "header_organisation": css_string(organisation),
+                "header_marking": css_string(rules.confidentiality),
+                "header_packet": css_string(
+                    gettext("Evidence packet %(number)s, %(case)s")
+                    % {"number": bundle.pk, "case": bundle.case.reference}
+                ),
+                "key_fingerprint": key_fingerprint(signing.public_key_pem()),
+                "generated_at": formatting.format_datetime(timezone.now()),
                 "incidents": incidents,
                 "tolls": tolls,
                 "facilities": sorted(facilities.items()),
                 "weapons": sorted(weapons.items()),
                 "exhibits": exhibit_rows,
-                "statements": statements,
-                "excluded": excluded,
+                "duplicate_pairs": duplicate_pairs,
+                "statements": _statement_rows(statements),
+                "excluded": [{**entry, "kind": EXCLUDED_KINDS.get(entry["kind"], entry["kind"])} for entry in excluded],
                 "excluded_count": sum(entry.get("count", 1) for entry in excluded),
                 "show_locations": rules.shows_locations,
                 "show_victim_names": rules.shows_victim_names,
+                "show_filenames": rules.shows_original_filenames,
             },
         )
     fetcher = report_url_fetcher({row["thumbnail"] for row in exhibit_rows if row["thumbnail"]})
