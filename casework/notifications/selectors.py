@@ -113,11 +113,12 @@ def my_media_to_review(user) -> QuerySet[MediaItem]:
 
 def notifications_for(user) -> QuerySet[Notification]:
     """The person's notifications in cases they are still on, newest first, with what each one shows (the
-    case's reference, who did it, the witness's pseudonym, the item's kind and hash, the packet), in one query."""
+    case's reference, who did it, the witness's pseudonym, the item's kind, hash and state; a packet by its
+    number), in one query."""
     notifications = Notification.objects.filter(recipient=user.pk)
     if not user.is_superuser:
         notifications = notifications.filter(Exists(CaseMembership.objects.filter(case=OuterRef("case"), user=user.pk)))
-    return notifications.select_related("case", "actor", "testimony__witness", "media_item", "bundle").only(
+    return notifications.select_related("case", "actor", "testimony__witness", "media_item").only(
         "id",
         "kind",
         "reason",
@@ -125,12 +126,11 @@ def notifications_for(user) -> QuerySet[Notification]:
         "read_at",
         "case__reference",
         "actor__username",
-        "testimony__case_id",
         "testimony__witness__pseudonym",
         "media_item__kind",
         "media_item__sha256",
         "media_item__processing_state",
-        "bundle__case_id",
+        "bundle",
     )
 
 
