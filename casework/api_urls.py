@@ -9,6 +9,7 @@ from casework.cases.api import CaseViewSet
 from casework.evidence.api import CustodyEventViewSet, MediaViewSet
 from casework.incidents.api import IncidentViewSet, VictimViewSet
 from casework.incidents.tabular_api import VictimsImportView
+from casework.notifications.api import MediaAssignView, NotificationViewSet, TestimonyAssignView
 from casework.statistics.api_urls import urlpatterns as statistics_urlpatterns
 from casework.web.api import ApiDocsView, ApiTokenDetailView, ApiTokenListView
 from casework.witnesses.api import ConsentViewSet, TestimonyViewSet, WitnessViewSet
@@ -27,7 +28,15 @@ urlpatterns = [
     path("tokens/", ApiTokenListView.as_view(), name="token_list"),
     path("tokens/<int:token_id>/", ApiTokenDetailView.as_view(), name="token_detail"),
     *statistics_urlpatterns,
-    path("cases/", CaseViewSet.as_view(READ_LIST), name="case_list"),
+    path("notifications/", NotificationViewSet.as_view(READ_LIST), name="notification_list"),
+    path("notifications/read/", NotificationViewSet.as_view({"post": "read_all"}), name="notifications_read_all"),
+    path(
+        "notifications/<int:notification_id>/read/",
+        NotificationViewSet.as_view({"post": "read"}),
+        name="notification_read",
+    ),
+    # Anyone signed in lists the cases they are on; superusers and organisation admins open new ones.
+    path("cases/", CaseViewSet.as_view(LIST), name="case_list"),
     path(f"{CASE}/", CaseViewSet.as_view(READ), name="case_detail"),
     path(f"{CASE}/incidents/", IncidentViewSet.as_view(LIST), name="incident_list"),
     path(f"{CASE}/incidents/<int:incident_id>/", IncidentViewSet.as_view(DETAIL), name="incident_detail"),
@@ -73,6 +82,7 @@ urlpatterns = [
         TestimonyViewSet.as_view({"post": "review"}),
         name="testimony_review",
     ),
+    path(f"{CASE}/testimonies/<int:testimony_id>/assign/", TestimonyAssignView.as_view(), name="testimony_assign"),
     path(f"{CASE}/media/", MediaViewSet.as_view(LIST), name="media_list"),
     path(
         f"{CASE}/media/<int:item_id>/",
@@ -84,6 +94,7 @@ urlpatterns = [
         MediaViewSet.as_view({"post": "withdraw"}),
         name="media_withdraw",
     ),
+    path(f"{CASE}/media/<int:item_id>/assign/", MediaAssignView.as_view(), name="media_assign"),
     path(f"{CASE}/media/<int:item_id>/original/", MediaViewSet.as_view({"get": "original"}), name="media_original"),
     path(f"{CASE}/custody/", CustodyEventViewSet.as_view(READ_LIST), name="custody_list"),
     path(f"{CASE}/custody/<int:sequence>/", CustodyEventViewSet.as_view(READ), name="custody_detail"),

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "casework.bundles",
     "casework.audit",
     "casework.statistics",
+    "casework.notifications",
     "casework.web",
 ]
 
@@ -86,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "casework.web.context_processors.case_permissions",
+                "casework.notifications.context_processors.work_counts",
             ],
         },
     },
@@ -211,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     # The schema and its docs page describe the data; only signed-in people read them.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two fields are named "kind": a media item's (photo, video...) and a notification's.
+    "ENUM_NAME_OVERRIDES": {
+        "KindEnum": "casework.evidence.models.MediaKind",
+        "NotificationKindEnum": "casework.notifications.models.NotificationKind",
+    },
 }
 
 # Celery.

@@ -14,6 +14,8 @@ urlpatterns = [
     path("account/api-tokens/<int:token_id>/revoke/", account_tokens.api_token_revoke, name="api_token_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("casework.api_urls")),
+    path("", include("casework.cases.urls")),
+    path("", include("casework.notifications.urls")),
     path("", include("casework.evidence.urls")),
     path("", include("casework.incidents.urls")),
     path("", include("casework.witnesses.urls")),

@@ -247,7 +247,7 @@ def constraint_names() -> set[str]:
     """The names of every database constraint of the project's models: none may ever reach a person."""
     from django.apps import apps
 
-    labels = ("cases", "incidents", "witnesses", "evidence", "bundles", "audit")
+    labels = ("cases", "incidents", "witnesses", "evidence", "bundles", "audit", "notifications")
     models = [model for label in labels for model in apps.get_app_config(label).get_models()]
     return {constraint.name for model in models for constraint in model._meta.constraints}
 

@@ -94,10 +94,30 @@ REVIEWERS = {"reviewer", "case_admin", "superuser"}
 ANALYSTS = {"analyst", "case_admin", "superuser"}
 
 # URL name -> (method, who may use it). Everyone else is refused.
+SIGNED_IN = CASE_ROLES | {"outsider"}
+CASE_ADMINS = {"case_admin", "superuser"}
 EXPECTED = {
-    "web:home": ("GET", CASE_ROLES | {"outsider"}),
+    "web:home": ("GET", SIGNED_IN),
     "web:case_detail": ("GET", CASE_ROLES),
     "web:review_queue": ("GET", CASE_ROLES),
+    "web:review_assign": ("POST", REVIEWERS),
+    # Everyone's own review work and notifications, across the cases they are on.
+    "web:my_review_queue": ("GET", SIGNED_IN),
+    "notifications:notification_list": ("GET", SIGNED_IN),
+    "notifications:notification_read": ("POST", SIGNED_IN),
+    "notifications:notifications_read_all": ("POST", SIGNED_IN),
+    "api:notification_list": ("GET", SIGNED_IN),
+    "api:notifications_read_all": ("POST", SIGNED_IN),
+    # The world's notification is the intake worker's: anyone else's id is not found.
+    "api:notification_read": ("POST", {"intake"}),
+    # Opening a case: superusers and organisation admins (none among the personas).
+    "cases:case_create": ("GET", {"superuser"}),
+    "cases:team": ("GET", CASE_ROLES),
+    "cases:team_add": ("POST", CASE_ADMINS),
+    "cases:team_change_role": ("POST", CASE_ADMINS),
+    "cases:team_remove": ("POST", CASE_ADMINS),
+    "api:testimony_assign": ("POST", REVIEWERS),
+    "api:media_assign": ("POST", REVIEWERS),
     "incidents:incident_list": ("GET", CASE_ROLES),
     "incidents:incident_detail": ("GET", CASE_ROLES),
     "incidents:victim_list": ("GET", CASE_ROLES),
@@ -200,6 +220,12 @@ def post_data(name: str, arguments: dict) -> dict:
         "witnesses:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
         "api:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
         "api:victim_mark_duplicate": {"duplicate_of": arguments["victim_id"] + 1},
+        # Team changes without "confirmed": the confirmation step, which changes nothing.
+        "cases:team_add": {"user": "outsider", "role": "analyst"},
+        "cases:team_change_role": {"role": "analyst"},
+        "web:review_assign": {"testimony": arguments["testimony_id"], "assignee": ""},
+        "api:testimony_assign": {"assignee": ""},
+        "api:media_assign": {"assignee": ""},
     }.get(name, {})
 
 

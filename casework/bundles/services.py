@@ -24,6 +24,7 @@ from casework.cases import access
 from casework.errors import Refused
 from casework.evidence.custody import custody_record
 from casework.evidence.models import CustodyAction, MediaItem
+from casework.notifications.services import notify_packet_ready
 from casework.witnesses.consent import Disclosure
 from casework.witnesses.models import Witness
 
@@ -199,6 +200,7 @@ def bundle_build(*, bundle_id: int) -> None:
                 expired_at=None,
                 witness_material=result.witness_material,
             )
+            notify_packet_ready(bundle=bundle)
             # Only what is really in the packet was exported; withheld and quarantined items were not.
             for item in MediaItem.objects.filter(pk__in=result.exported_item_ids).order_by("pk"):
                 custody_record(

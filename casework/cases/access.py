@@ -3,6 +3,9 @@
 Plugged into Django's permission machinery as an authentication backend, so views, the API and the admin
 all ask the same question: `user.has_perm("cases.upload_media", case)`. Permissions are granted by a
 person's role on the case's team; superusers are the only global exception.
+
+Creating a case is the one permission that belongs to no case: `CREATE_CASE`, asked without an object
+(`user.has_perm(access.CREATE_CASE)`), held by superusers and by organisation admins (see below).
 """
 
 from django.contrib.auth.backends import BaseBackend
@@ -18,6 +21,12 @@ VIEW_STATISTICS = "cases.view_statistics"
 REQUEST_BUNDLE = "cases.request_bundle"
 REVEAL_IDENTITY = "cases.reveal_identity"
 MANAGE_TEAM = "cases.manage_team"
+
+# Organisation admins: people who may open new cases (and name each one's first case admin) without being
+# superusers. Django's own "add case" permission, given to a person or to a group ("Organisation admins") on
+# the user and group pages of the Django admin, and answered by Django's ModelBackend: no table of our own,
+# and it grants nothing inside any case (the case roles below do that).
+CREATE_CASE = "cases.add_case"
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     CaseRole.INTAKE: frozenset({VIEW_CASE, EDIT_RECORDS, UPLOAD_MEDIA, VIEW_MEDIA}),

@@ -1,8 +1,9 @@
 from django.contrib import admin
 
+from casework.admin_writes import WritesThroughServices
 from casework.cases import services
 from casework.cases.admin_scope import CaseScopedAdmin
-from casework.cases.models import Case, CaseMembership
+from casework.cases.models import Case, CaseMembership, CaseRole
 
 
 class CaseMembershipInline(admin.TabularInline):
@@ -13,22 +14,47 @@ class CaseMembershipInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseScopedAdmin, admin.ModelAdmin):
+class CaseAdmin(CaseScopedAdmin, WritesThroughServices, admin.ModelAdmin):
+    """A case is opened through `services.case_create` (with its first case admin) and its team changed through
+    the membership services, which audit each change with the person making it; a refusal (the last case
+    admin removed, someone twice on the team) is shown and nothing is written."""
+
     list_display = ["reference", "title", "created_at"]
     search_fields = ["reference", "title"]
     readonly_fields = ["created_at"]
     inlines = [CaseMembershipInline]
 
-    def save_formset(self, request, form, formset, change):
-        if formset.model is not CaseMembership:
-            return super().save_formset(request, form, formset, change)
-        # Team changes go through the services, which audit them with the person making them.
-        case = form.instance
-        formset.save(commit=False)
-        for removed in formset.deleted_objects:
+    def get_readonly_fields(self, request, obj=None):
+        # The reference prefixes the exhibit numbers given out: it never changes once the case exists.
+        return [*super().get_readonly_fields(request, obj), *(["reference"] if obj is not None else [])]
+
+    def write(self, request, form, formsets, change):
+        team = next((formset for formset in formsets if formset.model is CaseMembership), None)
+        if team is not None:
+            team.save(commit=False)  # lists its new, changed and deleted rows; the services write them
+        values = {name: form.cleaned_data[name] for name in ("title", "description") if name in form.cleaned_data}
+        added = list(team.new_objects) if team is not None else []
+        if change:
+            case = services.case_update(case=form.instance, values=values, actor=request.user)
+        else:
+            # The first case admin is the team's first case admin row, or else the person opening the case.
+            first_admin = next((row for row in added if row.role == CaseRole.CASE_ADMIN), None)
+            case = services.case_create(
+                reference=form.cleaned_data["reference"],
+                admin=first_admin.user if first_admin is not None else request.user,
+                actor=request.user,
+                **values,
+            )
+            added = [row for row in added if row is not first_admin]
+        if team is not None:
+            self._write_team(request, case, team, added)
+        return case
+
+    def _write_team(self, request, case, team, added) -> None:
+        for removed in team.deleted_objects:
             stored = CaseMembership.objects.select_related("user").get(pk=removed.pk)
             services.membership_remove(case=case, user=stored.user, actor=request.user)
-        for changed, _fields in formset.changed_objects:
+        for changed, _fields in team.changed_objects:
             stored = CaseMembership.objects.select_related("user").get(pk=changed.pk)
             if stored.user_id != changed.user_id:
                 # Another person in the row: the first leaves the team and the second joins it.
@@ -36,12 +62,12 @@ class CaseAdmin(CaseScopedAdmin, admin.ModelAdmin):
                 services.membership_add(case=case, user=changed.user, role=changed.role, actor=request.user)
             else:
                 services.membership_change_role(case=case, user=stored.user, role=changed.role, actor=request.user)
-        for added in formset.new_objects:
-            services.membership_add(case=case, user=added.user, role=added.role, actor=request.user)
+        for row in added:
+            services.membership_add(case=case, user=row.user, role=row.role, actor=request.user)
 
 
 @admin.register(CaseMembership)
-class CaseMembershipAdmin(CaseScopedAdmin, admin.ModelAdmin):
+class CaseMembershipAdmin(CaseScopedAdmin, WritesThroughServices, admin.ModelAdmin):
     list_display = ["case", "user", "role", "added_at"]
     list_filter = ["role", "case"]
     search_fields = ["user__username", "case__reference"]
@@ -52,17 +78,18 @@ class CaseMembershipAdmin(CaseScopedAdmin, admin.ModelAdmin):
         # A membership is one person on one case: changing either is a removal and an addition.
         return [*super().get_readonly_fields(request, obj), *(["case", "user"] if obj is not None else [])]
 
-    def save_model(self, request, obj, form, change):
+    def write(self, request, form, formsets, change):
+        membership = form.instance
         if change:
-            saved = services.membership_change_role(case=obj.case, user=obj.user, role=obj.role, actor=request.user)
-        else:
-            saved = services.membership_add(case=obj.case, user=obj.user, role=obj.role, actor=request.user)
-        # The admin logs and redirects with the object it holds.
-        obj.pk, obj.added_at = saved.pk, saved.added_at
+            return services.membership_change_role(
+                case=membership.case, user=membership.user, role=form.cleaned_data["role"], actor=request.user
+            )
+        return services.membership_add(
+            case=form.cleaned_data["case"],
+            user=form.cleaned_data["user"],
+            role=form.cleaned_data["role"],
+            actor=request.user,
+        )
 
-    def delete_model(self, request, obj):
+    def delete(self, request, obj):
         services.membership_remove(case=obj.case, user=obj.user, actor=request.user)
-
-    def delete_queryset(self, request, queryset):
-        for membership in queryset.select_related("case", "user"):
-            services.membership_remove(case=membership.case, user=membership.user, actor=request.user)

@@ -54,6 +54,7 @@ from casework.evidence.uploads import (
     receive_upload,
 )
 from casework.incidents.models import Incident
+from casework.notifications.services import notify_processing_failed
 
 logger = logging.getLogger(__name__)
 
@@ -274,6 +275,7 @@ def media_record_processing_failure(*, item: MediaItem, reason: str, quarantine:
             target=item,
             details={"state": state, "reason": reason, "attempt": item.processing_attempts},
         )
+        notify_processing_failed(item=item)
 
 
 def media_process(*, item_id: int) -> None:

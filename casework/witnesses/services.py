@@ -19,6 +19,7 @@ from casework.cases.models import Case
 from casework.cases.versioning import version_claim
 from casework.errors import Refused, save_checked
 from casework.evidence.services import media_set_testimony_recordings
+from casework.notifications.services import notify_testimony_rejected
 from casework.witnesses.models import (
     IDENTITY_FIELDS,
     Consent,
@@ -306,4 +307,6 @@ def testimony_review(
         testimony.review_reason = reason.strip()
         testimony._history_user = reviewer
         testimony.save(update_fields=["status", "reviewed_by", "reviewed_at", "review_reason", "version", "updated_at"])
+        if not verified:
+            notify_testimony_rejected(testimony=testimony, reviewer=reviewer)
     return testimony

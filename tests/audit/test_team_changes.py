@@ -140,3 +140,46 @@ def test_case_admin_team_inline_records_the_admin_as_actor(client, superuser, ca
         ("membership_removed", "root_admin", {"user": "newcomer", "role": "analyst"}),
         ("membership_changed", "root_admin", {"user": "intake_worker", "role": "reviewer", "previous_role": "intake"}),
     ]
+
+
+# A case always keeps a case admin.
+
+
+def test_the_last_case_admin_cannot_be_removed_or_given_another_role(case, case_admin):
+    before = AuditEvent.objects.count()
+    with pytest.raises(Refused, match="last case admin"):
+        services.membership_remove(case=case, user=case_admin, actor=case_admin)
+    with pytest.raises(Refused, match="last case admin"):
+        services.membership_change_role(case=case, user=case_admin, role="reviewer", actor=case_admin)
+    assert CaseMembership.objects.get(user=case_admin).role == "case_admin"
+    assert AuditEvent.objects.count() == before
+
+
+def test_a_case_admin_can_step_down_once_another_is_named(case, case_admin, newcomer):
+    services.membership_add(case=case, user=newcomer, role="case_admin", actor=case_admin)
+    services.membership_change_role(case=case, user=case_admin, role="reviewer", actor=case_admin)
+    with pytest.raises(Refused, match="last case admin"):
+        services.membership_remove(case=case, user=newcomer, actor=case_admin)
+    services.membership_change_role(case=case, user=case_admin, role="case_admin", actor=newcomer)
+    services.membership_remove(case=case, user=newcomer, actor=case_admin)
+    assert dict(CaseMembership.objects.filter(case=case).values_list("user__username", "role")) == {
+        "case_admin": "case_admin"
+    }
+
+
+def test_a_switched_off_account_is_not_added(case, case_admin, newcomer):
+    newcomer.is_active = False
+    newcomer.save(update_fields=["is_active"])
+    with pytest.raises(Refused, match="switched off"):
+        services.membership_add(case=case, user=newcomer, role="intake", actor=case_admin)
+    assert not CaseMembership.objects.filter(user=newcomer).exists()
+
+
+def test_membership_admin_refuses_removing_the_last_case_admin(client, superuser, case, case_admin):
+    client.force_login(superuser)
+    membership = CaseMembership.objects.get(user=case_admin)
+    response = client.post(
+        reverse("admin:cases_casemembership_delete", args=[membership.pk]), {"post": "yes"}, follow=True
+    )
+    assert "last case admin" in response.content.decode()
+    assert CaseMembership.objects.filter(pk=membership.pk).exists()

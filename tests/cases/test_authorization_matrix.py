@@ -15,6 +15,7 @@ from casework.bundles.services import bundle_build, bundle_request
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
+from casework.notifications.models import Notification
 from casework.web.models import ApiToken
 from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
@@ -71,6 +72,9 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         witness=witness, scope="internal", given_on="2024-01-01", method="written", allows_name=True
     )
     api_token, _text = ApiToken.objects.create(user=case_admin)
+    notification = Notification.objects.create(
+        recipient=intake_worker, case=case, kind="processing_failed", media_item=item
+    )
     people = {
         "intake": intake_worker,
         "reviewer": reviewer,
@@ -92,6 +96,8 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "victim_id": victim.pk,
         "consent_id": consent.pk,
         "token_id": api_token.pk,
+        "notification_id": notification.pk,
+        "user_id": intake_worker.pk,
         "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
     }
     return people, arguments

@@ -171,5 +171,6 @@ def test_overview_takes_the_same_queries_whatever_the_data_size(client, analyst,
         response = client.get(OVERVIEW, {"confidence": ["confirmed", "possible"]})
     assert response.status_code == 200
     # Session, user, the user's two-factor device, permitted cases, party and governorate choices, the 9 of
-    # the summary (statistics_summary), and whether the header links to the statistics (any case).
-    assert len(small) == len(large) == 16
+    # the summary (statistics_summary), the header's work counts (notifications, reviews waiting) and whether
+    # it links to the statistics (any case).
+    assert len(small) == len(large) == 17

@@ -7,10 +7,12 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from casework.bundles.services import bundle_request
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
+from casework.notifications.models import Notification, ReviewAssignment
 from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
 
@@ -35,47 +37,71 @@ def add_records(case, person, *, seed: int) -> dict:
         testimony=testimony,
     ).item
     media_process(item_id=item.pk)
-    bundle_request(case=case, scope="case", incidents=[], recipient="UN", profile="court", purpose="", actor=person)
+    bundle = bundle_request(
+        case=case, scope="case", incidents=[], recipient="UN", profile="court", purpose="", actor=person
+    )
+    # Work that finds the person: both records assigned to them, and a notification of every kind.
+    ReviewAssignment.objects.create(case=case, testimony=testimony, assignee=person, assigned_at=timezone.now())
+    ReviewAssignment.objects.create(case=case, media_item=item, assignee=person, assigned_at=timezone.now())
+    for kind, record in [
+        ("assigned", {"testimony": testimony}),
+        ("assigned", {"media_item": item}),
+        ("testimony_rejected", {"testimony": testimony}),
+        ("packet_ready", {"bundle": bundle}),
+        ("processing_failed", {"media_item": item}),
+    ]:
+        Notification.objects.create(recipient=person, case=case, kind=kind, actor=person, **record)
     return {"incident": incident, "witness": witness, "testimony": testimony, "item": item}
 
 
 # Every page starts with the same four queries: the session, the person, their TOTP devices (django-otp),
-# and the case with the person's role; the navigation adds one: whether they may see statistics of any case.
-# A list page then counts its rows (the paginator) before it reads them.
+# and the case with the person's role; the navigation adds two: the person's work counts (unread
+# notifications, records waiting for their review, and those of this case, in one query), and whether they may
+# see statistics of any case. A list page then counts its rows (the paginator) before it reads them.
 PAGES = {
-    # + their cases ("Your cases"); no case, so the fourth query is the statistics check.
-    "web:home": ((), 5),
+    # No case, so the fourth query is the navigation's first; whether the person may open cases (Django's
+    # permissions: their own, their groups'); their cases ("Your cases").
+    "web:home": ((), 8),
     # The incident list: count; vocabularies of the filter form (governorate, type, weapon, facility);
     # the page of incidents with their governorate and type; their weapons.
-    "web:case_detail": (("reference",), 12),
-    "incidents:incident_list": (("reference",), 12),
+    "web:case_detail": (("reference",), 13),
+    "incidents:incident_list": (("reference",), 13),
     # The incident with governorate and type; weapons; facilities; attributions with party; victims with
     # occupation; media items; the last revisions.
-    "incidents:incident_detail": (("reference", "incident"), 12),
+    "incidents:incident_detail": (("reference", "incident"), 13),
     # Count; vocabularies of the filter form (occupation, governorate); the page of victims with incident.
-    "incidents:victim_list": (("reference",), 9),
+    "incidents:victim_list": (("reference",), 10),
     # Count; the page of witnesses (pseudonyms, no identity columns).
-    "witnesses:witness_list": (("reference",), 7),
+    "witnesses:witness_list": (("reference",), 8),
     # The witness (no identity columns); its consents with who confirmed a name; its testimonies.
-    "witnesses:witness_detail": (("reference", "witness"), 8),
+    "witnesses:witness_detail": (("reference", "witness"), 9),
     # Count; the page of testimonies with their witness.
-    "witnesses:testimony_list": (("reference",), 7),
+    "witnesses:testimony_list": (("reference",), 8),
     # The testimony with case, witness, reviewer and author; its incidents; translations; last revisions.
-    "witnesses:testimony_detail": (("reference", "testimony"), 9),
+    "witnesses:testimony_detail": (("reference", "testimony"), 10),
     # Count; incidents and witnesses of the upload form; the page of items; their incidents.
-    "evidence:media_list": (("reference",), 10),
+    "evidence:media_list": (("reference",), 11),
     # The item with case, acquirer, witness; possible duplicates; its incidents and the others for linking;
-    # witnesses for the details form; arrivals; custody events.
-    "evidence:media_detail": (("item",), 12),
-    # Submitted testimonies; unreviewed media; recently rejected testimonies.
-    "web:review_queue": (("reference",), 8),
+    # witnesses for the details form; arrivals; custody events. (No case in the URL: the case's row is read
+    # with the item, and the navigation has no count of this case.)
+    "evidence:media_detail": (("item",), 13),
+    # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
+    # unreviewed media with assignee; recently rejected testimonies.
+    "web:review_queue": (("reference",), 10),
     # Packets with requester; their incidents; incidents of the request form.
-    "bundles:bundle_list": (("reference",), 8),
+    "bundles:bundle_list": (("reference",), 9),
     # Count; the page of audit events.
-    "audit:case_audit_log": (("reference",), 7),
+    "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
     # weapon); monthly totals; killed by occupation; facilities; incidents by governorate; governorate × weapon.
-    "statistics:overview": ((), 16),
+    "statistics:overview": ((), 17),
+    # The team with each person.
+    "cases:team": (("reference",), 7),
+    # No case: the navigation's two; count; the page of notifications with case, actor, witness pseudonym,
+    # media item and packet.
+    "notifications:notification_list": ((), 7),
+    # No case: the navigation's two; testimonies assigned to the person with case and witness; media with case.
+    "web:my_review_queue": ((), 7),
 }
 
 

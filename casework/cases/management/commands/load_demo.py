@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from casework.cases.models import Case, CaseRole
-from casework.cases.services import membership_add
+from casework.cases.services import case_create, membership_add
 from casework.evidence.samples import jpeg_bytes, scene_image, write_video
 from casework.evidence.services import media_ingest_path, media_ingest_stream
 from casework.incidents.models import (
@@ -244,13 +244,17 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def _load(self, users):
-        case = Case.objects.create(
+        # Opened as on the home page: the demo admin opens it, is its case admin, and puts the team together.
+        case = case_create(
             reference=DEMO_CASE_REFERENCE,
             title="Airstrikes on north-west Syria, autumn 2017 (fictional demo) / غارات على شمال غرب سوريا (تجريبي)",
             description="Entirely fictional data for trying Casework. Any resemblance to real people is accidental.",
+            admin=users["demo"],
+            actor=users["demo"],
         )
         for username, role in DEMO_USERS:
-            membership_add(case=case, user=users[username], role=role, actor=users["demo"])
+            if username != "demo":
+                membership_add(case=case, user=users[username], role=role, actor=users["demo"])
 
         # Everything through the services, as any other door: checks, tolls, history and audit as in real use.
         intake = users["demo-intake"]
