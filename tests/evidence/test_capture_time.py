@@ -92,4 +92,4 @@ def test_packet_report_says_time_zone_unknown(case, intake_worker, analyst, tmp_
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, timeout=60, check=True
     ).stdout
-    assert "2020-01-02 03:04 (device clock, time zone unknown)" in " ".join(text.split())
+    assert "Captured: 2 January 2020, 03:04 (time zone unknown)" in " ".join(text.split())
