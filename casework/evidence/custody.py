@@ -149,6 +149,7 @@ def media_provenance(item: MediaItem) -> dict[str, Any]:
         "acquired_by_id": item.acquired_by_id,
         "acquired_at": _instant(item.acquired_at),
         "original_filename_sha256": _name_digest(item.original_filename),
+        "exhibit_number": item.exhibit_number,
     }
 
 
