@@ -47,6 +47,29 @@ class VerificationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# Types a browser shows or plays by itself: the original of a processed item of these types opens in the page;
+# others (HEIC, TIFF, Matroska, AMR...) are downloaded, and their page shows the thumbnail when there is one.
+INLINE_MIME_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/x-m4a",
+        "audio/aac",
+        "audio/flac",
+        "audio/ogg",
+        "audio/wav",
+        "audio/x-wav",
+        "application/pdf",
+    }
+)
+
+
 def original_upload_path(instance: "MediaItem", filename: str) -> str:
     # Named by content hash, never by the sender's file name: names can identify people.
     return f"originals/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
@@ -351,6 +374,16 @@ class MediaItem(ConstraintMessagesByField, models.Model):
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def opens_in_page(self) -> bool:
+        """Whether the page shows or plays the original itself. Only after processing: a file that is still
+        waiting, failed or was quarantined is never handed to a browser's decoder."""
+        return self.processing_state == ProcessingState.DONE and self.mime_type in INLINE_MIME_TYPES
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.mime_type == "application/pdf"
 
     @property
     def capture_wall_clock(self) -> datetime | None:
