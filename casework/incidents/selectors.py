@@ -3,10 +3,13 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.utils.translation import gettext_lazy as _
+
 from casework.incidents.models import Victim
 
 # Recorded by every revision and never shown as a change.
 _NOT_CHANGES = frozenset({"id"})
+REVISION_KINDS = {"+": _("Record created"), "~": _("Record changed"), "-": _("Record deleted")}
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,7 @@ def victim_revisions(victim: Victim, *, limit: int = 50) -> list[Revision]:
             Revision(
                 when=record.history_date,
                 who=user.get_username() if user is not None else "",
-                kind=record.get_history_type_display(),
+                kind=str(REVISION_KINDS.get(record.history_type, record.history_type)),
                 changed=changed,
             )
         )

@@ -123,7 +123,7 @@ def test_a_victim_has_a_page_with_incident_duplicates_and_revisions(client, inta
     assert reverse("incidents:incident_detail", args=[case.reference, incident.pk]) in page
     assert reverse("incidents:victim_detail", args=[case.reference, same.pk]) in page  # the record linked to it
     revisions = re.search(r'<table class="data revisions">(.*?)</table>', page, re.S).group(1)
-    assert "intake_worker" in revisions and "Created" in revisions
+    assert "intake_worker" in revisions and "Record created" in revisions and "Record changed" in revisions
     assert "status" in revisions and "notes" in revisions
 
     duplicate = client.get(reverse("incidents:victim_detail", args=[case.reference, same.pk])).content.decode()
