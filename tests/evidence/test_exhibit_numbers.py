@@ -91,3 +91,26 @@ def test_the_api_and_the_admin_show_and_find_the_number(api, client, case, intak
     assert changelist.status_code == 200
     assert "CW-0042-000002" in changelist.content.decode()
     assert "CW-0042-000001" not in changelist.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_intakes_at_the_same_time_never_take_the_same_number(vocabularies):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection
+
+    from tests.factories import CaseFactory, MembershipFactory, UserFactory
+
+    case = CaseFactory(reference="CW-0042")
+    person = UserFactory(username="concurrent_intake")
+    MembershipFactory(case=case, user=person, role="intake")
+
+    def intake(seed: int) -> str:
+        try:
+            return ingest(case, person, seed).exhibit_number
+        finally:
+            connection.close()  # each thread's own connection
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        numbers = list(pool.map(intake, range(30, 42)))
+    assert sorted(numbers) == [f"CW-0042-{n:06d}" for n in range(1, 13)]
