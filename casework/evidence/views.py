@@ -236,8 +236,7 @@ def media_view_original(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id)
     if not item.opens_in_page:
         raise Http404("This original is not shown in the page; download it.")
-    original = default_storage.open(item.original.name, "rb")
-    size = original.size
+    size = default_storage.size(item.original.name)
     # The bytes never change (named and checked by their SHA-256): a strong validator for If-Range.
     etag = f'"{item.sha256}"'
     try:
@@ -245,20 +244,16 @@ def media_view_original(request: HttpRequest, item_id: int) -> HttpResponse:
             request.headers.get("Range"), size=size, if_range=request.headers.get("If-Range"), etag=etag
         )
     except RangeNotSatisfiable:
-        original.close()
         refused = HttpResponse(
             _("The requested range is not part of this file."), status=416, content_type="text/plain; charset=utf-8"
         )
         refused["Content-Range"] = f"bytes */{size}"
         refused["Accept-Ranges"] = "bytes"
         return _protect(refused)
-    try:
-        services.media_record_view(
-            item=item, actor=request.user, request=request, unless_viewed_within=services.ORIGINAL_VIEW_WINDOW
-        )
-    except BaseException:
-        original.close()
-        raise
+    services.media_record_view(
+        item=item, actor=request.user, request=request, unless_viewed_within=services.ORIGINAL_VIEW_WINDOW
+    )
+    original = default_storage.open(item.original.name, "rb")
     response = FileResponse(
         original if byte_range is None else RangeReader(original, byte_range),
         status=200 if byte_range is None else 206,
