@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from casework.cases import access
 from casework.cases.models import Case
 from casework.errors import Refused
-from casework.evidence.custody import arrival_provenance, custody_record, media_provenance
+from casework.evidence.custody import arrival_provenance, custody_lock_chain, custody_record, media_provenance
 from casework.evidence.models import (
     CustodyAction,
     DuplicateStatus,
@@ -450,7 +450,8 @@ def media_record_view(*, item: MediaItem, actor, request=None, unless_viewed_wit
     """Showing the original in the browser hands over its bytes like a download: custody and audit both.
 
     With `unless_viewed_within`, nothing is recorded when the same person's view of the item was recorded that
-    recently (the item's row is locked meanwhile, so the parallel requests of one playback record one view).
+    recently. The custody chain's lock is taken before looking, so the parallel requests of one playback record
+    one view; it is the lock every custody write takes first, so no other lock is held while waiting for it.
     Returns whether a view was recorded.
     """
     from casework.audit.models import AuditAction
@@ -458,7 +459,7 @@ def media_record_view(*, item: MediaItem, actor, request=None, unless_viewed_wit
 
     with transaction.atomic():
         if unless_viewed_within is not None:
-            MediaItem.objects.select_for_update().filter(pk=item.pk).values_list("pk").first()
+            custody_lock_chain()
             recent = custody_history(target=item).filter(
                 action=CustodyAction.VIEWED, actor=actor, occurred_at__gte=timezone.now() - unless_viewed_within
             )

@@ -4,7 +4,7 @@ in the case, never changed, and the same on every page, in the API and in the ad
 import io
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
 
 from casework.evidence.models import MediaItem
@@ -96,8 +96,6 @@ def test_the_api_and_the_admin_show_and_find_the_number(api, client, case, intak
 @pytest.mark.django_db(transaction=True)
 def test_intakes_at_the_same_time_never_take_the_same_number(vocabularies):
     from concurrent.futures import ThreadPoolExecutor
-
-    from django.db import connection
 
     from tests.factories import CaseFactory, MembershipFactory, UserFactory
 
