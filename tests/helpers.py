@@ -121,6 +121,7 @@ EXPECTED = {
     "incidents:incident_list": ("GET", CASE_ROLES),
     "incidents:incident_detail": ("GET", CASE_ROLES),
     "incidents:victim_list": ("GET", CASE_ROLES),
+    "incidents:victim_detail": ("GET", CASE_ROLES),
     "incidents:incident_create": ("GET", EDITORS),
     "incidents:incident_edit": ("GET", EDITORS),
     "witnesses:witness_list": ("GET", CASE_ROLES),

@@ -146,8 +146,9 @@ def capture_time_text(item: MediaItem) -> str | None:
     return item.capture_wall_clock.isoformat()
 
 
-def exhibit_number(bundle: EvidenceBundle, index: int) -> str:
-    return f"{bundle.case.reference}-{index:06d}"
+def exhibit_number(item: MediaItem) -> str:
+    """The item's own exhibit number, given at intake: the same in every packet, report and page."""
+    return item.exhibit_number
 
 
 def exhibit_extension(item: MediaItem) -> str:
@@ -248,7 +249,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
         MediaItem.objects.filter(incidents__in=incidents)
         .distinct()
         .select_related("testimony__witness", "witness", "acquired_by")
-        .order_by("pk")
+        .order_by("exhibit_sequence")
     )
     testimonies = list(
         Testimony.objects.filter(incidents__in=incidents)
@@ -288,7 +289,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
         total_bytes = sum(item.size_bytes for item in candidates) or 1
         done_bytes = 0
         for position, item in enumerate(candidates, start=1):
-            number = exhibit_number(bundle, len(exhibits) + 1)
+            number = exhibit_number(item)
             facts = {
                 "exhibit": number,
                 "kind": item.kind,

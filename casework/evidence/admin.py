@@ -17,6 +17,7 @@ EDITABLE_MEDIA_FIELDS = ["description", "is_graphic", "incidents", "witness", "t
 # them when), what processing extracted, and the review, which the media page decides under its own rules.
 READ_ONLY_MEDIA_FIELDS = [
     "case",
+    "exhibit_number",
     "sha256",
     "size_bytes",
     "mime_type",
@@ -84,7 +85,7 @@ class WithdrawForm(forms.Form):
 class MediaItemAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     form = MediaItemAdminForm
     list_display = [
-        "__str__",
+        "exhibit_number",
         "case",
         "kind",
         "mime_type",
@@ -99,7 +100,7 @@ class MediaItemAdmin(CaseScopedAdmin, SimpleHistoryAdmin):
     ]
     list_filter = ["case", "kind", "source", "processing_state", "verification_status", "is_graphic"]
     # Not the file name: it is encrypted, and searching it would need it in clear.
-    search_fields = ["sha256", "description", "device_model"]
+    search_fields = ["exhibit_number", "sha256", "description", "device_model"]
     date_hierarchy = "acquired_at"
     fields = [*READ_ONLY_MEDIA_FIELDS[:1], *EDITABLE_MEDIA_FIELDS, *READ_ONLY_MEDIA_FIELDS[1:]]
     readonly_fields = READ_ONLY_MEDIA_FIELDS

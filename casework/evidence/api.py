@@ -59,6 +59,7 @@ class MediaItemSerializer(serializers.ModelSerializer):
         model = MediaItem
         fields = [
             "id",
+            "exhibit_number",
             "case",
             "incidents",
             "witness",
@@ -194,6 +195,7 @@ class MediaWithdrawSerializer(serializers.Serializer):
 class MediaFilter(django_filters.FilterSet):
     incident = django_filters.CharFilter(method="about_incident", help_text="Incident reference.")
     sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
+    exhibit_number = django_filters.CharFilter(field_name="exhibit_number", lookup_expr="iexact")
     acquired_from = django_filters.DateFilter(field_name="acquired_at", lookup_expr="date__gte")
     acquired_to = django_filters.DateFilter(field_name="acquired_at", lookup_expr="date__lte")
 
@@ -212,7 +214,7 @@ class MediaViewSet(CaseScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
 
     serializer_class = MediaItemSerializer
     filterset_class = MediaFilter
-    ordering_fields = ["acquired_at", "capture_time", "size_bytes", "id"]
+    ordering_fields = ["acquired_at", "capture_time", "size_bytes", "exhibit_sequence", "id"]
     ordering = ["-acquired_at", "-id"]
     lookup_url_kwarg = "item_id"
     parser_classes = [JSONParser, MultiPartParser]

@@ -59,7 +59,9 @@ def event_canonical_form(event: CustodyEvent) -> bytes:
     )
 
 
-def _lock_chain() -> None:
+def custody_lock_chain() -> None:
+    """Hold the chain's lock until the transaction ends, for a caller that reads the log and then appends to it
+    with no other append in between (custody_record takes it again, which is allowed)."""
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK_KEY])
@@ -83,7 +85,7 @@ def custody_record(
         case_id = getattr(target, "case_id", None)
     actor_label = actor.get_username() if actor is not None else "system"
     with transaction.atomic():
-        _lock_chain()
+        custody_lock_chain()
         head = CustodyEvent.objects.order_by("-sequence").values("sequence", "event_hash").first()
         sequence = head["sequence"] + 1 if head else 1
         previous_hash = head["event_hash"] if head else GENESIS_HASH
@@ -149,6 +151,7 @@ def media_provenance(item: MediaItem) -> dict[str, Any]:
         "acquired_by_id": item.acquired_by_id,
         "acquired_at": _instant(item.acquired_at),
         "original_filename_sha256": _name_digest(item.original_filename),
+        "exhibit_number": item.exhibit_number,
     }
 
 

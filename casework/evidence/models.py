@@ -2,8 +2,8 @@ import json
 from datetime import datetime
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
+from django.db import models, transaction
+from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -47,9 +47,52 @@ class VerificationStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+# Types a browser shows or plays by itself: the original of a processed item of these types opens in the page;
+# others (HEIC, TIFF, Matroska, AMR...) are downloaded, and their page shows the thumbnail when there is one.
+INLINE_MIME_TYPES = frozenset(
+    {
+        "image/jpeg",
+        "image/png",
+        "image/webp",
+        "video/mp4",
+        "video/webm",
+        "video/quicktime",
+        "audio/mpeg",
+        "audio/mp4",
+        "audio/x-m4a",
+        "audio/aac",
+        "audio/flac",
+        "audio/ogg",
+        "audio/wav",
+        "audio/x-wav",
+        "application/pdf",
+    }
+)
+
+
 def original_upload_path(instance: "MediaItem", filename: str) -> str:
     # Named by content hash, never by the sender's file name: names can identify people.
     return f"originals/{instance.case_id}/{instance.sha256[:2]}/{instance.sha256}"
+
+
+EXHIBIT_DIGITS = 6
+
+
+def exhibit_number_text(reference: str, sequence: int) -> str:
+    return f"{reference}-{sequence:0{EXHIBIT_DIGITS}d}"
+
+
+def next_exhibit_number(case: Case) -> tuple[int, str]:
+    """The next exhibit sequence of `case` and its number (CW-0042-000017). Call inside the transaction that
+    saves the item: the case row stays locked until it ends, so two intakes never take the same number.
+    Numbers are never reused: items are never deleted (no door deletes evidence; it is withdrawn)."""
+    # FOR NO KEY UPDATE, not FOR UPDATE: inserting any row that refers to the case (a custody event, by someone
+    # holding the custody chain's lock that this intake waits for next) takes FOR KEY SHARE on the case row,
+    # which FOR UPDATE would block: a deadlock. On SQLite, transactions are opened IMMEDIATE (settings), so
+    # writers are serialised already.
+    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk").first()
+    highest = MediaItem.objects.filter(case=case).aggregate(highest=Max("exhibit_sequence"))["highest"] or 0
+    return highest + 1, exhibit_number_text(case.reference, highest + 1)
 
 
 class EncryptedJSONField(EncryptedTextField):
@@ -80,6 +123,7 @@ class EncryptedJSONField(EncryptedTextField):
 # Fields that say where a file came from and what its bytes are. Written once at intake, recorded in the
 # `received` custody event, and never changed by anyone (manage.py verify_custody compares them).
 PROVENANCE_FIELDS = (
+    "exhibit_number",
     "sha256",
     "size_bytes",
     "mime_type",
@@ -124,6 +168,11 @@ class MediaItem(ConstraintMessagesByField, models.Model):
         verbose_name=_("witness"),
         help_text=_("The witness who sent or recorded this file; it then follows that witness's consent."),
     )
+    # The item's exhibit number, e.g. CW-0042-000017: the case's reference and the item's place in the case's
+    # intake order, given at the first save and never changed, so a packet, a report and a page cite the same
+    # number. Stored as text, not derived from the case, so it stays the same if the case is renamed.
+    exhibit_sequence = models.PositiveIntegerField(_("exhibit sequence"), editable=False)
+    exhibit_number = models.CharField(_("exhibit number"), max_length=40, editable=False)
     original = models.FileField(_("original file"), upload_to=original_upload_path, max_length=300)
     sha256 = models.CharField(_("SHA-256"), max_length=64)
     size_bytes = models.PositiveBigIntegerField(_("size in bytes"))
@@ -203,12 +252,17 @@ class MediaItem(ConstraintMessagesByField, models.Model):
     )
     withdrawal_reason = models.TextField(_("reason for the withdrawal"), blank=True, editable=False)
 
-    # The history never copies identifying details (even encrypted copies multiply exposure).
-    history = HistoricalRecords(excluded_fields=["metadata", "original_filename", "identifying_metadata"])
+    # The history never copies identifying details (even encrypted copies multiply exposure). The exhibit number
+    # never changes, so the history has nothing to keep of it.
+    history = HistoricalRecords(
+        excluded_fields=["metadata", "original_filename", "identifying_metadata", "exhibit_sequence", "exhibit_number"]
+    )
     objects = MediaItemQuerySet.as_manager()
 
     constraint_fields = {
         "media_sha256_unique_per_case": "sha256",
+        "media_exhibit_sequence_unique_per_case": "exhibit_number",
+        "media_exhibit_number_unique_per_case": "exhibit_number",
         "media_sha256_format": "sha256",
         "media_not_empty": "size_bytes",
         "media_kind_valid": "kind",
@@ -230,6 +284,16 @@ class MediaItem(ConstraintMessagesByField, models.Model):
                 fields=["case", "sha256"],
                 name="media_sha256_unique_per_case",
                 violation_error_message=_("This exact file is already in the case."),
+            ),
+            models.UniqueConstraint(
+                fields=["case", "exhibit_sequence"],
+                name="media_exhibit_sequence_unique_per_case",
+                violation_error_message=_("Another item of the case already has this exhibit number."),
+            ),
+            models.UniqueConstraint(
+                fields=["case", "exhibit_number"],
+                name="media_exhibit_number_unique_per_case",
+                violation_error_message=_("Another item of the case already has this exhibit number."),
             ),
             models.CheckConstraint(
                 condition=Q(sha256__regex=SHA256_HEX_PATTERN),
@@ -298,11 +362,31 @@ class MediaItem(ConstraintMessagesByField, models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.sha256[:12]}"
+        return f"{self.exhibit_number or self.sha256[:12]} ({self.get_kind_display()})"
+
+    def save(self, *args, **kwargs):
+        # Like the primary key, the exhibit number is the row's own from its first save, whichever door
+        # created it; nothing ever changes it.
+        if self._state.adding and self.exhibit_sequence is None:
+            with transaction.atomic():
+                self.exhibit_sequence, self.exhibit_number = next_exhibit_number(self.case)
+                super().save(*args, **kwargs)
+            return
+        super().save(*args, **kwargs)
 
     @property
     def is_withdrawn(self) -> bool:
         return self.withdrawn_at is not None
+
+    @property
+    def opens_in_page(self) -> bool:
+        """Whether the page shows or plays the original itself. Only after processing: a file that is still
+        waiting, failed or was quarantined is never handed to a browser's decoder."""
+        return self.processing_state == ProcessingState.DONE and self.mime_type in INLINE_MIME_TYPES
+
+    @property
+    def is_pdf(self) -> bool:
+        return self.mime_type == "application/pdf"
 
     @property
     def capture_wall_clock(self) -> datetime | None:

@@ -244,3 +244,10 @@ def reencode_video(source: Path, destination: Path, *, size: str = "240x180", ra
         timeout=120,
     )
     return destination
+
+
+def pdf_bytes(*, seed: int = 1) -> bytes:
+    """A one-page PDF (a scene drawn by Pillow), as a scanned document would arrive."""
+    buffer = io.BytesIO()
+    scene_image(seed, size=(620, 877)).save(buffer, "PDF", resolution=72)
+    return buffer.getvalue()

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from casework.cases import access
 from casework.cases.models import Case
 from casework.errors import Refused
-from casework.evidence.custody import arrival_provenance, custody_record, media_provenance
+from casework.evidence.custody import arrival_provenance, custody_lock_chain, custody_record, media_provenance
 from casework.evidence.models import (
     CustodyAction,
     DuplicateStatus,
@@ -46,6 +46,7 @@ from casework.evidence.processing import (
     probe_media,
 )
 from casework.evidence.processing.privacy import scrub_paths, split_identifying
+from casework.evidence.selectors import custody_history
 from casework.evidence.uploads import (
     IntakeRejected,
     ReceivedFile,
@@ -442,14 +443,33 @@ def media_record_download(*, item: MediaItem, actor, request=None) -> None:
         audit_record(action=AuditAction.ORIGINAL_DOWNLOADED, actor=actor, case=item.case, target=item, request=request)
 
 
-def media_record_view(*, item: MediaItem, actor, request=None) -> None:
-    """Showing the original in the browser hands over its bytes like a download: custody and audit both."""
+# Playing a video takes many range requests, and the page of a photo may be opened again and again: a person's
+# view of an original is recorded once in this window, not once per request.
+ORIGINAL_VIEW_WINDOW = timedelta(minutes=10)
+
+
+def media_record_view(*, item: MediaItem, actor, request=None, unless_viewed_within: timedelta | None = None) -> bool:
+    """Showing the original in the browser hands over its bytes like a download: custody and audit both.
+
+    With `unless_viewed_within`, nothing is recorded when the same person's view of the item was recorded that
+    recently. The custody chain's lock is taken before looking, so the parallel requests of one playback record
+    one view; it is the lock every custody write takes first, so no other lock is held while waiting for it.
+    Returns whether a view was recorded.
+    """
     from casework.audit.models import AuditAction
     from casework.audit.services import audit_record
 
     with transaction.atomic():
+        if unless_viewed_within is not None:
+            custody_lock_chain()
+            recent = custody_history(target=item).filter(
+                action=CustodyAction.VIEWED, actor=actor, occurred_at__gte=timezone.now() - unless_viewed_within
+            )
+            if recent.exists():
+                return False
         custody_record(action=CustodyAction.VIEWED, target=item, actor=actor)
         audit_record(action=AuditAction.ORIGINAL_VIEWED, actor=actor, case=item.case, target=item, request=request)
+    return True
 
 
 def media_review(*, item: MediaItem, reviewer, verified: bool, notes: str) -> MediaItem:

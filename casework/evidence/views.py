@@ -14,6 +14,7 @@ from casework.errors import Refused
 from casework.evidence import selectors, services
 from casework.evidence.forms import MediaDetailsForm, MediaUploadForm, MediaWithdrawForm
 from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, ProcessingState, VerificationStatus
+from casework.evidence.ranges import RangeNotSatisfiable, RangeReader, requested_range
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
 from casework.web.listing import paginated
@@ -22,9 +23,9 @@ from casework.witnesses.models import identity_fields_through
 
 def _media_for(request: HttpRequest, item_id: int, permission: str = access.VIEW_MEDIA) -> MediaItem:
     item = get_object_or_404(
-        MediaItem.objects.select_related("case", "acquired_by", "witness", "withdrawn_by").defer(
-            *identity_fields_through("witness")
-        ),
+        MediaItem.objects.select_related(
+            "case", "acquired_by", "witness", "withdrawn_by", "testimony__witness", "verified_by"
+        ).defer(*identity_fields_through("witness"), *identity_fields_through("testimony__witness")),
         pk=item_id,
     )
     if not request.user.has_perm(access.VIEW_CASE, item.case):
@@ -66,7 +67,8 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
                 outcomes.append(True)
             if all(outcomes):
                 return redirect("evidence:media_list", reference=case.reference)
-    items = selectors.media_for_case(case=case)
+    # Not the extracted metadata: a list shows none of it, and the identifying part would be decrypted per row.
+    items = selectors.media_for_case(case=case).defer("metadata", "identifying_metadata")
     filters = {
         "kind": MediaKind.choices,
         "processing_state": ProcessingState.choices,
@@ -74,6 +76,11 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
     }
     chosen = {name: request.GET.get(name, "") for name in filters}
     items = items.filter(**{name: value for name, value in chosen.items() if value in dict(filters[name])})
+    query = request.GET.get("q", "").strip()
+    if query:
+        items = items.filter(
+            Q(exhibit_number__icontains=query) | Q(description__icontains=query) | Q(sha256__istartswith=query)
+        )
     return render(
         request,
         "evidence/media_list.html",
@@ -81,6 +88,9 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
             "case": case,
             "form": form,
             "can_upload": can_upload,
+            "query": query,
+            # The senders' file names are decrypted for the case's team only.
+            "can_see_file_names": request.user.has_perm(access.VIEW_MEDIA, case),
             "filters": [(name, choices, chosen[name]) for name, choices in filters.items()],
             **paginated(request, items),
         },
@@ -127,13 +137,25 @@ def media_state(request: HttpRequest, item_id: int) -> JsonResponse:
     )
 
 
+# An original or a derived file is served as what its bytes are, never as a page of this site: a polyglot file
+# must not run here, and nothing shown to a signed-in person stays in a cache.
+SANDBOXED = "sandbox; default-src 'none'; frame-ancestors 'none'"
+# A PDF opens in a frame of the item's page. Its document is sandboxed by this header (no script, a unique
+# origin); the <iframe> itself carries no sandbox attribute, because Chromium refuses to run its PDF viewer in
+# a frame that has one (it shows a "blocked" page instead).
+SANDBOXED_PDF = "sandbox; default-src 'none'; frame-ancestors 'self'"
+
+
+def _protect(response: HttpResponse) -> HttpResponse:
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response.setdefault("Content-Security-Policy", SANDBOXED)
+    return response
+
+
 def _attachment(file, *, content_type: str, filename: str, as_attachment: bool) -> FileResponse:
     response = FileResponse(file, content_type=content_type, as_attachment=as_attachment, filename=filename)
-    # A polyglot file must never run as a page of this site.
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox; default-src 'none'"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _protect(response)
 
 
 @login_required
@@ -143,14 +165,13 @@ def media_original(request: HttpRequest, item_id: int) -> FileResponse:
 
 
 def original_download(request: HttpRequest, item: MediaItem) -> FileResponse:
-    """The original, byte for byte, as an attachment; the download is a custody event. The caller checked
-    the permission."""
+    """The original, byte for byte, as an attachment named by its exhibit number; the download is a custody
+    event. The caller checked the permission."""
     services.media_record_download(item=item, actor=request.user, request=request)
-    filename = f"{item.case.reference}-{item.pk}-{item.sha256[:12]}"
     return _attachment(
         default_storage.open(item.original.name, "rb"),
         content_type="application/octet-stream",
-        filename=filename + _extension(item),
+        filename=item.exhibit_number + _extension(item),
         as_attachment=True,
     )
 
@@ -187,6 +208,9 @@ EXTENSIONS = {
     "video/3gpp": ".3gp",
     "audio/mpeg": ".mp3",
     "audio/mp4": ".m4a",
+    "audio/x-m4a": ".m4a",
+    "audio/aac": ".aac",
+    "audio/flac": ".flac",
     "audio/ogg": ".ogg",
     "audio/x-wav": ".wav",
     "audio/wav": ".wav",
@@ -200,18 +224,53 @@ def _extension(item: MediaItem) -> str:
 
 @login_required
 @require_GET
-def media_view_original(request: HttpRequest, item_id: int) -> FileResponse:
-    """Shows a photo's original in the browser (sandboxed); every view is a custody event."""
+def media_view_original(request: HttpRequest, item_id: int) -> HttpResponse:
+    """The original shown or played in the page (photos, video, audio, PDFs of processed items), whole or in the
+    byte ranges a player asks for (206, or 416 for a range the file does not have).
+
+    Every view is a custody event and an audit row, but one per person and item within
+    services.ORIGINAL_VIEW_WINDOW: a video plays in many range requests and a seek is one more, and none of them
+    is a new view. The first request of a window is recorded, wherever its range starts, so asking for parts
+    cannot fetch a file unrecorded. A refused or unsatisfiable request hands over nothing and records nothing.
+    """
     item = _media_for(request, item_id)
-    if item.kind != "photo" or item.processing_state != "done":
-        raise Http404("Only processed photos are shown inline; download other originals.")
-    services.media_record_view(item=item, actor=request.user, request=request)
-    return _attachment(
-        default_storage.open(item.original.name, "rb"),
+    if not item.opens_in_page:
+        raise Http404("This original is not shown in the page; download it.")
+    size = default_storage.size(item.original.name)
+    # The bytes never change (named and checked by their SHA-256): a strong validator for If-Range.
+    etag = f'"{item.sha256}"'
+    try:
+        byte_range = requested_range(
+            request.headers.get("Range"), size=size, if_range=request.headers.get("If-Range"), etag=etag
+        )
+    except RangeNotSatisfiable:
+        refused = HttpResponse(
+            _("The requested range is not part of this file."), status=416, content_type="text/plain; charset=utf-8"
+        )
+        refused["Content-Range"] = f"bytes */{size}"
+        refused["Accept-Ranges"] = "bytes"
+        return _protect(refused)
+    services.media_record_view(
+        item=item, actor=request.user, request=request, unless_viewed_within=services.ORIGINAL_VIEW_WINDOW
+    )
+    original = default_storage.open(item.original.name, "rb")
+    response = FileResponse(
+        original if byte_range is None else RangeReader(original, byte_range),
+        status=200 if byte_range is None else 206,
         content_type=item.mime_type,
-        filename=f"{item.case.reference}-{item.pk}{_extension(item)}",
+        filename=item.exhibit_number + _extension(item),
         as_attachment=False,
     )
+    response.block_size = 64 * 1024
+    response["Content-Length"] = str(size if byte_range is None else byte_range.length)
+    if byte_range is not None:
+        response["Content-Range"] = byte_range.content_range(size)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    if item.is_pdf:
+        response["Content-Security-Policy"] = SANDBOXED_PDF
+        response["X-Frame-Options"] = "SAMEORIGIN"
+    return _protect(response)
 
 
 @login_required

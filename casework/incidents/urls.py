@@ -10,5 +10,6 @@ urlpatterns = [
     path("cases/<str:reference>/incidents/<int:incident_id>/edit/", views.incident_edit, name="incident_edit"),
     path("cases/<str:reference>/victims/", views.victim_list, name="victim_list"),
     path("cases/<str:reference>/victims/export.csv", views.victims_export, name="victims_export"),
+    path("cases/<str:reference>/victims/<int:victim_id>/", views.victim_detail, name="victim_detail"),
     path("cases/<str:reference>/import/", views.victims_import, name="victims_import"),
 ]

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
+from casework.evidence.selectors import media_for_incident, media_online_sources
 from casework.incidents import services, tabular
 from casework.incidents.filters import IncidentFilter, VictimFilter
 from casework.incidents.forms import (
@@ -26,7 +27,9 @@ from casework.incidents.forms import (
     victim_changes,
 )
 from casework.incidents.models import Incident, Victim
+from casework.incidents.selectors import victim_revisions
 from casework.web.listing import paginated
+from casework.witnesses.models import identity_fields_through
 
 
 @login_required
@@ -64,8 +67,13 @@ def victim_list(request: HttpRequest, reference: str) -> HttpResponse:
 
 @login_required
 def incident_detail(request: HttpRequest, reference: str, incident_id: int) -> HttpResponse:
+    """The incident with everything that speaks of it, side by side: victims, testimonies (by the witness's
+    pseudonym), media (thumbnails and exhibit numbers), the web addresses files came from, and the witnesses
+    who sent files. No witness's identity is read."""
     case = case_get_for_user(reference=reference, user=request.user)
     incident = get_object_or_404(Incident.objects.for_list(), pk=incident_id, case=case)
+    media_items = list(media_for_incident(incident=incident))
+    senders = {item.witness_id: item.witness for item in media_items if item.witness_id is not None}
     return render(
         request,
         "incidents/incident_detail.html",
@@ -74,8 +82,39 @@ def incident_detail(request: HttpRequest, reference: str, incident_id: int) -> H
             "incident": incident,
             "attributions": incident.attributions.select_related("party"),
             "victims": incident.victims.select_related("occupation"),
-            "media_items": incident.media_items.all(),
+            "testimonies": list(
+                incident.testimonies.select_related("witness")
+                .defer(*identity_fields_through("witness"))
+                .order_by("interview_date", "pk")
+            ),
+            "media_items": media_items,
+            "online_sources": media_online_sources(items=media_items),
+            "senders": sorted(senders.values(), key=lambda witness: witness.pseudonym),
             "history": incident.history.select_related("history_user").order_by("-history_date")[:20],
+            "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
+        },
+    )
+
+
+@login_required
+def victim_detail(request: HttpRequest, reference: str, victim_id: int) -> HttpResponse:
+    """One person: their details, the incident, the record they duplicate and the records that duplicate them,
+    and the revisions of the record."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    victim = get_object_or_404(
+        Victim.objects.select_related("incident", "occupation", "duplicate_of__incident"),
+        pk=victim_id,
+        incident__case=case,
+    )
+    return render(
+        request,
+        "incidents/victim_detail.html",
+        {
+            "case": case,
+            "section": "victims",
+            "victim": victim,
+            "duplicates": victim.duplicates.select_related("incident").order_by("pk"),
+            "revisions": victim_revisions(victim),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
         },
     )

@@ -113,7 +113,7 @@ def my_media_to_review(user) -> QuerySet[MediaItem]:
 
 def notifications_for(user) -> QuerySet[Notification]:
     """The person's notifications in cases they are still on, newest first, with what each one shows (the
-    case's reference, who did it, the witness's pseudonym, the item's kind, hash and state; a packet by its
+    case's reference, who did it, the witness's pseudonym, the item's kind, exhibit number, hash and state; a packet by its
     number), in one query."""
     notifications = Notification.objects.filter(recipient=user.pk)
     if not user.is_superuser:
@@ -129,6 +129,7 @@ def notifications_for(user) -> QuerySet[Notification]:
         "testimony__witness__pseudonym",
         "media_item__kind",
         "media_item__sha256",
+        "media_item__exhibit_number",
         "media_item__processing_state",
         "bundle",
     )

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
+from casework.evidence.selectors import media_summaries
 from casework.web.listing import paginated
 from casework.witnesses import selectors, services
 from casework.witnesses.forms import (
@@ -127,6 +128,7 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
             "consents": witness.consents.select_related("name_confirmed_by"),
             "today": timezone.localdate(),
             "testimonies": witness.testimonies.all(),
+            "media_items": media_summaries(witness.media_items.all()),
             "consent_form": consent_form,
             "withdraw_form": ConsentWithdrawForm(),
             "can_edit": can_edit,
@@ -275,6 +277,7 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
             "testimony": testimony,
             "translations": testimony.translations.all(),
             "incidents": testimony.incidents.all(),
+            "recordings": media_summaries(testimony.media_items.all()),
             "history": testimony.history.select_related("history_user").order_by("-history_date")[:20],
             **selectors.testimony_actions(testimony=testimony, user=request.user),
             "review_form": ReviewForm(initial={"version": testimony.version}),

@@ -1,6 +1,7 @@
-"""Exhibit file names come from the sniffed type, never from the sender's file name, and no value can break a
-row of the Concordance load file."""
+"""Exhibit file names come from the sniffed type, never from the sender's file name, no value can break a row of
+the Concordance load file, and an item carries its own exhibit number into every packet."""
 
+import json
 import re
 import zipfile
 
@@ -9,7 +10,7 @@ import pytest
 from casework.bundles.builder import DAT_DELIMITER, DAT_QUOTE, dat_value
 from casework.bundles.verify_bundle import verify
 from casework.evidence.samples import jpeg_bytes
-from tests.bundles.conftest import build, ingest, packet_path
+from tests.bundles.conftest import build, ingest, packet_path, report_text
 from tests.factories import IncidentFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,3 +58,32 @@ def test_no_value_can_break_a_load_file_row(value):
     safe = dat_value(value)
     assert not set(safe) & {DAT_DELIMITER, DAT_QUOTE, "\r", "\n", "\t", "\u202e", "\u2029", "\x00"}
     assert len(safe) == len(value)
+
+
+def test_an_item_keeps_its_own_exhibit_number_in_every_packet(case, intake_worker, analyst):
+    first_incident, second_incident = IncidentFactory(case=case), IncidentFactory(case=case)
+    first = ingest(case, intake_worker, jpeg_bytes(seed=40), first_incident)
+    second = ingest(case, intake_worker, jpeg_bytes(seed=41), second_incident)
+    third = ingest(case, intake_worker, jpeg_bytes(seed=42), second_incident)
+    assert [first.exhibit_number, second.exhibit_number, third.exhibit_number] == [
+        "CW-0042-000001",
+        "CW-0042-000002",
+        "CW-0042-000003",
+    ]
+
+    def numbers(incident) -> tuple[dict[str, str], str]:
+        path = packet_path(build(case, analyst, incident, "court"))
+        with zipfile.ZipFile(path) as packet:
+            manifest = json.loads(packet.read("manifest.json"))
+            names = set(packet.namelist())
+        exhibits = {entry["original_sha256"]: entry["exhibit"] for entry in manifest["files"] if "exhibit" in entry}
+        assert {f"exhibits/{number}.jpg" for number in exhibits.values()} <= names
+        return exhibits, report_text(path)
+
+    # A packet of the second incident alone, then of the first: the numbers are the items', not the packet's.
+    exhibits, report = numbers(second_incident)
+    assert exhibits == {second.sha256: "CW-0042-000002", third.sha256: "CW-0042-000003"}
+    assert "CW-0042-000003" in report and "CW-0042-000001" not in report
+    exhibits, report = numbers(first_incident)
+    assert exhibits == {first.sha256: "CW-0042-000001"}
+    assert "CW-0042-000001" in report

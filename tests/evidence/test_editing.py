@@ -198,7 +198,7 @@ def test_case_admin_withdraws_on_the_page_and_the_item_stays_listed_and_download
     client.post(reverse("evidence:media_withdraw", args=[item.pk]), {"reason": "Staged: the same scene in 2015."})
     client.force_login(analyst)
     listing = client.get(reverse("evidence:media_list", args=[case.reference])).content.decode()
-    assert item.sha256[:12] in listing and "withdrawn" in listing and "Staged: the same scene in 2015." in listing
+    assert item.exhibit_number in listing and "withdrawn" in listing and "Staged: the same scene in 2015." in listing
     detail = client.get(reverse("evidence:media_detail", args=[item.pk])).content.decode()
     assert "Withdrawn from use" in detail and "Staged: the same scene in 2015." in detail
     assert 'id="media-withdraw-form"' not in detail

@@ -77,3 +77,55 @@ def test_existing_rows_get_encrypted_names_cleaned_metadata_zone_flags_and_arriv
         "Legacy_Canary_Name.jpg",
         user,
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_items_stored_before_exhibit_numbers_are_numbered_in_acquisition_order_per_case(vocabularies):
+    from django.contrib.auth import get_user_model
+
+    from casework.cases.models import Case
+
+    user = get_user_model().objects.create(username="legacy_numbers")
+    first_case = Case.objects.create(reference="CW-0701", title="Legacy one")
+    second_case = Case.objects.create(reference="CW-0702", title="Legacy two")
+    migrate([("evidence", "0009_plain_constraint_messages")])
+    try:
+        # Inserted out of acquisition order: the later acquisition has the smaller id.
+        rows = [(first_case, "aa", 2021, 5), (first_case, "bb", 2021, 3), (second_case, "cc", 2022, 1),
+                (first_case, "dd", 2021, 4)]  # fmt: skip
+        with connection.cursor() as cursor:
+            for case, digest, year, month in rows:
+                cursor.execute(
+                    "INSERT INTO evidence_mediaitem (case_id, original, sha256, size_bytes, mime_type, kind, "
+                    "original_filename, source, source_url, acquired_at, acquired_by_id, description, is_graphic, "
+                    "processing_state, processing_error, processing_attempts, metadata, identifying_metadata, "
+                    "capture_time_zone_known, device_make, device_model, container, video_codec, audio_codec, "
+                    "thumbnail, keyframes, perceptual_hashes, verification_status, verification_notes, created_at, "
+                    "withdrawal_reason) VALUES (%s, 'originals/x', %s, 10, 'image/jpeg', 'photo', '', 'witness', '', "
+                    "%s, %s, '', %s, 'done', '', 1, '{}', '', %s, '', '', '', '', '', '', '[]', '[]', 'unverified', "
+                    "'', %s, '')",
+                    [case.pk, digest * 32, datetime(year, month, 1, tzinfo=UTC), user.pk, False, True,
+                     datetime(year, month, 1, tzinfo=UTC)],
+                )  # fmt: skip
+    finally:
+        migrate()
+    numbers = dict(MediaItem.objects.values_list("sha256", "exhibit_number"))
+    assert numbers == {
+        "bb" * 32: "CW-0701-000001",
+        "dd" * 32: "CW-0701-000002",
+        "aa" * 32: "CW-0701-000003",
+        "cc" * 32: "CW-0702-000001",
+    }
+    # Intake goes on from the highest number of the case.
+    later = MediaItem.objects.create(
+        case=first_case,
+        original="originals/y",
+        sha256="ee" * 32,
+        size_bytes=10,
+        mime_type="image/jpeg",
+        kind="photo",
+        source="witness",
+        acquired_at=datetime(2023, 1, 1, tzinfo=UTC),
+        acquired_by=user,
+    )
+    assert later.exhibit_number == "CW-0701-000004"

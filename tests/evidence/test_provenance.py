@@ -65,6 +65,7 @@ def test_received_event_records_the_provenance_and_only_a_digest_of_the_file_nam
         "acquired_by_id": intake_worker.pk,
         "acquired_at": item.acquired_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "original_filename_sha256": hashlib.sha256(SENDER_FILE_NAME.encode()).hexdigest(),
+        "exhibit_number": "CW-0042-000001",
         "arrival": arrival.pk,
     }
     assert "Amal" not in str(received.details)
@@ -80,6 +81,7 @@ def test_received_event_records_the_provenance_and_only_a_digest_of_the_file_nam
         ("size_bytes", 12345, "size_bytes is 12345"),
         ("acquired_at", "2016-01-01 00:00:00", "acquired_at is"),
         ("original_filename", encrypt_text("innocent.jpg"), "original_filename_sha256 differs"),
+        ("exhibit_number", "CW-0042-000099", "exhibit_number is 'CW-0042-000099' but was recorded at intake as"),
     ],
 )
 def test_a_provenance_column_changed_behind_the_log_is_named(case, intake_worker, column, value, named):
@@ -137,7 +139,7 @@ def test_an_item_received_before_provenance_was_recorded_is_noted_not_failed(cas
     assert passed, errors
     assert (
         f"NOTE: media item {legacy.pk} (case {case.pk}): provenance not recorded at intake: kind, source_url, "
-        "acquired_by_id, acquired_at, original_filename_sha256"
+        "acquired_by_id, acquired_at, original_filename_sha256, exhibit_number"
     ) in out
     assert f"NOTE: arrival {arrival.pk} of media item {legacy.pk}: provenance not recorded at intake" in out
     # What was recorded is still compared.

@@ -115,7 +115,7 @@ def test_media_page_shows_metadata_duplicates_and_custody(client, reviewer, case
     pair = NearDuplicate.objects.get()
     client.force_login(reviewer)
     body = client.get(reverse("evidence:media_detail", args=[copy.pk])).content.decode()
-    assert item.sha256[:12] in body and "Possible duplicate" in body
+    assert item.exhibit_number in body and "Possible duplicate" in body
     assert copy.sha256 in body and "Metadata extracted" in body and "Received" in body
     client.post(reverse("evidence:near_duplicate_decide", args=[copy.pk, pair.pk]), {"decision": "confirm"})
     pair.refresh_from_db()

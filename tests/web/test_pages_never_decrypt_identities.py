@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 CANARY_NAME, CANARY_PHONE = "Canary Decrypt 91ab", "+963 933 123 987"
 
 
-def test_witness_testimony_review_and_media_pages_never_decrypt_the_identity(
+def test_witness_testimony_review_media_and_incident_pages_never_decrypt_the_identity(
     client, case, intake_worker, case_admin, monkeypatch
 ):
     incident = IncidentFactory(case=case)
@@ -47,6 +47,8 @@ def test_witness_testimony_review_and_media_pages_never_decrypt_the_identity(
         reverse("evidence:media_list", args=[case.reference]),
         reverse("evidence:media_detail", args=[item.pk]),
         reverse("witnesses:testimony_edit", args=[case.reference, testimony.pk]),
+        # The incident's sources name its testimonies' witnesses and the senders of its media by pseudonym.
+        reverse("incidents:incident_detail", args=[case.reference, incident.pk]),
     ]
     for url in pages:
         decrypted.clear()

@@ -22,7 +22,8 @@ pytestmark = pytest.mark.django_db
 def add_records(case, person, *, seed: int) -> dict:
     """One more of each record a page lists, linked as in real use."""
     incident = IncidentFactory(case=case)
-    VictimFactory(incident=incident)
+    victim = VictimFactory(incident=incident)
+    VictimFactory(incident=incident, duplicate_of=victim)
     witness = WitnessFactory(case=case)
     Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=person, created_by=person, status="submitted")
@@ -35,6 +36,8 @@ def add_records(case, person, *, seed: int) -> dict:
         acquired_by=person,
         incidents=[incident],
         testimony=testimony,
+        witness=witness,
+        source_url=f"https://example.org/post/{seed}",
     ).item
     media_process(item_id=item.pk)
     bundle = bundle_request(
@@ -51,7 +54,7 @@ def add_records(case, person, *, seed: int) -> dict:
         ("processing_failed", {"media_item": item}),
     ]:
         Notification.objects.create(recipient=person, case=case, kind=kind, actor=person, **record)
-    return {"incident": incident, "witness": witness, "testimony": testimony, "item": item}
+    return {"incident": incident, "victim": victim, "witness": witness, "testimony": testimony, "item": item}
 
 
 # Every page starts with the same four queries: the session, the person, their TOTP devices (django-otp),
@@ -67,23 +70,29 @@ PAGES = {
     "web:case_detail": (("reference",), 13),
     "incidents:incident_list": (("reference",), 13),
     # The incident with governorate and type; weapons; facilities; attributions with party; victims with
-    # occupation; media items; the last revisions.
-    "incidents:incident_detail": (("reference", "incident"), 13),
+    # occupation; its sources: media items with their sender (pseudonym only), testimonies with their witness
+    # (pseudonym only), the source URLs of every arrival of those items; the last revisions.
+    "incidents:incident_detail": (("reference", "incident"), 15),
     # Count; vocabularies of the filter form (occupation, governorate); the page of victims with incident.
     "incidents:victim_list": (("reference",), 10),
+    # The victim with incident, occupation and the record it duplicates (with its incident); the records that
+    # duplicate it, with their incident; its revisions with who made them.
+    "incidents:victim_detail": (("reference", "victim"), 9),
     # Count; the page of witnesses (pseudonyms, no identity columns).
     "witnesses:witness_list": (("reference",), 8),
-    # The witness (no identity columns); its consents with who confirmed a name; its testimonies.
-    "witnesses:witness_detail": (("reference", "witness"), 9),
+    # The witness (no identity columns); its consents with who confirmed a name; its testimonies; the media it
+    # sent or recorded.
+    "witnesses:witness_detail": (("reference", "witness"), 10),
     # Count; the page of testimonies with their witness.
     "witnesses:testimony_list": (("reference",), 8),
-    # The testimony with case, witness, reviewer and author; its incidents; translations; last revisions.
-    "witnesses:testimony_detail": (("reference", "testimony"), 10),
+    # The testimony with case, witness, reviewer and author; its incidents; its recordings; translations; last
+    # revisions.
+    "witnesses:testimony_detail": (("reference", "testimony"), 11),
     # Count; incidents and witnesses of the upload form; the page of items; their incidents.
     "evidence:media_list": (("reference",), 11),
-    # The item with case, acquirer, witness; possible duplicates; its incidents and the others for linking;
-    # witnesses for the details form; arrivals; custody events. (No case in the URL: the case's row is read
-    # with the item, and the navigation has no count of this case.)
+    # The item with case, acquirer, witness, testimony (with its witness), reviewer; possible duplicates; its
+    # incidents and the others for linking; witnesses for the details form; arrivals; custody events. (No case
+    # in the URL: the case's row is read with the item, and the navigation has no count of this case.)
     "evidence:media_detail": (("item",), 13),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
     # unreviewed media with assignee; recently rejected testimonies.

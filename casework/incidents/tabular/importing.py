@@ -41,7 +41,7 @@ def victims_csv_import(
     """
     try:
         with transaction.atomic():
-            list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
+            list(Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True))
             report, plans = read_and_check(case, file, lock=True, allow_reimport=allow_reimport)
             if report.is_valid:
                 _write(case, plans, actor)

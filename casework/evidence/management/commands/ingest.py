@@ -75,10 +75,15 @@ class Command(BaseCommand):
                 continue
             if result.created:
                 stored += 1
-                self.stdout.write(f"stored    {path} -> item {result.item.pk} sha256 {result.item.sha256}")
+                self.stdout.write(
+                    f"stored    {path} -> item {result.item.pk} exhibit {result.item.exhibit_number} "
+                    f"sha256 {result.item.sha256}"
+                )
             else:
                 duplicates += 1
-                self.stdout.write(f"duplicate {path} -> existing item {result.item.pk}")
+                self.stdout.write(
+                    f"duplicate {path} -> existing item {result.item.pk} exhibit {result.item.exhibit_number}"
+                )
         self.stdout.write(f"{stored} stored, {duplicates} already present, {rejected} rejected.")
         if rejected:
             raise CommandError(f"{rejected} file(s) were rejected; see above.")

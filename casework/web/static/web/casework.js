@@ -18,14 +18,6 @@
   setTimeout(poll, 1500);
 })();
 
-// Graphic content stays blurred until the person chooses to look.
-document.querySelectorAll("[data-graphic]").forEach((wrapper) => {
-  wrapper.querySelector(".reveal").addEventListener("click", (event) => {
-    wrapper.querySelector("img").classList.remove("blurred");
-    event.currentTarget.remove();
-  });
-});
-
 // Upload with a progress bar: send the form by XHR so progress can be shown, then show the resulting page.
 (function () {
   const form = document.getElementById("media-upload-form");
