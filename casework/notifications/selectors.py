@@ -113,8 +113,8 @@ def my_media_to_review(user) -> QuerySet[MediaItem]:
 
 def notifications_for(user) -> QuerySet[Notification]:
     """The person's notifications in cases they are still on, newest first, with what each one shows (the
-    case's reference, who did it, the witness's pseudonym, the item's kind, exhibit number, hash and state; a packet by its
-    number), in one query."""
+    case's reference, who did it, the witness's pseudonym, the item's kind, exhibit number, hash and state; a
+    packet by its number), in one query."""
     notifications = Notification.objects.filter(recipient=user.pk)
     if not user.is_superuser:
         notifications = notifications.filter(Exists(CaseMembership.objects.filter(case=OuterRef("case"), user=user.pk)))
