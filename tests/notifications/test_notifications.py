@@ -109,7 +109,7 @@ def test_failed_processing_tells_the_uploader_once(client, case, intake_worker):
     assert (note.recipient, note.kind, note.media_item) == (intake_worker, "processing_failed", item)
     client.force_login(intake_worker)
     page = client.get(reverse("notifications:notification_list")).content.decode()
-    assert f"Processing of Photo {item.sha256[:12]} did not finish" in page
+    assert f"Processing of {item.exhibit_number} (Photo) did not finish" in page
     assert reverse("evidence:media_detail", args=[item.pk]) in page
 
 
@@ -132,7 +132,7 @@ def test_notifications_page_marks_one_or_all_read(client, case, intake_worker, r
     client.post(reverse("notifications:notifications_read_all"))
     assert not Notification.objects.unread().exists()
     everything = client.get(reverse("notifications:notification_list")).content.decode()
-    assert f'id="notification-{first.pk}"' in everything and item.sha256[:12] in everything
+    assert f'id="notification-{first.pk}"' in everything and item.exhibit_number in everything
     assert 'id="unread-count"' not in everything
 
 

@@ -85,7 +85,7 @@ def test_assigning_someone_else_notifies_them_and_shows_in_their_counts(
     page = queue(client, case, "mine")
     assert 'id="unread-count">2<' in page and 'id="review-count">2<' in page and 'id="case-review-count"' in page
     mine = client.get(reverse("web:my_review_queue")).content.decode()
-    assert "W-314" in mine and item.sha256[:12] in mine
+    assert "W-314" in mine and item.exhibit_number in mine
 
 
 def test_a_review_decision_takes_the_record_out_of_the_counts(case, reviewer, waiting):
