@@ -62,7 +62,10 @@ def test_existing_rows_get_encrypted_names_cleaned_metadata_zone_flags_and_arriv
     finally:
         migrate()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT id, original_filename, metadata, identifying_metadata FROM evidence_mediaitem")
+        cursor.execute(
+            "SELECT id, original_filename, metadata, identifying_metadata FROM evidence_mediaitem WHERE sha256 = %s",
+            ["ab" * 32],
+        )
         item_id, name_column, metadata_column, identifying_column = cursor.fetchone()
     assert "Legacy_Canary" not in name_column and "Legacy Canary" not in identifying_column
     assert "Legacy Canary" not in metadata_column and str(settings.MEDIA_ROOT) not in metadata_column
