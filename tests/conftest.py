@@ -49,6 +49,30 @@ def isolated_media_root(tmp_path_factory):
         yield media_root
 
 
+@pytest.fixture(scope="session", autouse=True)
+def flush_outlasts_a_worker_deadlock():
+    """A transactional test's tables are truncated while the session's worker may still be processing an item
+    that test sent it; on PostgreSQL the two can deadlock, and PostgreSQL then cancels one of them. When the
+    flush is the one cancelled, it is run again (the worker's side was the one to give way the second time)."""
+    from django.core.management.base import CommandError
+    from django.core.management.commands import flush
+
+    handle = flush.Command.handle
+
+    def handle_retrying_deadlocks(self, **options):
+        for attempt in range(3):
+            try:
+                return handle(self, **options)
+            except CommandError as error:  # flush wraps the database's error in a CommandError
+                if attempt == 2 or "deadlock detected" not in str(error.__cause__):
+                    raise
+                time.sleep(0.5)
+
+    flush.Command.handle = handle_retrying_deadlocks
+    yield
+    flush.Command.handle = handle
+
+
 @pytest.fixture(autouse=True)
 def empty_media_root(isolated_media_root):
     """Each test starts with no stored files, as its database starts with no rows."""
