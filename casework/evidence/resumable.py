@@ -20,7 +20,7 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -106,7 +106,14 @@ class PartialUpload:
 
     @property
     def expires_at(self) -> datetime:
-        return datetime.fromisoformat(self.state["expires_at"])
+        """A day (CASEWORK_RESUMABLE_UPLOAD_HOURS) after creation or after the last bytes arrived, whichever is
+        later: the partial file's modification time says when, so a PATCH writes no state."""
+        created = datetime.fromisoformat(self.state["expires_at"])
+        try:
+            written = datetime.fromtimestamp(self.data_path.stat().st_mtime, tz=UTC)
+        except FileNotFoundError:
+            return created
+        return max(created, written + expiry_delay())
 
     @property
     def result(self) -> dict | None:
@@ -133,10 +140,6 @@ class PartialUpload:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, self.state_path)
-
-    def touch(self) -> None:
-        self.state["expires_at"] = (timezone.now() + expiry_delay()).isoformat()
-        self.save_state()
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -179,9 +182,6 @@ class PartialUpload:
                     out.write(chunk)
                     current += len(chunk)
                     remaining -= len(chunk)
-                out.flush()
-                if current == self.length:
-                    os.fsync(out.fileno())
         finally:
             # What was written is what was hashed (a write that failed midway leaves the hash to be rebuilt).
             if self.data_path.exists() and self.data_path.stat().st_size == current:

@@ -303,9 +303,7 @@ class ResumableUploadDetailView(TusView):
                 was_complete = upload.result is not None
                 # The raw WSGI stream, read in chunks: the body is never held in memory or parsed.
                 new_offset = upload.append(request._request, offset=offset, content_length=content_length)
-                if new_offset != upload.length:
-                    upload.touch()
-                elif not was_complete:
+                if new_offset == upload.length and not was_complete:
                     self._complete(request, upload)
         except OffsetMismatch as error:
             return self._where(upload, _error(status.HTTP_409_CONFLICT, error.message))

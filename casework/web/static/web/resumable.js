@@ -6,7 +6,19 @@
   if (!form || !form.dataset.resumableUrl) return;
   if (!(window.fetch && window.Blob && Blob.prototype.slice && window.TextEncoder && window.FormData)) return;
 
-  const PIECE = 8 * 1024 * 1024;
+  // A piece should take about PIECE_SECONDS on the link at hand: short enough that a slow link never runs into
+  // the server's request timeout (gunicorn's 300 s) and a drop costs little, long enough that a fast link pays
+  // the per-request cost rarely (each request costs the server a few milliseconds of CPU).
+  const MiB = 1024 * 1024;
+  const FIRST_PIECE = 8 * MiB;
+  const SMALLEST_PIECE = 1 * MiB;
+  const LARGEST_PIECE = 64 * MiB;
+  const PIECE_SECONDS = 30;
+  let pieceSize = FIRST_PIECE;
+  const adapt = (bytes, milliseconds) => {
+    const rate = bytes / Math.max(milliseconds / 1000, 0.001);
+    pieceSize = Math.min(LARGEST_PIECE, Math.max(SMALLEST_PIECE, Math.round((rate * PIECE_SECONDS) / MiB) * MiB));
+  };
   const RETRY_DELAYS = [1000, 2000, 4000, 8000, 15000, 30000, 30000, 60000, 60000, 60000];
   const bar = document.getElementById("upload-progress");
   const status = document.getElementById("upload-status");
@@ -62,14 +74,19 @@
   // One PATCH by XHR, for its upload progress. Resolves with the new offset; rejects with a Refusal (the server
   // said no: do not retry) or another error (the network: retry).
   const sendPiece = (location, file, offset, onProgress) => new Promise((resolve, reject) => {
-    const piece = file.slice(offset, Math.min(offset + PIECE, file.size));
+    const piece = file.slice(offset, Math.min(offset + pieceSize, file.size));
+    const started = Date.now();
     const request = new XMLHttpRequest();
     request.open("PATCH", location);
     Object.entries(headers({ "Upload-Offset": String(offset), "Content-Type": "application/offset+octet-stream" }))
       .forEach(([name, value]) => request.setRequestHeader(name, value));
     request.upload.addEventListener("progress", (event) => onProgress(offset + event.loaded));
     request.addEventListener("load", () => {
-      if (request.status === 204) { resolve(Number(request.getResponseHeader("Upload-Offset"))); return; }
+      if (request.status === 204) {
+        adapt(piece.size, Date.now() - started);
+        resolve(Number(request.getResponseHeader("Upload-Offset")));
+        return;
+      }
       if (request.status === 409 || request.status === 423 || request.status >= 500) { reject(new Error("retry")); return; }
       let message = `${request.status}`;
       try { message = Object.values(JSON.parse(request.responseText)).flat().join(" "); } catch (error) { /* keep */ }
@@ -120,6 +137,7 @@
       } catch (error) {
         if (error instanceof Refusal) { localStorage.removeItem(key); throw error; }
         if (attempt >= RETRY_DELAYS.length) throw error;
+        pieceSize = Math.max(SMALLEST_PIECE, Math.floor(pieceSize / 2 / MiB) * MiB);
         say(form.dataset.resuming);
         await sleep(RETRY_DELAYS[attempt]);
         attempt += 1;
