@@ -17,6 +17,7 @@ import json
 import os
 import re
 import secrets
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ TOKEN = re.compile(r"\A[0-9a-f]{32}\Z")
 # dropped (it is rebuilt by re-reading if its upload continues).
 RUNNING_LIMIT = 256
 _running: dict[str, tuple[Any, int]] = {}
+_running_lock = threading.Lock()  # threads of one process share _running (each upload has one writer at a time)
 rehashed_bytes = 0  # bytes re-read to rebuild a running hash: 0 unless a PATCH changed process
 
 
@@ -220,9 +222,10 @@ class PartialUpload:
 
 
 def _remember(token: str, digest, offset: int) -> None:
-    _running[token] = (digest, offset)
-    while len(_running) > RUNNING_LIMIT:
-        _running.pop(next(iter(_running)))
+    with _running_lock:
+        _running[token] = (digest, offset)
+        while len(_running) > RUNNING_LIMIT:
+            _running.pop(next(iter(_running)))
 
 
 def upload_create(*, case_id: int, user_id: int, length: int, filename: str, details: dict) -> PartialUpload:

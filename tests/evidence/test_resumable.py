@@ -143,6 +143,14 @@ def test_wrong_offset_is_409_with_the_real_offset_and_changes_nothing(api, intak
     assert where(api, location) == 1000
 
 
+def test_a_second_writer_at_the_same_time_is_told_to_wait(api, intake_worker, case, content):
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    with upload_find(location.rstrip("/").rsplit("/", 1)[1]).locked():
+        assert send(api, location, content[:1000], 0).status_code == 423
+    assert where(api, location) == 0
+
+
 def test_another_person_gets_404_for_every_method(api, intake_worker, case, content):
     api.force_authenticate(intake_worker)
     location = create(api, case, content)["Location"]
