@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
 
 from casework.cases.models import CaseMembership as Membership
@@ -278,3 +279,12 @@ def test_the_upload_page_offers_the_resumable_client(client, intake_worker, case
     page = client.get(f"/cases/{case.reference}/media/").content.decode()
     assert f'data-resumable-url="/api/cases/{case.reference}/uploads/"' in page
     assert "web/resumable.js" in page
+
+
+def test_the_resumable_client_speaks_arabic(client, intake_worker, case):
+    client.force_login(intake_worker)
+    client.post(reverse("set_language"), {"language": "ar", "next": "/"})
+    page = client.get(f"/cases/{case.reference}/media/").content.decode()
+    assert 'dir="rtl"' in page
+    assert 'data-sending="يُرسَل {name}…"' in page
+    assert 'data-resuming="انقطع الاتصال؛ يُتابَع الرفع من حيث توقّف…"' in page

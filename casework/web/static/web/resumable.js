@@ -133,7 +133,7 @@
       try {
         offset = await sendPiece(location, file, offset, onProgress);
         attempt = 0;
-        say(form.dataset.sending.replace("%(name)s", file.name));
+        say(form.dataset.sending.replace("{name}", file.name));
       } catch (error) {
         if (error instanceof Refusal) { localStorage.removeItem(key); throw error; }
         if (attempt >= RETRY_DELAYS.length) throw error;
@@ -163,7 +163,7 @@
     bar.value = 0;
     showErrors([]);
     for (const file of files) {
-      say(form.dataset.sending.replace("%(name)s", file.name));
+      say(form.dataset.sending.replace("{name}", file.name));
       try {
         await upload(file, fields, (sent) => { bar.value = Math.round(((done + sent) / total) * 100); });
       } catch (error) {
