@@ -1,7 +1,13 @@
-"""Intake throughput: a large upload through Django's multipart parser and the intake service,
-against `openssl dgst -sha256` of the same file, with the process's peak memory.
+"""Intake throughput: a large upload through Django's multipart parser and the intake service, and the same
+file through the resumable (tus) endpoint in pieces, against `openssl dgst -sha256` of the same file: wall time,
+CPU seconds per GB (user + system), and the process's peak memory.
 
-    .venv/bin/python bench/bench_intake.py --size-mb 1024
+    .venv/bin/python bench/bench_intake.py --size-mb 1024 [--piece-mb 8]
+
+The resumable path goes through the whole Django stack (WSGI handler, middleware, token authentication, the
+view) with each PATCH body streamed from the file, as a server reads it from the socket. It runs twice: in one
+process (the running SHA-256 is kept between pieces, so every byte is hashed once), and interrupted at 60% with
+the hash state lost (a restart, or the next piece served by another process), which re-reads the 60% stored.
 """
 
 import argparse
@@ -16,6 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _django import setup_django  # noqa: E402
 
 BOUNDARY = "casework-bench-boundary"
+
+
+def cpu_seconds(who=resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> float:
@@ -48,6 +59,9 @@ def write_multipart_body(path: Path, payload: Path) -> int:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mb", type=int, default=1024)
+    parser.add_argument(
+        "--piece-mb", type=int, nargs="+", default=[8, 64], help="MiB per PATCH (the page's client sends 8)"
+    )
     args = parser.parse_args()
     workdir = setup_django()
 
@@ -70,19 +84,21 @@ def main() -> None:
 
     # Warm the page cache for both, so neither measures the disk's read speed alone.
     subprocess.run(["cat", str(body_path), str(file_path)], stdout=subprocess.DEVNULL, check=True)
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     subprocess.run(["openssl", "dgst", "-sha256", str(file_path)], check=True, stdout=subprocess.DEVNULL)
     openssl_seconds = time.perf_counter() - started
+    openssl_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_started
     # The ceiling for anything that stores the file: copying it on the same disk, flushed.
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds(resource.RUSAGE_CHILDREN)
     subprocess.run(["cp", str(file_path), str(workdir / "copy.bin")], check=True)
+    copy_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - cpu_started
     os.sync()
     copy_seconds = time.perf_counter() - started
     (workdir / "copy.bin").unlink()
     os.sync()
 
     rss_before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), cpu_seconds()
     with open(body_path, "rb") as stream:
         meta = {"CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}", "CONTENT_LENGTH": str(body_size)}
         handler = HashingUploadHandler(RequestFactory().post("/"))
@@ -90,12 +106,21 @@ def main() -> None:
         uploaded = files["files"]
         result = media_ingest_upload(uploaded=uploaded, case=case, source="witness", acquired_by=user)
         uploaded.close()
+    multipart_cpu = cpu_seconds() - cpu_started
     os.sync()  # count the stored bytes reaching the disk, as the cp baseline does
     intake_seconds = time.perf_counter() - started
     rss_after = peak_rss_mb()
-
     assert result.created and result.item.size_bytes == size_bytes
+    body_path.unlink()
+
+    resumable = {}
+    runs = [(f"{piece} MiB pieces, one process", piece, None) for piece in args.piece_mb]
+    runs.append((f"{args.piece_mb[0]} MiB pieces, hash lost at 60%", args.piece_mb[0], 0.6))
+    for label, piece, lose_hash_at in runs:
+        resumable[label] = run_resumable(file_path, piece * 1024 * 1024, lose_hash_at=lose_hash_at)
+
     mb = size_bytes / 1e6
+    gb = size_bytes / 1e9
     print(f"file size:                      {mb:,.0f} MB")
     print(f"openssl dgst -sha256:           {mb / openssl_seconds:,.0f} MB/s ({openssl_seconds:.2f} s)")
     print(f"intake (multipart parse + SHA-256 + store):  {mb / intake_seconds:,.0f} MB/s ({intake_seconds:.2f} s)")
@@ -103,6 +128,99 @@ def main() -> None:
     print(f"intake / openssl:               {openssl_seconds / intake_seconds:.0%}")
     print(f"intake / cp + sync:             {copy_seconds / intake_seconds:.0%}")
     print(f"peak RSS: before {rss_before:.0f} MB, after {rss_after:.0f} MB, extra {rss_after - rss_before:.0f} MB")
+    for label, (seconds, _cpu) in resumable.items():
+        print(f"resumable, {label}: {mb / seconds:,.0f} MB/s ({seconds:.2f} s)")
+    print()
+    # Anything that stores the file pays for writing it (cp); what a path costs beyond that is its own.
+    print("CPU seconds per GB (user + system, this run)        total        beyond writing (total - cp)")
+    print(f"  openssl dgst -sha256:                          {openssl_cpu / gb:5.2f}")
+    print(f"  cp (writing the bytes at all):                 {copy_cpu / gb:5.2f}")
+    paths = {"multipart (parse + hash + store)": multipart_cpu} | {
+        f"resumable, {label}": cpu for label, (_seconds, cpu) in resumable.items()
+    }
+    for label, cpu in paths.items():
+        beyond = cpu - copy_cpu
+        print(
+            f"  {label + ':':<46} {cpu / gb:5.2f} ({cpu / openssl_cpu:3.1f}x openssl)"
+            f"  {beyond / gb:5.2f} ({beyond / openssl_cpu:3.1f}x openssl)"
+        )
+
+
+def run_resumable(file_path: Path, piece_bytes: int, *, lose_hash_at: float | None) -> tuple[float, float]:
+    """Upload `file_path` through the tus endpoint, each PATCH body read straight from the file. Each run uses a
+    new case, so the file is stored again rather than linked as a duplicate. Returns (wall s, CPU s)."""
+    import base64
+    import io
+
+    from django.contrib.auth import get_user_model
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from casework.cases.models import Case, CaseMembership
+    from casework.evidence import resumable
+    from casework.evidence.models import MediaItem
+    from casework.web.models import ApiToken
+
+    run = Case.objects.count()
+    case = Case.objects.create(reference=f"CW-TUS{run}", title="Benchmark, resumable")
+    user = get_user_model().objects.create(username=f"bench-tus-{run}")
+    CaseMembership.objects.create(case=case, user=user, role="intake")
+    _token, token_text = ApiToken.objects.create(user=user)
+    application = WSGIHandler()
+    size = file_path.stat().st_size
+
+    def call(method: str, path: str, body=None, length: int = 0, **headers) -> tuple[str, dict]:
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "SERVER_NAME": "localhost",
+            "SERVER_PORT": "80",
+            "HTTP_HOST": "localhost",
+            "wsgi.url_scheme": "http",
+            "wsgi.input": body or io.BytesIO(b""),
+            "wsgi.errors": sys.stderr,
+            "CONTENT_LENGTH": str(length),
+            "HTTP_AUTHORIZATION": f"Token {token_text}",
+            "HTTP_TUS_RESUMABLE": "1.0.0",
+            **{f"HTTP_{name.upper().replace('-', '_')}": value for name, value in headers.items()},
+        }
+        if method == "PATCH":
+            environ["CONTENT_TYPE"] = "application/offset+octet-stream"
+        answer = {}
+        response = application(environ, lambda status, response_headers: answer.update(response_headers))
+        b"".join(response)
+        response.close()
+        return str(response.status_code), answer
+
+    metadata = ",".join(
+        f"{key} {base64.b64encode(value.encode()).decode()}"
+        for key, value in {"filename": "big.jpg", "source": "witness"}.items()
+    )
+    started, cpu_started = time.perf_counter(), cpu_seconds()
+    status, headers = call(
+        "POST", f"/api/cases/{case.reference}/uploads/", Upload_Length=str(size), Upload_Metadata=metadata
+    )
+    assert status == "201", status
+    location = headers["Location"].removeprefix("http://localhost")
+    offset = 0
+    with open(file_path, "rb") as source:
+        while offset < size:
+            if lose_hash_at is not None and offset >= size * lose_hash_at:
+                resumable._running.clear()
+                lose_hash_at = None
+                status, headers = call("HEAD", location)
+                assert int(headers["Upload-Offset"]) == offset
+            source.seek(offset)
+            status, headers = call(
+                "PATCH", location, source, min(piece_bytes, size - offset), Upload_Offset=str(offset)
+            )
+            assert status == "204", status
+            offset = int(headers["Upload-Offset"])
+    cpu = cpu_seconds() - cpu_started
+    os.sync()
+    seconds = time.perf_counter() - started
+    item = MediaItem.objects.get(case=case)
+    assert item.size_bytes == size
+    return seconds, cpu
 
 
 if __name__ == "__main__":

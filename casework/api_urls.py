@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView
 from casework.bundles.api import BundleViewSet
 from casework.cases.api import CaseViewSet
 from casework.evidence.api import CustodyEventViewSet, MediaViewSet
+from casework.evidence.tus import ResumableUploadDetailView, ResumableUploadListView
 from casework.incidents.api import IncidentViewSet, VictimViewSet
 from casework.incidents.tabular_api import VictimsImportView
 from casework.notifications.api import MediaAssignView, NotificationViewSet, TestimonyAssignView
@@ -94,6 +95,9 @@ urlpatterns = [
         MediaViewSet.as_view({"post": "withdraw"}),
         name="media_withdraw",
     ),
+    # Resumable uploads (tus 1.0): one file each, in as many requests as the connection needs.
+    path(f"{CASE}/uploads/", ResumableUploadListView.as_view(), name="upload_list"),
+    path(f"{CASE}/uploads/<str:upload_id>/", ResumableUploadDetailView.as_view(), name="upload_detail"),
     path(f"{CASE}/media/<int:item_id>/assign/", MediaAssignView.as_view(), name="media_assign"),
     path(f"{CASE}/media/<int:item_id>/original/", MediaViewSet.as_view({"get": "original"}), name="media_original"),
     path(f"{CASE}/custody/", CustodyEventViewSet.as_view(READ_LIST), name="custody_list"),

@@ -282,6 +282,8 @@ if not FIELD_ENCRYPTION_KEYS and not DEBUG:
 # Evidence intake: uploads stream to a temporary file on the media volume while being hashed, then are
 # moved (not copied) into place. Originals are written once and made read-only.
 CASEWORK_MAX_UPLOAD_BYTES = env.int("CASEWORK_MAX_UPLOAD_BYTES", default=20 * 1024**3)
+# An unfinished resumable upload is removed this many hours after its last bytes arrived.
+CASEWORK_RESUMABLE_UPLOAD_HOURS = env.int("CASEWORK_RESUMABLE_UPLOAD_HOURS", default=24)
 FILE_UPLOAD_HANDLERS = ["casework.evidence.uploads.HashingUploadHandler"]
 FILE_UPLOAD_PERMISSIONS = 0o440
 if FILE_UPLOAD_TEMP_DIR is None:
@@ -294,6 +296,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.int("CASEWORK_MEDIA_SWEEP_SECONDS", default=300),
     },
     "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
+    "remove-expired-uploads": {"task": "casework.evidence.tasks.uploads_remove_expired_task", "schedule": 3600},
 }
 
 AUTHENTICATION_BACKENDS = [

@@ -176,6 +176,10 @@ EXPECTED = {
     "api:media_detail": ("GET", CASE_ROLES),
     "api:media_original": ("GET", CASE_ROLES),
     "api:media_withdraw": ("POST", {"case_admin", "superuser"}),
+    # Resumable uploads: starting one needs the upload permission (without tus headers the answer is 412, not a
+    # refusal); an upload is its creator's alone (the intake worker's here): anyone else gets 404.
+    "api:upload_list": ("POST", EDITORS),
+    "api:upload_detail": ("GET", {"intake"}),
     "api:custody_list": ("GET", CASE_ROLES),
     "api:custody_detail": ("GET", CASE_ROLES),
     "api:bundle_list": ("GET", ANALYSTS),

@@ -31,7 +31,11 @@ LIST_ENDPOINTS = [
 def test_schema_generates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     schema = (tmp_path / "schema.yml").read_text()
-    for path in ("/api/cases/{reference}/incidents/", "/api/cases/{reference}/witnesses/{witness_id}/reveal/"):
+    for path in (
+        "/api/cases/{reference}/incidents/",
+        "/api/cases/{reference}/witnesses/{witness_id}/reveal/",
+        "/api/cases/{reference}/uploads/{upload_id}/",
+    ):
         assert path in schema
     assert "real_name" in schema and "writeOnly: true" in schema
 

@@ -33,11 +33,14 @@ class MediaUploadForm(forms.Form):
         queryset=Incident.objects.none(),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+        # By reference and pseudonym, as the API names them: the resumable client sends these values as they are.
+        to_field_name="reference",
     )
     witness = forms.ModelChoiceField(
         label=_("Witness"),
         queryset=Witness.objects.none(),
         required=False,
+        to_field_name="pseudonym",
         help_text=_("The witness of this case who sent or recorded the files, if any (shown by pseudonym)."),
     )
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))

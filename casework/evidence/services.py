@@ -46,6 +46,7 @@ from casework.evidence.processing import (
     probe_media,
 )
 from casework.evidence.processing.privacy import scrub_paths, split_identifying
+from casework.evidence.resumable import PartialUpload
 from casework.evidence.selectors import custody_history
 from casework.evidence.uploads import (
     IntakeRejected,
@@ -218,6 +219,48 @@ def media_ingest_upload(*, uploaded, **kwargs) -> IngestResult:
 
 def media_ingest_path(*, path: Path, **kwargs) -> IngestResult:
     return media_ingest(received=receive_path(path), original_filename=path.name, **kwargs)
+
+
+def media_ingest_resumable(*, upload: PartialUpload, actor) -> IngestResult:
+    """Complete a resumable upload: the whole file goes through media_ingest, as every other arrival does.
+
+    Only the person who created the upload may complete it, and only while they may still upload to its case
+    (checked again here: a role can change while the bytes arrive). Call while holding `upload.locked()`.
+    A refusal (IntakeRejected) removes the upload; the result is kept in its state for the client to read.
+    """
+    from casework.witnesses.models import Witness
+
+    case = Case.objects.get(pk=upload.case_id)
+    if actor.pk != upload.user_id or not actor.has_perm(access.UPLOAD_MEDIA, case):
+        raise PermissionDenied
+    details = upload.details
+    try:
+        witness = None
+        if details.get("witness"):
+            witness = Witness.objects.filter(case=case, pseudonym=details["witness"]).first()
+            if witness is None:
+                raise IntakeRejected(_("The witness belongs to another case."), field="witness")
+        references = details.get("incidents") or []
+        incidents = list(Incident.objects.filter(case=case, reference__in=references))
+        if len(incidents) != len(set(references)):
+            raise IntakeRejected(_("An incident of this upload is no longer in the case."), field="incidents")
+        result = media_ingest(
+            received=upload.received(),
+            case=case,
+            original_filename=upload.original_filename,
+            source=details["source"],
+            source_url=details.get("source_url", ""),
+            description=details.get("description", ""),
+            incidents=incidents,
+            witness=witness,
+            acquired_by=actor,
+        )
+    except IntakeRejected:
+        upload.remove()
+        raise
+    upload.state["result"] = {"item_id": result.item.pk, "created": result.created}
+    upload.save_state()
+    return result
 
 
 def media_schedule_processing(*, item_id: int) -> None:

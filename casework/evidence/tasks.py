@@ -42,3 +42,11 @@ def media_sweep_unprocessed_task() -> int:
     for item_id in item_ids:
         media_process_task.delay(item_id)
     return len(item_ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=5 * 60, time_limit=6 * 60)
+def uploads_remove_expired_task() -> int:
+    """Removes unfinished resumable uploads past their expiry; safe to run twice."""
+    from casework.evidence.resumable import uploads_remove_expired
+
+    return uploads_remove_expired()

@@ -13,6 +13,7 @@ from django.urls import reverse
 
 from casework.bundles.services import bundle_build, bundle_request
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
+from casework.evidence.resumable import upload_create
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
 from casework.notifications.models import Notification
@@ -72,6 +73,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         witness=witness, scope="internal", given_on="2024-01-01", method="written", allows_name=True
     )
     api_token, _text = ApiToken.objects.create(user=case_admin)
+    upload = upload_create(case_id=case.pk, user_id=intake_worker.pk, length=10, filename="w.jpg", details={})
     notification = Notification.objects.create(
         recipient=intake_worker, case=case, kind="processing_failed", media_item=item
     )
@@ -97,6 +99,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "consent_id": consent.pk,
         "token_id": api_token.pk,
         "notification_id": notification.pk,
+        "upload_id": upload.token,
         "user_id": intake_worker.pk,
         "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
     }

@@ -81,7 +81,7 @@ def test_upload_form_ties_the_files_to_a_witness_of_the_case(client, case, intak
     client.force_login(intake_worker)
     page = client.get(reverse("evidence:media_list", args=[case.reference])).content.decode()
     assert "W-402" in page and "Real Name 402" not in page
-    upload(client, case, PHOTO, "a.jpg", source="witness", witness=witness.pk)
+    upload(client, case, PHOTO, "a.jpg", source="witness", witness=witness.pseudonym)
     item = MediaItem.objects.get()
     assert item.witness == witness and MediaArrival.objects.get(item=item).witness == witness
     assert "W-402" in client.get(reverse("evidence:media_detail", args=[item.pk])).content.decode()
@@ -92,7 +92,7 @@ def test_upload_refuses_a_witness_of_another_case_and_stores_nothing(client, cas
     client.force_login(intake_worker)
     response = client.post(
         reverse("evidence:media_list", args=[case.reference]),
-        {"source": "witness", "files": [SimpleUploadedFile("a.jpg", PHOTO)], "witness": foreign.pk},
+        {"source": "witness", "files": [SimpleUploadedFile("a.jpg", PHOTO)], "witness": foreign.pseudonym},
     )
     assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
     api = APIClient()

@@ -106,7 +106,7 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         reverse("evidence:media_list", args=[case.reference]),
         {
             "source": "witness",
-            "incidents": [incident.pk],
+            "incidents": [incident.reference],
             "files": [
                 SimpleUploadedFile("photo.jpg", jpeg_bytes(seed=777)),
                 SimpleUploadedFile("broken.mp4", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x01" * 3000),
@@ -159,6 +159,7 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         "sequence": 1,
         "notification_id": 1,
         "user_id": 1,
+        "upload_id": "0" * 32,
     }
     for name, (method, _allowed) in EXPECTED.items():
         response = client.get(url_for(name, arguments)) if method == "GET" else client.post(url_for(name, arguments))

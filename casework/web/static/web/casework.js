@@ -23,6 +23,8 @@
   const form = document.getElementById("media-upload-form");
   const bar = document.getElementById("upload-progress");
   if (!form || !bar || !window.FormData) return;
+  // resumable.js sends the files in pieces where the browser can; this plain XHR upload is the fallback.
+  if (form.dataset.resumableUrl && window.fetch && window.Blob && Blob.prototype.slice && window.TextEncoder) return;
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const request = new XMLHttpRequest();
