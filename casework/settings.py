@@ -182,6 +182,12 @@ REST_FRAMEWORK = {
         "casework.api.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's three parsers, the JSON one refusing bodies nested deeper than casework.parsers.MAX_JSON_DEPTH (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "casework.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # A service's Refused / EditConflict become 400 / 409 here, once for every endpoint.
     "EXCEPTION_HANDLER": "casework.api.api_exception_handler",
 }
