@@ -237,6 +237,24 @@ CASEWORK_BROKER_VISIBILITY_MARGIN = 30 * 60
 CASEWORK_BROKER_VISIBILITY_TIMEOUT = (
     max(CASEWORK_LONGEST_TASK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT) + CASEWORK_BROKER_VISIBILITY_MARGIN
 )
+# Redis redelivers a task not acknowledged within `visibility_timeout` seconds. Tasks acknowledge late (when
+# they end), so a timeout shorter than a running task would start a second copy of it. A Redis that is down
+# or frozen must not hold a web request: sending a task gives up after these timeouts (and the publish retries
+# below), the request answers anyway, and a sweep on the beat schedule sends the task later.
+CASEWORK_REDIS_SOCKET_TIMEOUT = env.float("CASEWORK_REDIS_SOCKET_TIMEOUT", default=3.0)
+CASEWORK_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT,
+    "socket_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
+    "health_check_interval": 25,
+    # Sending: at most three connection attempts in about a second.
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CASEWORK_REDIS_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
 # Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -251,9 +269,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis redelivers a task not acknowledged within `visibility_timeout` seconds. Tasks acknowledge late (when
-    # they end), so a timeout shorter than a running task would start a second copy of it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = CASEWORK_REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="casework")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -298,6 +314,10 @@ CELERY_BEAT_SCHEDULE = {
     "re-enqueue-unprocessed-media": {
         "task": "casework.evidence.tasks.media_sweep_unprocessed_task",
         "schedule": env.int("CASEWORK_MEDIA_SWEEP_SECONDS", default=300),
+    },
+    "re-enqueue-stalled-packets": {
+        "task": "casework.bundles.tasks.bundles_sweep_task",
+        "schedule": env.int("CASEWORK_PACKET_SWEEP_SECONDS", default=300),
     },
     "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
 }

@@ -56,6 +56,7 @@ from casework.evidence.uploads import (
 )
 from casework.incidents.models import Incident
 from casework.notifications.services import notify_processing_failed
+from casework.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +224,7 @@ def media_ingest_path(*, path: Path, **kwargs) -> IngestResult:
 def media_schedule_processing(*, item_id: int) -> None:
     from casework.evidence.tasks import media_process_task
 
-    transaction.on_commit(lambda: media_process_task.delay(item_id))
+    enqueue_after_commit(media_process_task, item_id)
 
 
 # Processing: metadata extraction, derived files and near-duplicates, run by a worker.

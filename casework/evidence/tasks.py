@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from casework.evidence import services
 from casework.evidence.models import MediaItem, ProcessingState
+from casework.queueing import enqueue_now
 
 # Errors worth retrying: the database or the storage was briefly unreachable.
 TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutError)
@@ -39,6 +40,4 @@ def media_sweep_unprocessed_task() -> int:
         processing_state=ProcessingState.PROCESSING, processing_started_at__lt=stale_claim
     )
     item_ids = list(pending.values_list("pk", flat=True)) + list(abandoned.values_list("pk", flat=True))
-    for item_id in item_ids:
-        media_process_task.delay(item_id)
-    return len(item_ids)
+    return sum(enqueue_now(media_process_task, item_id) for item_id in item_ids)
