@@ -59,6 +59,8 @@ MIDDLEWARE = [
     # Before anything reads the URL (sessions, the database): a NUL character is refused with 400.
     "casework.web.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A full disk answers 507 with a clear message (also when the upload's body could not be written).
+    "casework.web.middleware.StorageFullMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -319,6 +321,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.bundles.tasks.bundles_sweep_task",
         "schedule": env.int("CASEWORK_PACKET_SWEEP_SECONDS", default=300),
     },
+    "clean-dead-uploads": {"task": "casework.evidence.tasks.incoming_clean_task", "schedule": 3600},
     "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
 }
 

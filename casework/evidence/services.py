@@ -17,7 +17,7 @@ from typing import Any, BinaryIO
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -50,6 +50,7 @@ from casework.evidence.selectors import custody_history
 from casework.evidence.uploads import (
     IntakeRejected,
     ReceivedFile,
+    place_original,
     receive_path,
     receive_stream,
     receive_upload,
@@ -73,13 +74,6 @@ class IngestResult:
         return _("This exact file is already in the case (SHA-256 %(sha256)s): linked to the existing item.") % {
             "sha256": self.item.sha256
         }
-
-
-class _MovableFile(File):
-    """Lets FileSystemStorage move the received temporary file into place instead of copying it."""
-
-    def temporary_file_path(self) -> str:
-        return self.name
 
 
 def media_ingest(
@@ -148,6 +142,40 @@ def media_ingest(
 
 
 def _store_or_link(*, case, received, mime_type, kind, arrival, incidents, **fields) -> IngestResult:
+    placed: list[str] = []
+    try:
+        return _store_or_link_once(
+            case=case,
+            received=received,
+            mime_type=mime_type,
+            kind=kind,
+            arrival=arrival,
+            incidents=incidents,
+            placed=placed,
+            **fields,
+        )
+    except BaseException:
+        # The row was not written (a database failure, a duplicate committed meanwhile): an original this call
+        # put in place must not stay behind without a record.
+        for storage_name in placed:
+            _remove_unowned_original(case=case, sha256=received.sha256, storage_name=storage_name)
+        raise
+
+
+def _remove_unowned_original(*, case, sha256: str, storage_name: str) -> None:
+    """Delete a stored original that no item owns, deciding under the case's lock (which an intake takes to
+    number its exhibit, and before trusting the file is still there). If the database cannot be asked, the
+    file stays: manage.py verify_custody reports it."""
+    try:
+        with transaction.atomic():
+            Case.objects.select_for_update(no_key=True).filter(pk=case.pk).exists()
+            if not MediaItem.objects.filter(case=case, sha256=sha256).exists():
+                default_storage.delete(storage_name)
+    except DatabaseError:
+        logger.warning("Left %s in place: the database could not say whether an item owns it", storage_name)
+
+
+def _store_or_link_once(*, case, received, mime_type, kind, arrival, incidents, placed, **fields) -> IngestResult:
     with transaction.atomic():
         existing = MediaItem.objects.select_for_update().filter(case=case, sha256=received.sha256).first()
         if existing is not None:
@@ -164,16 +192,14 @@ def _store_or_link(*, case, received, mime_type, kind, arrival, incidents, **fie
             **fields,
         )
         storage_name = original_upload_path(item, "")
-        # Named by hash: a file already there (left by a rolled-back intake) holds exactly these bytes.
-        if not default_storage.exists(storage_name):
-            with open(received.temporary_path, "rb") as handle:
-                stored_name = default_storage.save(
-                    storage_name, _MovableFile(handle, name=str(received.temporary_path))
-                )
-            if stored_name != storage_name:
-                raise RuntimeError("Storage renamed an original")
+        if place_original(received, storage_name):
+            placed.append(storage_name)
         item.original.name = storage_name
         item.save()
+        # item.save() took the case's lock: a failed intake of the same bytes that removed the file meanwhile
+        # (under that lock, seeing no item) is done with it now; put it back.
+        if not default_storage.exists(storage_name) and place_original(received, storage_name):
+            placed.append(storage_name)
         first_arrival = MediaArrival.objects.create(item=item, **arrival)
         # The provenance, so that manage.py verify_custody can tell if a column is changed later.
         custody_record(

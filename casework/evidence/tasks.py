@@ -4,7 +4,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from casework.evidence import services
+from casework.evidence import services, uploads
 from casework.evidence.models import MediaItem, ProcessingState
 from casework.queueing import enqueue_now
 
@@ -41,3 +41,9 @@ def media_sweep_unprocessed_task() -> int:
     )
     item_ids = list(pending.values_list("pk", flat=True)) + list(abandoned.values_list("pk", flat=True))
     return sum(enqueue_now(media_process_task, item_id) for item_id in item_ids)
+
+
+@shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
+def incoming_clean_task() -> int:
+    """On the beat schedule: the temporary files of uploads that died part-way are deleted."""
+    return uploads.incoming_clean()
