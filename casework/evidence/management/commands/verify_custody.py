@@ -18,8 +18,8 @@ HASH = re.compile(r"^[0-9a-f]{64}\Z")
 class Command(BaseCommand):
     help = (
         "Re-walk the custody chain, re-hash every stored original, list stored files no item owns, and compare "
-        "every item's provenance with what intake recorded; exit 1 on any break. Prints the head hash: keep it, and pass it to a later run with "
-        "--expect-head to catch deleted newest events or a rewritten log."
+        "every item's provenance with what intake recorded; exit 1 on any break. Prints the head hash: keep it, "
+        "and pass it to a later run with --expect-head to catch deleted newest events or a rewritten log."
     )
 
     def add_arguments(self, parser):
