@@ -349,6 +349,9 @@ if not BUNDLE_SIGNING_KEY and not DEBUG:
 # A bundle build holds a lease this long and renews it with every progress report; a worker killed mid-build
 # frees the bundle for the redelivered task once the lease runs out.
 CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default=120)
+# A worker processing a media item holds a lease this long and renews it every quarter of it; a worker killed
+# or cut off from the database frees the item for the redelivered task once the lease runs out.
+CASEWORK_MEDIA_LEASE_SECONDS = env.int("CASEWORK_MEDIA_LEASE_SECONDS", default=60)
 # Packet files are deleted this many days after they were built (the record stays, marked expired).
 CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)
 # Who issues the evidence packets: named on the cover and in the running header of every report.pdf page.

@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,10 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -256,20 +258,34 @@ def media_schedule_processing(*, item_id: int) -> None:
 # Processing: metadata extraction, derived files and near-duplicates, run by a worker.
 
 MAX_PROCESSING_ATTEMPTS = 3
-# A claim older than this is taken to belong to a worker that died; the item may be claimed again.
-PROCESSING_LEASE = timedelta(minutes=20)
 NEAR_DUPLICATE_MAX_DISTANCE = 10
 
 
+class ProcessingLeaseHeld(Exception):
+    """Another worker holds the item's lease (it renews it while working); try again in `retry_in` seconds."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"lease held for another {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+def processing_lease() -> timedelta:
+    """How long a claim lasts without renewal. The worker renews it every quarter of this while it works
+    (processing_started_at is moved on), so a claim not renewed this long belongs to a worker that died or
+    lost the database, and its redelivered task takes the item over at once."""
+    return timedelta(seconds=settings.CASEWORK_MEDIA_LEASE_SECONDS)
+
+
 def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
-    """Claim an item with a conditional UPDATE; None if it is gone, done, or being processed elsewhere.
+    """Claim an item with a conditional UPDATE; None if it is gone or done; ProcessingLeaseHeld if another
+    worker is on it (its lease is still being renewed).
 
     A claim that has run out of attempts marks the item failed instead: a file that kills its worker
     every time must not be redelivered for ever.
     """
     now = timezone.now()
     claimable = Q(processing_state=ProcessingState.PENDING) | Q(
-        processing_state=ProcessingState.PROCESSING, processing_started_at__lt=now - PROCESSING_LEASE
+        processing_state=ProcessingState.PROCESSING, processing_started_at__lt=now - processing_lease()
     )
     claimed = MediaItem.objects.filter(claimable, pk=item_id).update(
         processing_state=ProcessingState.PROCESSING,
@@ -277,6 +293,13 @@ def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
         processing_attempts=F("processing_attempts") + 1,
     )
     if not claimed:
+        held = (
+            MediaItem.objects.filter(pk=item_id, processing_state=ProcessingState.PROCESSING)
+            .values_list("processing_started_at", flat=True)
+            .first()
+        )
+        if held is not None:
+            raise ProcessingLeaseHeld(max(1.0, (held + processing_lease() - now).total_seconds() + 1))
         return None
     item = MediaItem.objects.get(pk=item_id)
     if item.processing_attempts > MAX_PROCESSING_ATTEMPTS:
@@ -311,6 +334,41 @@ def media_process(*, item_id: int) -> None:
     item = media_claim_for_processing(item_id=item_id)
     if item is None:
         return
+    with _lease_renewed(item):
+        _process_claimed(item)
+    media_find_near_duplicates(item=item)
+
+
+@contextmanager
+def _lease_renewed(item: MediaItem):
+    """Renew the item's claim from a thread (on its own database connection) while the block runs."""
+    stop = threading.Event()
+    interval = processing_lease().total_seconds() / 4
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    MediaItem.objects.filter(
+                        pk=item.pk,
+                        processing_state=ProcessingState.PROCESSING,
+                        processing_attempts=item.processing_attempts,  # still this claim, not a later one
+                    ).update(processing_started_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("Could not renew the processing lease of item %s", item.pk, exc_info=True)
+        finally:
+            connection.close()
+
+    renewer = threading.Thread(target=renew, name=f"lease-media-{item.pk}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+
+
+def _process_claimed(item: MediaItem) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="derived-") as derived_dir, _local_copy(item) as original_path:
             try:
@@ -327,7 +385,6 @@ def media_process(*, item_id: int) -> None:
             processing_state=ProcessingState.PENDING
         )
         raise
-    media_find_near_duplicates(item=item)
 
 
 @contextmanager

@@ -13,6 +13,7 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
 
 
 @shared_task(
+    bind=True,
     acks_late=True,
     soft_time_limit=5 * 60,
     time_limit=6 * 60,
@@ -22,9 +23,14 @@ TRANSIENT_ERRORS = (OperationalError, InterfaceError, ConnectionError, TimeoutEr
     retry_jitter=True,
     max_retries=5,
 )
-def media_process_task(item_id: int) -> None:
-    """Takes an id only; the claim inside the service makes a second delivery a no-op."""
-    services.media_process(item_id=item_id)
+def media_process_task(self, item_id: int) -> None:
+    """Takes an id only; the claim inside the service makes a second delivery a no-op, or (while another
+    worker's lease is alive) a retry once that lease would run out: a redelivery after a worker was killed
+    takes the item over within a lease, not never."""
+    try:
+        services.media_process(item_id=item_id)
+    except services.ProcessingLeaseHeld as held:
+        raise self.retry(countdown=held.retry_in, max_retries=None) from None
 
 
 # Items still pending this long after intake lost their message (e.g. a crash between commit and publish).
@@ -34,7 +40,7 @@ SWEEP_GRACE = timedelta(minutes=5)
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def media_sweep_unprocessed_task() -> int:
     cutoff = timezone.now() - SWEEP_GRACE
-    stale_claim = timezone.now() - services.PROCESSING_LEASE
+    stale_claim = timezone.now() - services.processing_lease()
     pending = MediaItem.objects.filter(processing_state=ProcessingState.PENDING, created_at__lt=cutoff)
     abandoned = MediaItem.objects.filter(
         processing_state=ProcessingState.PROCESSING, processing_started_at__lt=stale_claim
