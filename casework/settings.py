@@ -243,20 +243,20 @@ CASEWORK_BROKER_VISIBILITY_TIMEOUT = (
 # they end), so a timeout shorter than a running task would start a second copy of it. A Redis that is down
 # or frozen must not hold a web request: sending a task gives up after these timeouts (and the publish retries
 # below), the request answers anyway, and a sweep on the beat schedule sends the task later.
-CASEWORK_REDIS_SOCKET_TIMEOUT = env.float("CASEWORK_REDIS_SOCKET_TIMEOUT", default=3.0)
+CASEWORK_REDIS_SOCKET_TIMEOUT = env.float("CASEWORK_REDIS_SOCKET_TIMEOUT", default=2.0)
 CASEWORK_REDIS_TRANSPORT_OPTIONS = {
     "visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT,
     "socket_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
     "socket_connect_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
     "health_check_interval": 25,
-    # Sending: at most three connection attempts in about a second.
-    "max_retries": 2,
-    "interval_start": 0,
+    # Sending: at most two connection attempts, half a second apart.
+    "max_retries": 1,
+    "interval_start": 0.5,
     "interval_step": 0.5,
     "interval_max": 1,
 }
 CELERY_BROKER_CONNECTION_TIMEOUT = CASEWORK_REDIS_SOCKET_TIMEOUT
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 1}
 # Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
