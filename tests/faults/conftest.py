@@ -89,9 +89,11 @@ def private_redis(tmp_path):
 
 
 @pytest.fixture
-def redis_broker(private_redis, settings):
+def redis_broker(private_redis, settings, monkeypatch):
     """This process sends tasks to the private Redis, with the timeouts the settings give a Redis broker."""
     settings.CELERY_TASK_ALWAYS_EAGER = False
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration (as CI sets it).
+    monkeypatch.setenv("CELERY_BROKER_URL", private_redis.url)
     point_celery_at(private_redis.url, settings.CASEWORK_REDIS_TRANSPORT_OPTIONS)
     try:
         yield private_redis
