@@ -11,7 +11,7 @@ RUN useradd --create-home --uid 1000 casework
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY casework ./casework
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 RUN pip install --no-cache-dir . \
     && mkdir -p /app/var /srv/casework/media \
     && chown -R casework:casework /app/var /srv/casework
@@ -20,4 +20,4 @@ USER casework
 ENV MEDIA_ROOT=/srv/casework/media STATIC_ROOT=/app/var/static
 RUN DEBUG=true SECRET_KEY=collectstatic-only python manage.py collectstatic --no-input -v0
 EXPOSE 8000
-CMD ["gunicorn", "casework.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "300"]
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]

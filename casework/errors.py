@@ -57,6 +57,22 @@ class EditConflict(Refused):
         )
 
 
+class StorageFull(Refused):
+    """The server's disk (or quota) is full: nothing was stored. Answered 507 Insufficient Storage."""
+
+    status_code = 507
+
+    def __init__(self):
+        super().__init__(storage_full_message())
+
+
+def storage_full_message() -> str:
+    return _(
+        "The server's storage is full, so the file was not stored and nothing was recorded. Tell the "
+        "administrator; send the file again once space has been freed."
+    )
+
+
 def checked(instance: models.Model, *, exclude: list[str] | None = None) -> None:
     """Run the model's own checks (fields, unique and check constraints) before saving; Refused if any fails."""
     try:

@@ -59,6 +59,8 @@ MIDDLEWARE = [
     # Before anything reads the URL (sessions, the database): a NUL character is refused with 400.
     "casework.web.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # A full disk answers 507 with a clear message (also when the upload's body could not be written).
+    "casework.web.middleware.StorageFullMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -182,6 +184,12 @@ REST_FRAMEWORK = {
         "casework.api.StableOrderingFilter",
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # DRF's three parsers, the JSON one refusing bodies nested deeper than casework.parsers.MAX_JSON_DEPTH (400).
+    "DEFAULT_PARSER_CLASSES": [
+        "casework.parsers.DepthLimitedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     # A service's Refused / EditConflict become 400 / 409 here, once for every endpoint.
     "EXCEPTION_HANDLER": "casework.api.api_exception_handler",
 }
@@ -231,6 +239,24 @@ CASEWORK_BROKER_VISIBILITY_MARGIN = 30 * 60
 CASEWORK_BROKER_VISIBILITY_TIMEOUT = (
     max(CASEWORK_LONGEST_TASK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT) + CASEWORK_BROKER_VISIBILITY_MARGIN
 )
+# Redis redelivers a task not acknowledged within `visibility_timeout` seconds. Tasks acknowledge late (when
+# they end), so a timeout shorter than a running task would start a second copy of it. A Redis that is down
+# or frozen must not hold a web request: sending a task gives up after these timeouts (and the publish retries
+# below), the request answers anyway, and a sweep on the beat schedule sends the task later.
+CASEWORK_REDIS_SOCKET_TIMEOUT = env.float("CASEWORK_REDIS_SOCKET_TIMEOUT", default=2.0)
+CASEWORK_REDIS_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT,
+    "socket_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CASEWORK_REDIS_SOCKET_TIMEOUT,
+    "health_check_interval": 25,
+    # Sending: at most two connection attempts, half a second apart.
+    "max_retries": 1,
+    "interval_start": 0.5,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = CASEWORK_REDIS_SOCKET_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.5, "interval_step": 0.5, "interval_max": 1}
 # Without CELERY_BROKER_URL a filesystem broker under var/ lets a real worker run with no server.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -245,9 +271,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
-    # Redis redelivers a task not acknowledged within `visibility_timeout` seconds. Tasks acknowledge late (when
-    # they end), so a timeout shorter than a running task would start a second copy of it.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CASEWORK_BROKER_VISIBILITY_TIMEOUT}
+    CELERY_BROKER_TRANSPORT_OPTIONS = CASEWORK_REDIS_TRANSPORT_OPTIONS
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="casework")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
@@ -295,6 +319,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "casework.evidence.tasks.media_sweep_unprocessed_task",
         "schedule": env.int("CASEWORK_MEDIA_SWEEP_SECONDS", default=300),
     },
+    "re-enqueue-stalled-packets": {
+        "task": "casework.bundles.tasks.bundles_sweep_task",
+        "schedule": env.int("CASEWORK_PACKET_SWEEP_SECONDS", default=300),
+    },
+    "clean-dead-uploads": {"task": "casework.evidence.tasks.incoming_clean_task", "schedule": 3600},
     "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
     "remove-expired-uploads": {"task": "casework.evidence.tasks.uploads_remove_expired_task", "schedule": 3600},
 }
@@ -323,6 +352,9 @@ if not BUNDLE_SIGNING_KEY and not DEBUG:
 # A bundle build holds a lease this long and renews it with every progress report; a worker killed mid-build
 # frees the bundle for the redelivered task once the lease runs out.
 CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default=120)
+# A worker processing a media item holds a lease this long and renews it every quarter of it; a worker killed
+# or cut off from the database frees the item for the redelivered task once the lease runs out.
+CASEWORK_MEDIA_LEASE_SECONDS = env.int("CASEWORK_MEDIA_LEASE_SECONDS", default=60)
 # Packet files are deleted this many days after they were built (the record stays, marked expired).
 CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)
 # Who issues the evidence packets: named on the cover and in the running header of every report.pdf page.

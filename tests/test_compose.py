@@ -23,10 +23,32 @@ def compose_run(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     )
 
 
-def test_compose_file_is_valid_and_names_the_four_services():
+def test_compose_file_is_valid_and_names_the_six_services():
     assert compose_run("config", "--quiet", env=COMPOSE_ENV).returncode == 0
     services = compose_run("config", "--services", env=COMPOSE_ENV).stdout.split()
-    assert sorted(services) == ["postgres", "redis", "web", "worker"]
+    assert sorted(services) == ["beat", "postgres", "proxy", "redis", "web", "worker"]
+
+
+def test_every_service_restarts_after_a_crash_and_beat_is_not_inside_the_worker():
+    """A worker once exited on a Redis outage (kombu's restore_unacked_once AttributeError), taking beat with it."""
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    assert {name: service.get("restart") for name, service in services.items()} == dict.fromkeys(
+        services, "unless-stopped"
+    )
+    assert "--beat" not in services["worker"]["command"]
+    assert services["beat"]["command"].startswith("celery -A casework beat")
+
+
+def test_web_runs_threaded_gunicorn_behind_a_proxy_that_buffers_requests():
+    services = yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())["services"]
+    assert "gunicorn --config gunicorn.conf.py" in services["web"]["command"]
+    assert "ports" not in services["web"]  # reached through the proxy only
+    nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+    assert "proxy_request_buffering on;" in nginx and "client_header_timeout" in nginx
+    assert "proxy_pass http://web:8000;" in nginx
+    namespace: dict = {}
+    exec((REPO_ROOT / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["worker_class"] == "gthread" and namespace["threads"] > 1
 
 
 def test_compose_refuses_to_start_without_secrets():

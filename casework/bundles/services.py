@@ -10,7 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from casework.errors import Refused
 from casework.evidence.custody import custody_record
 from casework.evidence.models import CustodyAction, MediaItem
 from casework.notifications.services import notify_packet_ready
+from casework.queueing import enqueue_after_commit
 from casework.witnesses.consent import Disclosure
 from casework.witnesses.models import Witness
 
@@ -121,7 +122,7 @@ def bundle_request(*, case, scope, incidents, recipient: str, profile: str, purp
 def bundle_schedule_build(*, bundle_id: int) -> None:
     from casework.bundles.tasks import bundle_build_task
 
-    bundle_build_task.delay_on_commit(bundle_id)
+    enqueue_after_commit(bundle_build_task, bundle_id)
 
 
 def bundle_claim(*, bundle_id: int) -> tuple[EvidenceBundle, str] | None:
@@ -222,10 +223,25 @@ def bundle_build(*, bundle_id: int) -> None:
                     "manifest_sha256": result.manifest_sha256,
                 },
             )
+    except (OperationalError, InterfaceError):
+        # The database went away: not the packet's fault. Back to the queue for the task's retry (or, if the
+        # database cannot even be told, the lease runs out and the sweep sends it again).
+        partial_path.unlink(missing_ok=True)
+        _release_for_retry(bundle_id=bundle.pk, token=token)
+        raise
     except Exception as error:
         partial_path.unlink(missing_ok=True)
         bundle_fail(bundle_id=bundle.pk, token=token, reason=f"{type(error).__name__}: {error}")
         raise
+
+
+def _release_for_retry(*, bundle_id: int, token: str) -> None:
+    try:
+        EvidenceBundle.objects.filter(pk=bundle_id, lease_token=token).update(
+            status=BundleStatus.QUEUED, lease_token="", lease_expires_at=None, progress_message=_("Waiting to retry")
+        )
+    except (OperationalError, InterfaceError):
+        pass
 
 
 def _audit_reveal(*, bundle: EvidenceBundle, witness: Witness, actor, request=None, details: dict) -> None:
@@ -324,6 +340,21 @@ def bundle_retry(*, bundle: EvidenceBundle) -> None:
             if bundle.archive:
                 default_storage.delete(bundle.archive.name)
             bundle_schedule_build(bundle_id=bundle.pk)
+
+
+# A packet still queued this long after its request lost its message (the broker was down when it was sent).
+SWEEP_GRACE = timedelta(minutes=5)
+
+
+def bundles_stalled(*, now=None) -> list[int]:
+    """Packets whose build no worker is on: queued for longer than SWEEP_GRACE (the message was lost), or
+    running with a lease that ran out (the worker died, or the database went away mid-build)."""
+    now = now or timezone.now()
+    stalled = EvidenceBundle.objects.filter(
+        Q(status=BundleStatus.QUEUED, requested_at__lt=now - SWEEP_GRACE)
+        | Q(status=BundleStatus.RUNNING, lease_expires_at__lt=now)
+    )
+    return list(stalled.order_by("pk").values_list("pk", flat=True))
 
 
 def bundles_expire(*, now=None) -> int:

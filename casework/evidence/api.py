@@ -7,7 +7,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from casework.api import CaseScopedViewMixin
@@ -17,6 +17,7 @@ from casework.evidence import selectors, services
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, MediaSource
 from casework.evidence.views import original_download
 from casework.incidents.models import Incident
+from casework.parsers import DepthLimitedJSONParser
 from casework.witnesses.models import Witness, identity_fields_through
 
 
@@ -217,7 +218,7 @@ class MediaViewSet(CaseScopedViewMixin, mixins.ListModelMixin, mixins.RetrieveMo
     ordering_fields = ["acquired_at", "capture_time", "size_bytes", "exhibit_sequence", "id"]
     ordering = ["-acquired_at", "-id"]
     lookup_url_kwarg = "item_id"
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [DepthLimitedJSONParser, MultiPartParser]
     read_permission = access.VIEW_MEDIA
     write_permission = access.UPLOAD_MEDIA
     # An edit needs the permission of each detail it changes (services.media_update checks them).

@@ -4,6 +4,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -329,3 +330,31 @@ def media_integrity_problems(*, chunk_size: int = 1024 * 1024) -> list[str]:
         elif size != item.size_bytes:
             problems.append(f"{label}: stored size {size} differs from {item.size_bytes}")
     return problems
+
+
+def originals_without_record() -> tuple[list[str], list[str]]:
+    """Files under originals/ that no media item owns, and temporary `.partial` files left there.
+
+    A stored original always has its item: a file without one was left by an intake that failed after the file
+    was in place (and could not be cleaned, the database being away). Partial files belong to an intake under
+    way, or to one that was killed.
+    """
+    from django.core.files.storage import default_storage
+
+    try:
+        root = Path(default_storage.path("originals"))
+    except NotImplementedError:  # storage without local paths
+        return [], []
+    if not root.exists():
+        return [], []
+    owned = set(MediaItem.objects.exclude(original="").values_list("original", flat=True))
+    unowned, partial = [], []
+    for path in sorted(root.rglob("*")):
+        if not path.is_file():
+            continue
+        name = path.relative_to(root.parent).as_posix()
+        if path.name.startswith(".") and path.name.endswith(".partial"):
+            partial.append(name)
+        elif name not in owned:
+            unowned.append(name)
+    return unowned, partial

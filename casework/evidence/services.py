@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,10 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -51,12 +53,14 @@ from casework.evidence.selectors import custody_history
 from casework.evidence.uploads import (
     IntakeRejected,
     ReceivedFile,
+    place_original,
     receive_path,
     receive_stream,
     receive_upload,
 )
 from casework.incidents.models import Incident
 from casework.notifications.services import notify_processing_failed
+from casework.queueing import enqueue_after_commit
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +77,6 @@ class IngestResult:
         return _("This exact file is already in the case (SHA-256 %(sha256)s): linked to the existing item.") % {
             "sha256": self.item.sha256
         }
-
-
-class _MovableFile(File):
-    """Lets FileSystemStorage move the received temporary file into place instead of copying it."""
-
-    def temporary_file_path(self) -> str:
-        return self.name
 
 
 def media_ingest(
@@ -148,6 +145,40 @@ def media_ingest(
 
 
 def _store_or_link(*, case, received, mime_type, kind, arrival, incidents, **fields) -> IngestResult:
+    placed: list[str] = []
+    try:
+        return _store_or_link_once(
+            case=case,
+            received=received,
+            mime_type=mime_type,
+            kind=kind,
+            arrival=arrival,
+            incidents=incidents,
+            placed=placed,
+            **fields,
+        )
+    except BaseException:
+        # The row was not written (a database failure, a duplicate committed meanwhile): an original this call
+        # put in place must not stay behind without a record.
+        for storage_name in placed:
+            _remove_unowned_original(case=case, sha256=received.sha256, storage_name=storage_name)
+        raise
+
+
+def _remove_unowned_original(*, case, sha256: str, storage_name: str) -> None:
+    """Delete a stored original that no item owns, deciding under the case's lock (which an intake takes to
+    number its exhibit, and before trusting the file is still there). If the database cannot be asked, the
+    file stays: manage.py verify_custody reports it."""
+    try:
+        with transaction.atomic():
+            Case.objects.select_for_update(no_key=True).filter(pk=case.pk).exists()
+            if not MediaItem.objects.filter(case=case, sha256=sha256).exists():
+                default_storage.delete(storage_name)
+    except DatabaseError:
+        logger.warning("Left %s in place: the database could not say whether an item owns it", storage_name)
+
+
+def _store_or_link_once(*, case, received, mime_type, kind, arrival, incidents, placed, **fields) -> IngestResult:
     with transaction.atomic():
         existing = MediaItem.objects.select_for_update().filter(case=case, sha256=received.sha256).first()
         if existing is not None:
@@ -164,16 +195,14 @@ def _store_or_link(*, case, received, mime_type, kind, arrival, incidents, **fie
             **fields,
         )
         storage_name = original_upload_path(item, "")
-        # Named by hash: a file already there (left by a rolled-back intake) holds exactly these bytes.
-        if not default_storage.exists(storage_name):
-            with open(received.temporary_path, "rb") as handle:
-                stored_name = default_storage.save(
-                    storage_name, _MovableFile(handle, name=str(received.temporary_path))
-                )
-            if stored_name != storage_name:
-                raise RuntimeError("Storage renamed an original")
+        if place_original(received, storage_name):
+            placed.append(storage_name)
         item.original.name = storage_name
         item.save()
+        # item.save() took the case's lock: a failed intake of the same bytes that removed the file meanwhile
+        # (under that lock, seeing no item) is done with it now; put it back.
+        if not default_storage.exists(storage_name) and place_original(received, storage_name):
+            placed.append(storage_name)
         first_arrival = MediaArrival.objects.create(item=item, **arrival)
         # The provenance, so that manage.py verify_custody can tell if a column is changed later.
         custody_record(
@@ -266,26 +295,40 @@ def media_ingest_resumable(*, upload: PartialUpload, actor) -> IngestResult:
 def media_schedule_processing(*, item_id: int) -> None:
     from casework.evidence.tasks import media_process_task
 
-    transaction.on_commit(lambda: media_process_task.delay(item_id))
+    enqueue_after_commit(media_process_task, item_id)
 
 
 # Processing: metadata extraction, derived files and near-duplicates, run by a worker.
 
 MAX_PROCESSING_ATTEMPTS = 3
-# A claim older than this is taken to belong to a worker that died; the item may be claimed again.
-PROCESSING_LEASE = timedelta(minutes=20)
 NEAR_DUPLICATE_MAX_DISTANCE = 10
 
 
+class ProcessingLeaseHeld(Exception):
+    """Another worker holds the item's lease (it renews it while working); try again in `retry_in` seconds."""
+
+    def __init__(self, retry_in: float):
+        super().__init__(f"lease held for another {retry_in:.0f} s")
+        self.retry_in = retry_in
+
+
+def processing_lease() -> timedelta:
+    """How long a claim lasts without renewal. The worker renews it every quarter of this while it works
+    (processing_started_at is moved on), so a claim not renewed this long belongs to a worker that died or
+    lost the database, and its redelivered task takes the item over at once."""
+    return timedelta(seconds=settings.CASEWORK_MEDIA_LEASE_SECONDS)
+
+
 def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
-    """Claim an item with a conditional UPDATE; None if it is gone, done, or being processed elsewhere.
+    """Claim an item with a conditional UPDATE; None if it is gone or done; ProcessingLeaseHeld if another
+    worker is on it (its lease is still being renewed).
 
     A claim that has run out of attempts marks the item failed instead: a file that kills its worker
     every time must not be redelivered for ever.
     """
     now = timezone.now()
     claimable = Q(processing_state=ProcessingState.PENDING) | Q(
-        processing_state=ProcessingState.PROCESSING, processing_started_at__lt=now - PROCESSING_LEASE
+        processing_state=ProcessingState.PROCESSING, processing_started_at__lt=now - processing_lease()
     )
     claimed = MediaItem.objects.filter(claimable, pk=item_id).update(
         processing_state=ProcessingState.PROCESSING,
@@ -293,6 +336,13 @@ def media_claim_for_processing(*, item_id: int) -> MediaItem | None:
         processing_attempts=F("processing_attempts") + 1,
     )
     if not claimed:
+        held = (
+            MediaItem.objects.filter(pk=item_id, processing_state=ProcessingState.PROCESSING)
+            .values_list("processing_started_at", flat=True)
+            .first()
+        )
+        if held is not None:
+            raise ProcessingLeaseHeld(max(1.0, (held + processing_lease() - now).total_seconds() + 1))
         return None
     item = MediaItem.objects.get(pk=item_id)
     if item.processing_attempts > MAX_PROCESSING_ATTEMPTS:
@@ -327,6 +377,41 @@ def media_process(*, item_id: int) -> None:
     item = media_claim_for_processing(item_id=item_id)
     if item is None:
         return
+    with _lease_renewed(item):
+        _process_claimed(item)
+    media_find_near_duplicates(item=item)
+
+
+@contextmanager
+def _lease_renewed(item: MediaItem):
+    """Renew the item's claim from a thread (on its own database connection) while the block runs."""
+    stop = threading.Event()
+    interval = processing_lease().total_seconds() / 4
+
+    def renew() -> None:
+        try:
+            while not stop.wait(interval):
+                try:
+                    MediaItem.objects.filter(
+                        pk=item.pk,
+                        processing_state=ProcessingState.PROCESSING,
+                        processing_attempts=item.processing_attempts,  # still this claim, not a later one
+                    ).update(processing_started_at=timezone.now())
+                except DatabaseError:
+                    logger.warning("Could not renew the processing lease of item %s", item.pk, exc_info=True)
+        finally:
+            connection.close()
+
+    renewer = threading.Thread(target=renew, name=f"lease-media-{item.pk}", daemon=True)
+    renewer.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        renewer.join()
+
+
+def _process_claimed(item: MediaItem) -> None:
     try:
         with tempfile.TemporaryDirectory(prefix="derived-") as derived_dir, _local_copy(item) as original_path:
             try:
@@ -343,7 +428,6 @@ def media_process(*, item_id: int) -> None:
             processing_state=ProcessingState.PENDING
         )
         raise
-    media_find_near_duplicates(item=item)
 
 
 @contextmanager

@@ -1,17 +1,24 @@
 """Receiving bytes: hash and count while they stream to a temporary file, so nothing is read twice."""
 
+import errno
 import hashlib
+import logging
 import os
 import tempfile
+import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
 from django.conf import settings
+from django.core.files.storage import default_storage
 from django.core.files.uploadhandler import StopUpload, TemporaryFileUploadHandler
 from django.utils.translation import gettext as _
 
-from casework.errors import Refused
+from casework.errors import Refused, StorageFull
+
+logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1024 * 1024
 SNIFF_BYTES = 8192
@@ -61,8 +68,10 @@ def receive_stream(stream: BinaryIO) -> ReceivedFile:
                     head += chunk[: SNIFF_BYTES - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
-    except BaseException:
+    except BaseException as error:
         Path(name).unlink(missing_ok=True)
+        if is_storage_full(error):
+            raise StorageFull() from error
         raise
     return ReceivedFile(Path(name), digest.hexdigest(), size, head)
 
@@ -100,7 +109,18 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         if len(self.head) < SNIFF_BYTES:
             self.head += raw_data[: SNIFF_BYTES - len(self.head)]
         self.digest.update(raw_data)
-        return super().receive_data_chunk(raw_data, start)
+        try:
+            return super().receive_data_chunk(raw_data, start)
+        except OSError as error:
+            if not is_storage_full(error):
+                raise
+            # Raised here, the error would reach the CSRF check (which reads the form) as a 500. The partial file
+            # goes at once; StorageFullMiddleware answers 507 once the rest of the body has been read past.
+            partial = Path(self.file.temporary_file_path())
+            self.file.close()
+            partial.unlink(missing_ok=True)
+            self.request.casework_storage_full = True
+            raise StopUpload(connection_reset=False) from error
 
     def file_complete(self, file_size):
         uploaded = super().file_complete(file_size)
@@ -124,3 +144,90 @@ def receive_upload(uploaded) -> ReceivedFile:
         return ReceivedFile(claimed, received.sha256, received.size_bytes, received.head)
     uploaded.seek(0)
     return receive_stream(uploaded)
+
+
+def is_storage_full(error: BaseException) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def place_original(received: ReceivedFile, storage_name: str) -> bool:
+    """Put the received bytes at `storage_name` in local storage, all or nothing; True if this call wrote it.
+
+    A file already there is trusted only after re-hashing: a copy cut off by a full disk or a crash must never
+    stand for the original. The bytes go to a temporary name beside the final one, are flushed to disk
+    (fsync), checked against the hash computed while receiving them, and only then renamed into place, so the
+    final name never holds a partial file. On the same filesystem the temporary file is hard-linked (the very
+    bytes that were hashed, not read again); from another filesystem they are copied, then re-read and checked.
+    StorageFull (nothing left behind) if the disk fills up.
+    """
+    final = Path(default_storage.path(storage_name))
+    final.parent.mkdir(mode=settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS or 0o750, parents=True, exist_ok=True)
+    if final.exists():
+        if file_sha256(final) == received.sha256:
+            return False
+        logger.warning("Replacing %s: its bytes do not match its name (a copy cut off earlier)", storage_name)
+    partial = final.with_name(f".{final.name}.{uuid.uuid4().hex}.partial")
+    try:
+        try:
+            os.link(received.temporary_path, partial)
+            copied = False
+        except OSError as error:
+            if error.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+            _copy(received.temporary_path, partial)
+            copied = True
+        _fsync(partial)
+        if copied and file_sha256(partial) != received.sha256:
+            raise OSError(errno.EIO, "the copied original does not match the hash taken while receiving it")
+        if settings.FILE_UPLOAD_PERMISSIONS is not None:
+            os.chmod(partial, settings.FILE_UPLOAD_PERMISSIONS)
+        os.replace(partial, final)
+        _fsync(final.parent)
+    except OSError as error:
+        if is_storage_full(error):
+            raise StorageFull() from error
+        raise
+    finally:
+        partial.unlink(missing_ok=True)
+    return True
+
+
+def _copy(source: Path, target: Path) -> None:
+    with open(source, "rb") as reader, open(target, "xb") as writer:
+        while chunk := reader.read(CHUNK_SIZE):
+            writer.write(chunk)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+# A file in incoming/ not written to for this long belongs to an upload that died (a killed worker, a client
+# that went away); an upload in progress writes to its file every few seconds.
+INCOMING_MAX_IDLE_SECONDS = 60 * 60
+
+
+def incoming_clean(*, max_idle_seconds: int = INCOMING_MAX_IDLE_SECONDS) -> int:
+    """Delete the temporary files of uploads that died part-way; returns how many. Safe to run any time."""
+    cutoff = time.time() - max_idle_seconds
+    removed = 0
+    for path in incoming_dir().iterdir():
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:  # finished (or cleaned) meanwhile
+            continue
+    return removed

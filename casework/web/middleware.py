@@ -1,4 +1,4 @@
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -27,6 +27,41 @@ class RejectNulBytesMiddleware:
         if "\x00" in request.META.get("QUERY_STRING", ""):
             return True
         return any("\x00" in key or "\x00" in value for key, values in request.GET.lists() for value in values)
+
+
+class StorageFullMiddleware:
+    """A full disk is answered 507 Insufficient Storage with a message a person can act on, not a 500.
+
+    Two ways in: a view (or the API) raised StorageFull or an OSError ENOSPC/EDQUOT; or the upload handler ran
+    out of space while Django read the request body (before any view, so it marks the request instead of
+    raising, and its partial file is already gone).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if getattr(request, "casework_storage_full", False):
+            return self.storage_full(request)
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from casework.errors import StorageFull
+        from casework.evidence.uploads import is_storage_full
+
+        if isinstance(exception, StorageFull) or is_storage_full(exception):
+            return self.storage_full(request)
+        return None
+
+    @staticmethod
+    def storage_full(request: HttpRequest) -> HttpResponse:
+        from casework.errors import storage_full_message
+
+        message = storage_full_message()
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message}, status=507)
+        return HttpResponse(message, status=507, content_type="text/plain; charset=utf-8")
 
 
 class NoStoreMiddleware:

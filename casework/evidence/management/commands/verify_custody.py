@@ -8,6 +8,7 @@ from casework.evidence.custody import (
     custody_head_hash,
     media_integrity_problems,
     media_provenance_findings,
+    originals_without_record,
 )
 from casework.evidence.models import CustodyEvent, MediaItem
 
@@ -16,9 +17,9 @@ HASH = re.compile(r"^[0-9a-f]{64}\Z")
 
 class Command(BaseCommand):
     help = (
-        "Re-walk the custody chain, re-hash every stored original and compare every item's provenance with what "
-        "intake recorded; exit 1 on any break. Prints the head hash: keep it, and pass it to a later run with "
-        "--expect-head to catch deleted newest events or a rewritten log."
+        "Re-walk the custody chain, re-hash every stored original, list stored files no item owns, and compare "
+        "every item's provenance with what intake recorded; exit 1 on any break. Prints the head hash: keep it, "
+        "and pass it to a later run with --expect-head to catch deleted newest events or a rewritten log."
     )
 
     def add_arguments(self, parser):
@@ -37,6 +38,7 @@ class Command(BaseCommand):
         breaks = custody_chain_breaks()
         problems = media_integrity_problems()
         provenance = media_provenance_findings()
+        unowned, partial = originals_without_record()
         head_problems = []
         if expect_head is not None:
             following = custody_events_after(expect_head)
@@ -57,13 +59,18 @@ class Command(BaseCommand):
             self.stderr.write(f"FILE PROBLEM: {problem}")
         for problem in provenance.problems:
             self.stderr.write(f"PROVENANCE CHANGED: {problem}")
+        for name in unowned:
+            self.stderr.write(f"FILE WITHOUT RECORD: {name} is stored, but no media item owns it")
+        for name in partial:
+            self.stdout.write(f"NOTE: {name} is a temporary file of an intake under way or killed")
         for note in provenance.not_recorded:
             self.stdout.write(f"NOTE: {note}")
-        failures = len(breaks) + len(head_problems) + len(problems) + len(provenance.problems)
+        failures = len(breaks) + len(head_problems) + len(problems) + len(provenance.problems) + len(unowned)
         if failures:
             raise CommandError(
                 f"Custody verification FAILED: {len(breaks)} chain break(s), {len(head_problems)} missing head, "
-                f"{len(problems)} file problem(s), {len(provenance.problems)} provenance change(s)."
+                f"{len(problems)} file problem(s), {len(provenance.problems)} provenance change(s), "
+                f"{len(unowned)} file(s) without a record."
             )
         self.stdout.write(
             self.style.SUCCESS(
