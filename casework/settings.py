@@ -89,6 +89,8 @@ TEMPLATES = [
                 "casework.web.context_processors.case_permissions",
                 "casework.notifications.context_processors.work_counts",
             ],
+            # One way to write dates, times and numbers on every page and in the report PDF.
+            "builtins": ["casework.web.templatetags.casework_format"],
         },
     },
 ]

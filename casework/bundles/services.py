@@ -25,6 +25,7 @@ from casework.errors import Refused
 from casework.evidence.custody import custody_record
 from casework.evidence.models import CustodyAction, MediaItem
 from casework.notifications.services import notify_packet_ready
+from casework.web import formatting
 from casework.witnesses.consent import Disclosure
 from casework.witnesses.models import Witness
 
@@ -60,7 +61,7 @@ class ConsentLapse:
     @property
     def message(self) -> str:
         return _("Consent withdrawn on %(date)s for witness %(pseudonym)s; rebuild the packet.") % {
-            "date": self.day.isoformat(),
+            "date": formatting.format_date(self.day),
             "pseudonym": self.pseudonym,
         }
 
@@ -288,7 +289,7 @@ def bundle_check_download(*, bundle: EvidenceBundle, actor) -> None:
                 "Request a new one."
             )
             % {
-                "date": timezone.localdate(bundle.expired_at).isoformat(),
+                "date": formatting.format_date(timezone.localdate(bundle.expired_at)),
                 "days": settings.CASEWORK_PACKET_RETENTION_DAYS,
             },
             status_code=410,
