@@ -8,6 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from casework.audit.history import record_revisions
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused
@@ -120,6 +121,7 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "arrivals": selectors.media_arrivals(item=item),
             "near_duplicates": selectors.media_near_duplicates(item=item),
             "custody_events": selectors.custody_history(target=item).select_related("actor"),
+            "revisions": record_revisions(item, limit=20),
         },
     )
 

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from casework.audit.history import record_revisions, witness_revisions
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
@@ -125,6 +126,7 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
             "case": case,
             "section": "witnesses",
             "witness": witness,
+            "revisions": witness_revisions(witness, limit=20),
             "consents": witness.consents.select_related("name_confirmed_by"),
             "today": timezone.localdate(),
             "testimonies": witness.testimonies.all(),
@@ -278,7 +280,7 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
             "translations": testimony.translations.all(),
             "incidents": testimony.incidents.all(),
             "recordings": media_summaries(testimony.media_items.all()),
-            "history": testimony.history.select_related("history_user").order_by("-history_date")[:20],
+            "revisions": record_revisions(testimony, limit=20),
             **selectors.testimony_actions(testimony=testimony, user=request.user),
             "review_form": ReviewForm(initial={"version": testimony.version}),
         },

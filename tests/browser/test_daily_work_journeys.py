@@ -71,3 +71,48 @@ def test_dates_times_and_coordinates_read_the_same_everywhere(page, live_server,
         expect(page.locator("main")).to_contain_text("35.81, 36.61")
         assert "35,81" not in page.locator("main").inner_text()
         assert not ARABIC_INDIC_DIGITS.search(page.locator("main").inner_text())
+
+
+def test_history_says_what_changed_and_never_who_the_witness_is(page, live_server, vocabularies, screenshot_dir):
+    from casework.incidents.services import incident_write
+    from casework.witnesses.services import witness_write
+
+    case = CaseFactory(reference="CW-0042", title="Airstrikes on Idlib")
+    lead = UserFactory(username="lead")
+    MembershipFactory(case=case, user=lead, role="case_admin")
+    incident = IncidentFactory(case=case, reference="INC-711", title="Strike on a market", date_precision="exact")
+    incident_write(
+        case=case, actor=lead, incident=incident, expected_version=incident.version,
+        values={"title": "Strike on the Ariha market", "date_precision": "unknown_day"},
+    )  # fmt: skip
+    witness = witness_write(
+        case=case, actor=lead, values={"pseudonym": "W-711", "relationship": "eyewitness", "real_name": "Fatima Sa'id"}
+    )
+    witness_write(
+        case=case, actor=lead, witness=witness, expected_version=witness.version,
+        values={"real_name": "Fatima Saeed", "risk_level": "critical"},
+    )  # fmt: skip
+    base = live_server.url
+    sign_in(page, base, "lead")
+    expected = {
+        "en": ("Title", "Day unknown", "Identity changed", "Critical"),
+        "ar": ("العنوان", "اليوم غير معروف", "تغيّرت الهوية", "حرج"),
+    }
+    for language, (title_label, day_unknown, identity_changed, critical) in expected.items():
+        choose_language(page, base, language)
+        page.goto(f"{base}/cases/CW-0042/incidents/{incident.pk}/")
+        page.click("details.history summary")
+        change = page.locator("details.history li[data-field=title]")
+        expect(change).to_contain_text(title_label)
+        expect(change.locator(".old")).to_have_text("Strike on a market")
+        expect(change.locator(".new")).to_have_text("Strike on the Ariha market")
+        expect(page.locator("details.history li[data-field=date_precision] .new")).to_have_text(day_unknown)
+        page.locator("details.history").scroll_into_view_if_needed()
+        page.screenshot(path=str(screenshot_dir / f"history-{language}.png"), full_page=True)
+
+        page.goto(f"{base}/cases/CW-0042/witnesses/{witness.pk}/")
+        page.click("details.history summary")
+        history = page.locator("details.history")
+        expect(history).to_contain_text(identity_changed)
+        expect(history.locator("li[data-field=risk_level] .new")).to_have_text(critical)
+        assert "Fatima" not in page.content()
