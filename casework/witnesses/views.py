@@ -4,6 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -15,7 +16,9 @@ from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
 from casework.evidence.selectors import media_summaries
+from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
+from casework.web.views_bulk import bulk_report
 from casework.witnesses import selectors, services
 from casework.witnesses.forms import (
     ConsentForm,
@@ -223,6 +226,12 @@ def testimony_list(request: HttpRequest, reference: str) -> HttpResponse:
             "status": status,
             "statuses": ReviewStatus.choices,
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
+            "bulk_form": BulkActionForm(
+                case=case, records=Testimony.objects.none(), actions=services.BulkTestimonyAction.choices
+            )
+            if request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)
+            else None,
+            "bulk_url": reverse("witnesses:testimony_bulk", args=[case.reference]),
             **paginated(request, testimonies),
         },
     )
@@ -360,3 +369,38 @@ def witness_reveal(request: HttpRequest, reference: str, witness_id: int) -> Htt
         },
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_POST
+def testimony_bulk(request: HttpRequest, reference: str) -> HttpResponse:
+    """Apply one action to the testimonies ticked on the list, each through its single-item service."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+        raise PermissionDenied
+    form = BulkActionForm(
+        request.POST,
+        case=case,
+        records=Testimony.objects.filter(case=case)
+        .select_related("case", "witness")
+        .defer(*identity_fields_through("witness"))
+        .order_by("-interview_date", "-id"),
+        actions=services.BulkTestimonyAction.choices,
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            outcome = services.testimonies_bulk_apply(
+                testimonies=form.cleaned_data["items"],
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                incident=form.cleaned_data["incident"],
+            )
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            bulk_report(request, outcome)
+    return redirect("witnesses:testimony_list", reference=case.reference)

@@ -116,3 +116,53 @@ def test_history_says_what_changed_and_never_who_the_witness_is(page, live_serve
         expect(history).to_contain_text(identity_changed)
         expect(history.locator("li[data-field=risk_level] .new")).to_have_text(critical)
         assert "Fatima" not in page.content()
+
+
+def test_bulk_actions_apply_item_by_item_and_list_refusals(page, live_server, vocabularies, screenshot_dir):
+    from casework.evidence.models import MediaItem
+
+    case = CaseFactory(reference="CW-0042", title="Airstrikes on Idlib")
+    lead, field = UserFactory(username="lead"), UserFactory(username="field")
+    MembershipFactory(case=case, user=lead, role="case_admin")
+    MembershipFactory(case=case, user=field, role="intake")
+    IncidentFactory(case=case, reference="INC-721", title="Strike on the Ariha market")
+    added = [
+        MediaItemFactory(
+            case=case,
+            acquired_by=person,
+            exhibit_number=f"CW-0042-{n:06d}",
+            exhibit_sequence=n,
+            description=f"Photo {n}",
+        )
+        for n, person in enumerate((field, lead, field, field), start=1)
+    ]
+    base = live_server.url
+    sign_in(page, base, "lead")
+    for language, (done, not_changed) in {"en": ("Done for", "Not changed"), "ar": ("تمّ لـ", "لم يتغيّر")}.items():
+        choose_language(page, base, language)
+        MediaItem.objects.update(verification_status="unverified", verified_by=None, verified_at=None)
+        page.goto(f"{base}/cases/CW-0042/media/")
+        page.check('input[data-select-all="bulk-form"]')
+        expect(page.locator("#bulk-count")).to_have_text("4")
+        page.uncheck(f'input[name=items][value="{added[3].pk}"]')
+        expect(page.locator("#bulk-count")).to_have_text("3")
+        page.select_option("#bulk-action", "verify")
+        page.click("#bulk-form button[type=submit]")
+        expect(page.locator(".messages")).to_contain_text(f"{done}")
+        refusal = page.locator(".messages li", has_text="CW-0042-000002")
+        expect(refusal).to_contain_text(not_changed)
+        assert set(
+            MediaItem.objects.filter(verification_status="verified").values_list("exhibit_number", flat=True)
+        ) == {
+            "CW-0042-000001",
+            "CW-0042-000003",
+        }
+        page.screenshot(path=str(screenshot_dir / f"bulk-{language}.png"), full_page=True)
+
+        page.goto(f"{base}/cases/CW-0042/media/")
+        page.check(f'input[name=items][value="{added[3].pk}"]')
+        page.select_option("#bulk-action", "link_incident")
+        page.select_option("#bulk-incident", label="INC-721 — Strike on the Ariha market")
+        page.click("#bulk-form button[type=submit]")
+        expect(page.locator(".messages")).to_contain_text("CW-0042-000004")
+        assert list(added[3].incidents.values_list("reference", flat=True)) == ["INC-721"]
