@@ -200,6 +200,8 @@ def bundle_build(*, bundle_id: int) -> None:
                 lease_token="",
                 expired_at=None,
                 witness_material=result.witness_material,
+                exhibit_count=len(result.exported_item_ids),
+                testimony_count=result.testimony_count,
             )
             notify_packet_ready(bundle=bundle)
             # Only what is really in the packet was exported; withheld and quarantined items were not.

@@ -166,3 +166,48 @@ def test_bulk_actions_apply_item_by_item_and_list_refusals(page, live_server, vo
         page.click("#bulk-form button[type=submit]")
         expect(page.locator(".messages")).to_contain_text("CW-0042-000004")
         assert list(added[3].incidents.values_list("reference", flat=True)) == ["INC-721"]
+
+
+def test_forms_fit_both_languages(page, live_server, vocabularies, screenshot_dir):
+    from casework.bundles.models import EvidenceBundle
+    from tests.factories import WitnessFactory
+
+    case = CaseFactory(reference="CW-0042", title="Airstrikes on Idlib")
+    lead = UserFactory(username="lead")
+    MembershipFactory(case=case, user=lead, role="case_admin")
+    IncidentFactory(case=case, reference="INC-731", title="Strike on the Ariha market")
+    witness = WitnessFactory(case=case, pseudonym="W-731")
+    EvidenceBundle.objects.create(
+        case=case, scope="case", recipient="A newspaper", profile="public", status="ready", requested_by=lead,
+        exhibit_count=0, testimony_count=0, manifest_sha256="0" * 64, archive="packets/empty.zip", size_bytes=1,
+    )  # fmt: skip
+    base = live_server.url
+    sign_in(page, base, "lead")
+    expected = {
+        "en": ("Ready, but empty", "so the packet may be empty"),
+        "ar": ("جاهزة، لكنها فارغة", "لذا قد تكون الحزمة فارغة"),
+    }
+    for language, (empty, public_explained) in expected.items():
+        choose_language(page, base, language)
+        # A testimony typed in Arabic runs right to left in a proportional Arabic font, in either language.
+        page.goto(f"{base}/cases/CW-0042/testimonies/new/")
+        text = page.locator("textarea[name=original_text]")
+        expect(text).to_have_attribute("dir", "auto")
+        text.fill("رأيت الطائرة تقصف السوق.")
+        style = text.evaluate("el => [getComputedStyle(el).direction, getComputedStyle(el).fontFamily]")
+        assert style[0] == "rtl" and "Noto" in style[1] and "monospace" not in style[1], style
+        # Each incident's box sits right beside its name.
+        label = page.locator("label", has_text="INC-731").first
+        box, whole = label.locator("input").bounding_box(), label.bounding_box()
+        assert whole["width"] < 400 and whole["x"] <= box["x"] <= whole["x"] + whole["width"], (box, whole)
+
+        page.goto(f"{base}/cases/CW-0042/witnesses/{witness.pk}/")
+        expect(page.locator("a.reveal-link")).to_be_visible()
+        consent_box = page.locator("label.checkbox", has=page.locator("#id_allows_name"))
+        assert consent_box.bounding_box()["width"] < 400
+
+        page.goto(f"{base}/cases/CW-0042/packets/")
+        expect(page.locator("table.data")).to_contain_text(empty)
+        expect(page.locator("#profile-explanations dd")).to_have_count(3)
+        expect(page.locator("#profile-explanations")).to_contain_text(public_explained)
+        page.screenshot(path=str(screenshot_dir / f"forms-{language}.png"), full_page=True)
