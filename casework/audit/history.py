@@ -19,6 +19,9 @@ from casework.witnesses.crypto import EncryptedTextField
 
 # Recorded by every revision and never a change a reader needs to see.
 NOT_CHANGES = frozenset({"id", "version"})
+# Stored files and machine-made lists (thumbnails, keyframes, hashes): a storage path is not for people to read,
+# and the page shows the file itself.
+NOT_SHOWN_FIELDS = (models.FileField, models.JSONField)
 REVISION_KINDS = {"+": _("Record created"), "~": _("Record changed"), "-": _("Record deleted")}
 LONG_TEXT = 300  # characters of a long text shown in a change; the record's page shows it whole
 
@@ -102,7 +105,7 @@ def record_revisions(record: models.Model, *, limit: int = 50) -> list[Revision]
             delta = version.diff_against(earlier, foreign_keys_are_objs=False)
             for change in delta.changes:
                 field = fields.get(change.field)
-                if field is None or change.field in NOT_CHANGES:
+                if field is None or change.field in NOT_CHANGES or isinstance(field, NOT_SHOWN_FIELDS):
                     continue
                 changes.append((field, change.old, change.new))
                 if field.is_relation:

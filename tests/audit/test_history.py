@@ -104,6 +104,9 @@ def test_testimony_and_media_pages_show_old_and_new_values(client, case, intake_
     )  # fmt: skip
     item = MediaItemFactory(case=case, acquired_by=intake_worker, description="Before")
     media_update(item=item, actor=intake_worker, description="The market after the strike", witness=witness)
+    item.thumbnail = "derived/f00d/thumbnail.jpg"  # as processing stores it: a storage path, never shown
+    item.keyframes = ["derived/f00d/keyframe-0.jpg"]
+    item.save()
 
     client.force_login(analyst)
     page = client.get(reverse("witnesses:testimony_detail", args=[case.reference, testimony.pk])).content.decode()
@@ -114,3 +117,4 @@ def test_testimony_and_media_pages_show_old_and_new_values(client, case, intake_
     history = page.split('class="history"')[1]
     assert '<bdi class="old" dir="auto">Before</bdi>' in history and "The market after the strike</bdi>" in history
     assert '<bdi class="new" dir="auto">W-701</bdi>' in history  # the witness by pseudonym
+    assert "derived/f00d" not in page
