@@ -11,7 +11,7 @@ class BundleRequestForm(forms.Form):
     profile = forms.ChoiceField(
         label=_("Redaction profile"),
         choices=RedactionProfile.choices,
-        widget=forms.Select(attrs={"aria-describedby": "profile-explanations"}),
+        widget=forms.Select(attrs={"aria-describedby": "id_profile_explanations"}),
     )
     scope = forms.ChoiceField(label=_("Scope"), choices=BundleScope.choices, widget=forms.RadioSelect)
     incidents = forms.ModelMultipleChoiceField(
@@ -22,6 +22,9 @@ class BundleRequestForm(forms.Form):
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+        # Shown right under the choice by web/_form_fields.html.
+        self.fields["profile"].explanations = self.profile_explanations()
+        self.fields["profile"].explanations_label = _("What each redaction profile puts in a packet")
 
     def profile_explanations(self) -> list[tuple[str, str, str]]:
         """(code, label, what the profile puts in a packet) for each profile, for the form to explain them."""

@@ -208,6 +208,6 @@ def test_forms_fit_both_languages(page, live_server, vocabularies, screenshot_di
 
         page.goto(f"{base}/cases/CW-0042/packets/")
         expect(page.locator("table.data")).to_contain_text(empty)
-        expect(page.locator("#profile-explanations dd")).to_have_count(3)
-        expect(page.locator("#profile-explanations")).to_contain_text(public_explained)
+        expect(page.locator("#id_profile_explanations dd")).to_have_count(3)
+        expect(page.locator("#id_profile_explanations")).to_contain_text(public_explained)
         page.screenshot(path=str(screenshot_dir / f"forms-{language}.png"), full_page=True)

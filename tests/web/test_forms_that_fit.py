@@ -56,9 +56,9 @@ def test_packet_form_explains_each_profile_in_both_languages(client, case, analy
     client.force_login(analyst)
     url = reverse("bundles:bundle_list", args=[case.reference])
     page = client.get(url).content.decode()
-    assert 'aria-describedby="profile-explanations"' in page
+    assert 'aria-describedby="id_profile_explanations"' in page
     for code in ("internal", "court", "public"):
-        assert f'<dt data-profile="{code}">' in page
+        assert f'<dt data-choice="{code}">' in page
     assert "so the packet may be empty" in page
     arabic = client.get(url, HTTP_ACCEPT_LANGUAGE="ar").content.decode()
     assert "للنشر" in arabic
