@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "casework.statistics",
     "casework.notifications",
     "casework.web",
+    # Last: Django's own widget templates, which casework/web/templates/django/forms/ overrides (FORM_RENDERER).
+    "django.forms",
 ]
 
 MIDDLEWARE = [
@@ -91,9 +93,14 @@ TEMPLATES = [
                 "casework.web.context_processors.case_permissions",
                 "casework.notifications.context_processors.work_counts",
             ],
+            # One way to write dates, times and numbers on every page and in the report PDF.
+            "builtins": ["casework.web.templatetags.casework_format"],
         },
     },
 ]
+
+# Widgets render through the project's templates, so casework.web can override one (a text area's dir="auto").
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casework.sqlite3'}"),

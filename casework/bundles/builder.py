@@ -113,6 +113,7 @@ class PacketResult:
     exported_item_ids: list[int]
     # [{"witness": id, "pseudonym": ..., "disclosure": "pseudonym" | "name", "carries": [...]}]
     witness_material: list[dict]
+    testimony_count: int = 0
 
     @property
     def named_witness_ids(self) -> list[int]:
@@ -348,6 +349,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
                 }
             )
         shown_excluded = _excluded_entries(excluded, rules)
+        testimony_count = len(statements)
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
         progress(92, "report.pdf")
         writer.add_bytes(
@@ -392,6 +394,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
         manifest_sha256=hashlib.sha256(manifest_bytes).hexdigest(),
         exported_item_ids=[item.pk for _number, item, _entry in exhibits],
         witness_material=witness_material,
+        testimony_count=testimony_count,
     )
 
 

@@ -58,6 +58,9 @@ class EvidenceBundle(ConstraintMessagesByField, models.Model):
     # What the built packet carries of each witness, and under which disclosure, so a consent withdrawn
     # later can stop its download: [{"witness": id, "pseudonym": ..., "disclosure": ..., "carries": [...]}].
     witness_material = models.JSONField(_("witness material carried"), default=list, blank=True, editable=False)
+    # What the built packet holds; None for a packet not built yet (or built before these were counted).
+    exhibit_count = models.PositiveIntegerField(_("exhibits in the packet"), null=True, blank=True, editable=False)
+    testimony_count = models.PositiveIntegerField(_("testimonies in the packet"), null=True, blank=True, editable=False)
 
     constraint_fields = {
         "bundle_scope_valid": "scope",
@@ -118,3 +121,8 @@ class EvidenceBundle(ConstraintMessagesByField, models.Model):
 
     def __str__(self) -> str:
         return f"Bundle {self.pk} for {self.recipient} ({self.get_profile_display()})"
+
+    @property
+    def is_empty(self) -> bool:
+        """Built, and holding no exhibit and no testimony (every one was left out under its profile)."""
+        return self.status == BundleStatus.READY and self.exhibit_count == 0 and self.testimony_count == 0

@@ -88,6 +88,29 @@ PROFILE_RULES = {
     ),
 }
 
+# What each profile puts in a packet, in the words of the request form.
+EXPLANATIONS = {
+    RedactionProfile.INTERNAL: _(
+        "For the team. Originals byte for byte, locations, victims' names, staff usernames and the full custody "
+        "record; witnesses named only where their consent allows it and you may reveal identities. Only material "
+        "whose witnesses consented to internal use."
+    ),
+    RedactionProfile.COURT: _(
+        "For a court or an investigator. As complete as Internal, with a load file for e-discovery platforms. "
+        "Only material whose witnesses consented to use in court."
+    ),
+    RedactionProfile.PUBLIC: _(
+        "For publication. No witness or victim named, no location or device detail, no original file (photos "
+        "only, as copies without metadata), staff shown by their role. Only material whose witnesses consented "
+        "to publication, so the packet may be empty."
+    ),
+}
+
+
+def explanation(profile: str) -> str:
+    return str(EXPLANATIONS[RedactionProfile(profile)])
+
+
 # How staff appear in a packet that shows no usernames: their role on the case.
 ROLE_TITLES = {
     CaseRole.INTAKE: _("field researcher"),

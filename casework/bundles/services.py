@@ -26,6 +26,7 @@ from casework.evidence.custody import custody_record
 from casework.evidence.models import CustodyAction, MediaItem
 from casework.notifications.services import notify_packet_ready
 from casework.queueing import enqueue_after_commit
+from casework.web import formatting
 from casework.witnesses.consent import Disclosure
 from casework.witnesses.models import Witness
 
@@ -61,7 +62,7 @@ class ConsentLapse:
     @property
     def message(self) -> str:
         return _("Consent withdrawn on %(date)s for witness %(pseudonym)s; rebuild the packet.") % {
-            "date": self.day.isoformat(),
+            "date": formatting.format_date(self.day),
             "pseudonym": self.pseudonym,
         }
 
@@ -200,6 +201,8 @@ def bundle_build(*, bundle_id: int) -> None:
                 lease_token="",
                 expired_at=None,
                 witness_material=result.witness_material,
+                exhibit_count=len(result.exported_item_ids),
+                testimony_count=result.testimony_count,
             )
             notify_packet_ready(bundle=bundle)
             # Only what is really in the packet was exported; withheld and quarantined items were not.
@@ -304,7 +307,7 @@ def bundle_check_download(*, bundle: EvidenceBundle, actor) -> None:
                 "Request a new one."
             )
             % {
-                "date": timezone.localdate(bundle.expired_at).isoformat(),
+                "date": formatting.format_date(timezone.localdate(bundle.expired_at)),
                 "days": settings.CASEWORK_PACKET_RETENTION_DAYS,
             },
             status_code=410,

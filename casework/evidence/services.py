@@ -19,11 +19,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import DatabaseError, IntegrityError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
+from casework.bulk import BulkOutcome, bulk_apply
 from casework.cases import access
 from casework.cases.models import Case
 from casework.errors import Refused
@@ -801,3 +803,42 @@ def media_set_testimony_recordings(*, testimony, items: Iterable[MediaItem], act
         for item in chosen.values():
             if item.testimony_id != testimony.pk:
                 media_update(item=item, actor=actor, testimony=testimony)
+
+
+class MediaBulkAction(models.TextChoices):
+    LINK_INCIDENT = "link_incident", gettext_lazy("Link to an incident")
+    MARK_GRAPHIC = "mark_graphic", gettext_lazy("Mark as graphic content")
+    VERIFY = "verify", gettext_lazy("Verify (review)")
+
+
+def media_bulk_apply(
+    *, items: Iterable[MediaItem], actor, action: str, incident: Incident | None = None
+) -> BulkOutcome:
+    """Apply one action to each item through its single-item service (media_update, media_review): refusals
+    are listed per item by exhibit number, the other items are changed."""
+    if action == MediaBulkAction.LINK_INCIDENT:
+        if incident is None:
+            raise Refused(_("Choose the incident to link."), field="incident")
+
+        def apply(item: MediaItem) -> None:
+            current = list(item.incidents.all())
+            if incident not in current:
+                media_update(item=item, actor=actor, incidents=[*current, incident])
+
+    elif action == MediaBulkAction.MARK_GRAPHIC:
+
+        def apply(item: MediaItem) -> None:
+            if not actor.has_perm(access.REVIEW, item.case):
+                raise PermissionDenied
+            media_update(item=item, actor=actor, is_graphic=True)
+
+    elif action == MediaBulkAction.VERIFY:
+
+        def apply(item: MediaItem) -> None:
+            if not actor.has_perm(access.REVIEW, item.case):
+                raise PermissionDenied
+            media_review(item=item, reviewer=actor, verified=True, notes="")
+
+    else:
+        raise Refused(_("Choose an action."), field="action")
+    return bulk_apply(items, label=lambda item: item.exhibit_number, apply=apply)

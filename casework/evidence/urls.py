@@ -5,6 +5,7 @@ from casework.evidence import views
 app_name = "evidence"
 urlpatterns = [
     path("cases/<str:reference>/media/", views.media_list, name="media_list"),
+    path("cases/<str:reference>/media/bulk/", views.media_bulk, name="media_bulk"),
     path("media/<int:item_id>/", views.media_detail, name="media_detail"),
     path("media/<int:item_id>/state/", views.media_state, name="media_state"),
     path("media/<int:item_id>/original/", views.media_original, name="media_original"),

@@ -5,9 +5,11 @@ from django.core.files.storage import default_storage
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from casework.audit.history import record_revisions
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused
@@ -17,7 +19,9 @@ from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, Proces
 from casework.evidence.ranges import RangeNotSatisfiable, RangeReader, requested_range
 from casework.evidence.uploads import IntakeRejected
 from casework.incidents.models import Incident
+from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
+from casework.web.views_bulk import bulk_report
 from casework.witnesses.models import identity_fields_through
 
 
@@ -92,6 +96,8 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
             # The senders' file names are decrypted for the case's team only.
             "can_see_file_names": request.user.has_perm(access.VIEW_MEDIA, case),
             "filters": [(name, choices, chosen[name]) for name, choices in filters.items()],
+            "bulk_form": _bulk_form(request, case),
+            "bulk_url": reverse("evidence:media_bulk", args=[case.reference]),
             **paginated(request, items),
         },
         status=400 if request.method == "POST" else 200,
@@ -120,6 +126,7 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "arrivals": selectors.media_arrivals(item=item),
             "near_duplicates": selectors.media_near_duplicates(item=item),
             "custody_events": selectors.custody_history(target=item).select_related("actor"),
+            "revisions": record_revisions(item, limit=20),
         },
     )
 
@@ -357,3 +364,42 @@ def media_graphic(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id, access.REVIEW)
     services.media_update(item=item, actor=request.user, is_graphic=request.POST.get("is_graphic") == "1")
     return redirect("evidence:media_detail", item_id=item.pk)
+
+
+def _bulk_form(request: HttpRequest, case) -> BulkActionForm | None:
+    """The bulk actions' form for someone who may edit or review the case's media, else None."""
+    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+        return None
+    return BulkActionForm(case=case, records=MediaItem.objects.none(), actions=services.MediaBulkAction.choices)
+
+
+@login_required
+@require_POST
+def media_bulk(request: HttpRequest, reference: str) -> HttpResponse:
+    """Apply one action to the items ticked on the list, each through its single-item service."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+        raise PermissionDenied
+    form = BulkActionForm(
+        request.POST,
+        case=case,
+        records=MediaItem.objects.filter(case=case).select_related("case").order_by("exhibit_sequence"),
+        actions=services.MediaBulkAction.choices,
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            outcome = services.media_bulk_apply(
+                items=form.cleaned_data["items"],
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                incident=form.cleaned_data["incident"],
+            )
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            bulk_report(request, outcome)
+    return redirect("evidence:media_list", reference=case.reference)

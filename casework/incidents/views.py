@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from casework.audit.history import record_revisions
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
@@ -90,7 +91,7 @@ def incident_detail(request: HttpRequest, reference: str, incident_id: int) -> H
             "media_items": media_items,
             "online_sources": media_online_sources(items=media_items),
             "senders": sorted(senders.values(), key=lambda witness: witness.pseudonym),
-            "history": incident.history.select_related("history_user").order_by("-history_date")[:20],
+            "revisions": record_revisions(incident, limit=20),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
         },
     )

@@ -8,18 +8,22 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from django.db import transaction
+from django.core.exceptions import PermissionDenied
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from casework.audit.models import AuditAction
 from casework.audit.services import audit_record
+from casework.bulk import BulkOutcome, bulk_apply
 from casework.cases import access
 from casework.cases.models import Case
 from casework.cases.versioning import version_claim
 from casework.errors import Refused, save_checked
 from casework.evidence.services import media_set_testimony_recordings
 from casework.notifications.services import notify_testimony_rejected
+from casework.web import formatting
 from casework.witnesses.models import (
     IDENTITY_FIELDS,
     Consent,
@@ -310,3 +314,48 @@ def testimony_review(
         if not verified:
             notify_testimony_rejected(testimony=testimony, reviewer=reviewer)
     return testimony
+
+
+class BulkTestimonyAction(models.TextChoices):
+    LINK_INCIDENT = "link_incident", gettext_lazy("Link to an incident")
+    VERIFY = "verify", gettext_lazy("Verify (review)")
+
+
+def testimonies_bulk_apply(*, testimonies: Iterable[Testimony], actor, action: str, incident=None) -> BulkOutcome:
+    """Apply one action to each testimony through its single-item service (testimony_write, testimony_review),
+    from the version read now: the two-person rule and "a verified testimony cannot be edited" hold per
+    testimony, and refusals are listed by the witness's pseudonym."""
+    if action == BulkTestimonyAction.LINK_INCIDENT:
+        if incident is None:
+            raise Refused(_("Choose the incident to link."), field="incident")
+
+        def apply(testimony: Testimony) -> None:
+            if not actor.has_perm(access.EDIT_RECORDS, testimony.case):
+                raise PermissionDenied
+            current = list(testimony.incidents.all())
+            if incident not in current:
+                testimony_write(
+                    case=testimony.case,
+                    actor=actor,
+                    testimony=testimony,
+                    expected_version=testimony.version,
+                    values={},
+                    incidents=[*current, incident],
+                )
+
+    elif action == BulkTestimonyAction.VERIFY:
+
+        def apply(testimony: Testimony) -> None:
+            if not actor.has_perm(access.REVIEW, testimony.case):
+                raise PermissionDenied
+            testimony_review(
+                testimony=testimony, reviewer=actor, verified=True, reason="", expected_version=testimony.version
+            )
+
+    else:
+        raise Refused(_("Choose an action."), field="action")
+
+    def label(testimony: Testimony) -> str:
+        return f"{testimony.witness.pseudonym} ({formatting.format_date(testimony.interview_date)})"
+
+    return bulk_apply(testimonies, label=label, apply=apply)

@@ -16,6 +16,7 @@ urlpatterns = [
         name="consent_confirm_name",
     ),
     path("cases/<str:reference>/testimonies/", views.testimony_list, name="testimony_list"),
+    path("cases/<str:reference>/testimonies/bulk/", views.testimony_bulk, name="testimony_bulk"),
     path("cases/<str:reference>/testimonies/new/", views.testimony_edit, name="testimony_create"),
     path("cases/<str:reference>/testimonies/<int:testimony_id>/", views.testimony_detail, name="testimony_detail"),
     path("cases/<str:reference>/testimonies/<int:testimony_id>/edit/", views.testimony_edit, name="testimony_edit"),

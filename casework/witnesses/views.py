@@ -4,17 +4,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
+from casework.audit.history import record_revisions, witness_revisions
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
 from casework.evidence.selectors import media_summaries
+from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
+from casework.web.views_bulk import bulk_report
 from casework.witnesses import selectors, services
 from casework.witnesses.forms import (
     ConsentForm,
@@ -125,6 +129,7 @@ def witness_detail(request: HttpRequest, reference: str, witness_id: int) -> Htt
             "case": case,
             "section": "witnesses",
             "witness": witness,
+            "revisions": witness_revisions(witness, limit=20),
             "consents": witness.consents.select_related("name_confirmed_by"),
             "today": timezone.localdate(),
             "testimonies": witness.testimonies.all(),
@@ -221,6 +226,12 @@ def testimony_list(request: HttpRequest, reference: str) -> HttpResponse:
             "status": status,
             "statuses": ReviewStatus.choices,
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
+            "bulk_form": BulkActionForm(
+                case=case, records=Testimony.objects.none(), actions=services.BulkTestimonyAction.choices
+            )
+            if request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)
+            else None,
+            "bulk_url": reverse("witnesses:testimony_bulk", args=[case.reference]),
             **paginated(request, testimonies),
         },
     )
@@ -278,7 +289,7 @@ def testimony_detail(request: HttpRequest, reference: str, testimony_id: int) ->
             "translations": testimony.translations.all(),
             "incidents": testimony.incidents.all(),
             "recordings": media_summaries(testimony.media_items.all()),
-            "history": testimony.history.select_related("history_user").order_by("-history_date")[:20],
+            "revisions": record_revisions(testimony, limit=20),
             **selectors.testimony_actions(testimony=testimony, user=request.user),
             "review_form": ReviewForm(initial={"version": testimony.version}),
         },
@@ -358,3 +369,38 @@ def witness_reveal(request: HttpRequest, reference: str, witness_id: int) -> Htt
         },
         status=400 if error else 200,
     )
+
+
+@login_required
+@require_POST
+def testimony_bulk(request: HttpRequest, reference: str) -> HttpResponse:
+    """Apply one action to the testimonies ticked on the list, each through its single-item service."""
+    case = case_get_for_user(reference=reference, user=request.user)
+    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+        raise PermissionDenied
+    form = BulkActionForm(
+        request.POST,
+        case=case,
+        records=Testimony.objects.filter(case=case)
+        .select_related("case", "witness")
+        .defer(*identity_fields_through("witness"))
+        .order_by("-interview_date", "-id"),
+        actions=services.BulkTestimonyAction.choices,
+    )
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    else:
+        try:
+            outcome = services.testimonies_bulk_apply(
+                testimonies=form.cleaned_data["items"],
+                actor=request.user,
+                action=form.cleaned_data["action"],
+                incident=form.cleaned_data["incident"],
+            )
+        except Refused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            bulk_report(request, outcome)
+    return redirect("witnesses:testimony_list", reference=case.reference)

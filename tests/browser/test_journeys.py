@@ -46,7 +46,7 @@ def test_record_upload_review_journey(page, live_server, celery_worker_process, 
         page.select_option(f"[name=victims-{index}-status]", "killed")
     page.click("form.record-form button[type=submit]")
     expect(page.get_by_text("Incident INC-501 saved.")).to_be_visible()
-    expect(page.locator("table.data")).to_contain_text("Omar")
+    expect(page.locator("table.data.victims")).to_contain_text("Omar")
     incident = Incident.objects.get(reference="INC-501")
     assert incident.victims.count() == 2 and incident.attributions.count() == 1
 
@@ -93,9 +93,9 @@ def test_record_upload_review_journey(page, live_server, celery_worker_process, 
     expect(page.locator(".messages")).to_contain_text("Received and stored")
     page.click("table.data a >> nth=0")
     expect(page.locator("#processing-state")).to_have_text("Processed", timeout=60_000)
-    expect(page.locator("dl.facts")).to_contain_text("35.814200, 36.608200")
+    expect(page.locator("dl.facts")).to_contain_text("35.8142, 36.6082")
     expect(page.locator("dl.facts")).to_contain_text("Samsung SM-J500F")
-    expect(page.locator("dl.facts")).to_contain_text("Sept. 19, 2017, 7:45 a.m.")
+    expect(page.locator("dl.facts")).to_contain_text("19 September 2017, 07:45 UTC")
     sign_out(page)
 
     # The reviewer verifies the testimony and rejects the photo with a reason.

@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from casework.audit.models import AuditEvent
 from casework.bundles import services
 from casework.bundles.models import EvidenceBundle
+from casework.web import formatting
 from casework.witnesses.models import Consent
 from tests.bundles.conftest import REAL_NAME, build, make_evidence, packet_path, whole_packet_text
 
@@ -52,7 +53,7 @@ def test_a_withdrawn_consent_stops_downloads_until_the_packet_is_rebuilt(case, i
 
     today = timezone.localdate()
     Consent.objects.filter(witness=witness, scope="courts").update(withdrawn_on=today)
-    message = f"Consent withdrawn on {today.isoformat()} for witness W-900; rebuild the packet."
+    message = f"Consent withdrawn on {formatting.format_date(today)} for witness W-900; rebuild the packet."
     page = download_page(client, bundle)
     assert page.status_code == 409 and message in page.content.decode()
     response = download_api(api, bundle)
@@ -62,7 +63,7 @@ def test_a_withdrawn_consent_stops_downloads_until_the_packet_is_rebuilt(case, i
     assert "Must be rebuilt" in listing and message in listing
     arabic = download_page(client, bundle, HTTP_ACCEPT_LANGUAGE="ar")
     assert arabic.status_code == 409
-    assert f"سُحبت موافقة الشاهد W-900 في {today.isoformat()}؛ أعد إنشاء الحزمة." in arabic.content.decode()
+    assert f"سُحبت موافقة الشاهد W-900 في {formatting.format_date(today)}؛ أعد إنشاء الحزمة." in arabic.content.decode()
     downloads = AuditEvent.objects.filter(action="export", details__downloaded=True).count()
     assert downloads == 1  # the refused ones were not recorded as downloads
 

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from casework.bundles import services
 from casework.bundles.models import EvidenceBundle
+from casework.web import formatting
 from tests.bundles.conftest import build, make_evidence, packet_path, request
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +68,9 @@ def test_packets_past_the_retention_period_lose_their_file(case, intake_worker, 
     assert not old_path.exists()
     assert recent.status == "ready" and recent_path.exists()
 
-    message = f"This packet expired on {timezone.localdate(old.expired_at).isoformat()} and its file was deleted"
+    message = (
+        f"This packet expired on {formatting.format_date(timezone.localdate(old.expired_at))} and its file was deleted"
+    )
     client.force_login(analyst)
     page = client.get(reverse("bundles:bundle_download", args=[case.reference, old.pk]))
     assert page.status_code == 410 and message in page.content.decode()

@@ -9,12 +9,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
 from rest_framework.test import APIClient
 
 from casework.incidents import tabular
 from casework.incidents.models import Attribution, Incident, Party, SpreadsheetImport, Victim
+from casework.web import formatting
 from tests.factories import IncidentFactory, VictimFactory, csv_bytes, victim_row
 
 pytestmark = pytest.mark.django_db
@@ -203,7 +202,7 @@ def test_page_asks_to_confirm_a_file_imported_before_and_imports_it_again_only_w
     checked = check(client, case, content, "september-copy.csv")
     assert checked.status_code == 200
     body = checked.content.decode()
-    when = date_format(timezone.localtime(first.imported_at), "DATETIME_FORMAT")
+    when = formatting.format_datetime(first.imported_at)
     assert f"This exact file was imported on {when} by <bdi>intake_worker (Intake / field researcher)</bdi>" in body
     assert 'name="allow_reimport"' in body and 'name="confirm"' in body
 

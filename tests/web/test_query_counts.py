@@ -76,24 +76,27 @@ PAGES = {
     # Count; vocabularies of the filter form (occupation, governorate); the page of victims with incident.
     "incidents:victim_list": (("reference",), 10),
     # The victim with incident, occupation and the record it duplicates (with its incident); the records that
-    # duplicate it, with their incident; its revisions with who made them.
+    # duplicate it, with their incident; its revisions with who made them (a change that names another record,
+    # such as a new occupation, adds one query per kind of record named).
     "incidents:victim_detail": (("reference", "victim"), 9),
     # Count; the page of witnesses (pseudonyms, no identity columns).
     "witnesses:witness_list": (("reference",), 8),
     # The witness (no identity columns); its consents with who confirmed a name; its testimonies; the media it
-    # sent or recorded.
-    "witnesses:witness_detail": (("reference", "witness"), 10),
-    # Count; the page of testimonies with their witness.
-    "witnesses:testimony_list": (("reference",), 8),
+    # sent or recorded; its revisions with who made them; its identity changes with who made them (no values).
+    "witnesses:witness_detail": (("reference", "witness"), 12),
+    # Count; the page of testimonies with their witness; the case's incidents for the bulk actions' "link to".
+    "witnesses:testimony_list": (("reference",), 9),
     # The testimony with case, witness, reviewer and author; its incidents; its recordings; translations; last
     # revisions.
     "witnesses:testimony_detail": (("reference", "testimony"), 11),
-    # Count; incidents and witnesses of the upload form; the page of items; their incidents.
-    "evidence:media_list": (("reference",), 11),
+    # Count; incidents and witnesses of the upload form; the page of items; their incidents; the case's
+    # incidents again for the bulk actions' "link to".
+    "evidence:media_list": (("reference",), 12),
     # The item with case, acquirer, witness, testimony (with its witness), reviewer; possible duplicates; its
     # incidents and the others for linking; witnesses for the details form; arrivals; custody events. (No case
-    # in the URL: the case's row is read with the item, and the navigation has no count of this case.)
-    "evidence:media_detail": (("item",), 13),
+    # in the URL: the case's row is read with the item, and the navigation has no count of this case.) Its
+    # revisions with who made them (a change that names another record adds one query per kind of record).
+    "evidence:media_detail": (("item",), 14),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
     # unreviewed media with assignee; recently rejected testimonies.
     "web:review_queue": (("reference",), 10),

@@ -51,3 +51,17 @@
     request.send(new FormData(form));
   });
 })();
+
+// Bulk actions on a list: "select all" ticks every box of the page; the heading counts the ticked ones.
+(function () {
+  const form = document.getElementById("bulk-form");
+  if (!form) return;
+  const boxes = () => Array.from(document.querySelectorAll('input[name="items"][form="bulk-form"]'));
+  const count = document.getElementById("bulk-count");
+  const update = () => { count.textContent = String(boxes().filter((box) => box.checked).length); };
+  document.querySelectorAll('input[data-select-all="bulk-form"]').forEach((all) => {
+    all.addEventListener("change", () => { boxes().forEach((box) => { box.checked = all.checked; }); update(); });
+  });
+  boxes().forEach((box) => box.addEventListener("change", update));
+  update();
+})();
