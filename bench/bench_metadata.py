@@ -1,14 +1,21 @@
-"""Metadata extraction throughput of one worker: 500 generated JPEGs and 20 short videos, probed in sequence.
+"""Metadata extraction of one worker: 500 generated JPEGs and 20 short videos, probed in sequence, each figure
+beside its baseline measured in the same run on the same files.
 
     .venv/bin/python bench/bench_metadata.py [--photos 500] [--videos 20]
 
 Times probe_media, the part of a processing task that grows with the files: in the sandbox child, exiftool
 (kept running), Pillow decode, thumbnail and perceptual hash for photos; ffprobe, keyframes and their hashes
 for videos. Needs no database: the processing package is Django-independent.
+
+Baselines: for photos, a bare round trip to a `exiftool -stay_open` process with the arguments processing
+gives it (-G -n -j), its JSON reply read but not parsed (goal: a photo's whole processing at most 2x that);
+for videos, starting `ffprobe` once on the file (goal: a 5 s video in at most 150 ms).
 """
 
 import argparse
+import os
 import statistics
+import subprocess
 import tempfile
 import time
 from datetime import datetime, timedelta
@@ -51,6 +58,54 @@ def probe_all(paths: list[Path], *, kind: str, mime: str, workdir: Path) -> list
     return durations
 
 
+def exiftool_round_trips(paths: list[Path]) -> list[float]:
+    """Seconds per file of a bare request/reply with a running `exiftool -stay_open`: the floor for a photo."""
+    process = subprocess.Popen(
+        ["exiftool", "-stay_open", "True", "-@", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    descriptor = process.stdout.fileno()
+    durations = []
+    try:
+        for path in [paths[0], *paths]:  # the first one warms exiftool up and is not counted
+            started = time.perf_counter()
+            process.stdin.write(f"-G\n-n\n-j\n{path}\n-execute\n".encode())
+            process.stdin.flush()
+            reply = b""
+            while not reply.endswith(b"{ready}\n"):
+                chunk = os.read(descriptor, 65536)
+                if not chunk:
+                    raise SystemExit("exiftool stopped")
+                reply += chunk
+            durations.append(time.perf_counter() - started)
+    finally:
+        process.stdin.write(b"-stay_open\nFalse\n")
+        process.stdin.close()
+        process.wait()
+    return durations[1:]
+
+
+def ffprobe_starts(paths: list[Path]) -> list[float]:
+    """Seconds per file to run `ffprobe` once on it: what starting one media tool costs."""
+    durations = []
+    for path in paths:
+        started = time.perf_counter()
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", str(path)],
+            capture_output=True,
+            check=True,
+        )
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def median_ms(durations: list[float]) -> float:
+    return statistics.median(durations) * 1000
+
+
 def report(label: str, durations: list[float]) -> None:
     total = sum(durations)
     print(
@@ -77,12 +132,27 @@ def main() -> None:
             )
             for number in range(arguments.videos)
         ]
+        exiftool_durations = exiftool_round_trips(photos)
         photo_durations = probe_all(photos, kind="photo", mime="image/jpeg", workdir=workdir)
+        ffprobe_durations = ffprobe_starts(videos)
         video_durations = probe_all(videos, kind="video", mime="video/mp4", workdir=workdir)
 
     report("photos (JPEG 1600x1200 with EXIF)", photo_durations)
     report("videos (MP4 H.264/AAC 640x360, 5 s)", video_durations)
     report("total, one worker", photo_durations + video_durations)
+    # Medians leave out the first file, which pays for starting the sandbox child (and exiftool in it).
+    raw, photo = median_ms(exiftool_durations), median_ms(photo_durations[1:])
+    print(f"photo, median:                 {photo:.1f} ms")
+    print(f"  baseline exiftool round trip: {raw:.1f} ms (-stay_open, -G -n -j, reply unparsed)")
+    print(f"  ratio:                        {photo / raw:.2f}x (goal: at most 2x)")
+    probe, video = median_ms(ffprobe_durations), median_ms(video_durations[1:] or video_durations)
+    print(f"5 s video, median:             {video:.0f} ms (goal: at most 150 ms)")
+    print(f"  baseline one ffprobe run:     {probe:.0f} ms")
+    print(f"  ratio:                        {video / probe:.2f}x")
+    print(
+        f"load average: {' '.join(f'{load:.2f}' for load in os.getloadavg())} "
+        "(the figures include the machine's other work)"
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ STARTING_ENVIRONMENT_KEYS = sorted(os.environ)
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import mmap  # noqa: E402
@@ -26,8 +27,10 @@ import re  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
 import warnings  # noqa: E402
 import zipfile  # noqa: E402
+from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
 from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -100,6 +103,13 @@ class Refused(Exception):
 
 
 def limit_resources(memory_limit_mb: int) -> None:
+    # The exiftool thread (see read_metadata_meanwhile) would otherwise get a malloc arena of its own, 64 MB of
+    # address space counted against the limit; one arena and a small stack keep the limit for the parsers.
+    try:
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX (glibc)
+    except (OSError, AttributeError):
+        pass
+    threading.stack_size(1024 * 1024)
     memory = memory_limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_DERIVED_FILE_BYTES, MAX_DERIVED_FILE_BYTES))
@@ -138,6 +148,22 @@ def exiftool_metadata(path: str) -> dict[str, Any]:
         return {"ExifTool:Error": str(error)[:MAX_RAW_STRING]}
     record = records[0] if records else {}
     return {key: value for key, value in record.items() if key != "SourceFile"}
+
+
+_metadata_thread: ThreadPoolExecutor | None = None
+
+
+def read_metadata_meanwhile(path: str) -> "Future[dict[str, Any]]":
+    """exiftool_metadata(path), running while the caller decodes the file.
+
+    exiftool is a process of its own: while it parses, this process decodes, resizes and hashes (Pillow and
+    ffmpeg release the GIL), so a photo costs about the longer of the two instead of their sum. The thread only
+    waits on exiftool's pipe. Requests come one at a time, so it never has two files at once.
+    """
+    global _metadata_thread
+    if _metadata_thread is None:
+        _metadata_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exiftool")
+    return _metadata_thread.submit(exiftool_metadata, path)
 
 
 def bounded(value: Any) -> Any:
@@ -348,9 +374,10 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
                 image.draft("RGB", THUMBNAIL_SIZE)
             image.load()
             upright = ImageOps.exif_transpose(image)
-            result["perceptual_hashes"] = [str(imagehash.phash(upright))]
             preview = upright.convert("RGB")
             preview.thumbnail(THUMBNAIL_SIZE)
+            # One resize serves both: the hash's 32 px are taken from the thumbnail, not the decoded picture.
+            result["perceptual_hashes"] = [str(imagehash.phash(preview))]
             preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
             preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
             result["thumbnail_written"] = True
@@ -419,13 +446,51 @@ def probe_audio_video(
     creation_time, _ = parse_time(tagged_creation.replace("-", ":", 2), "Z")
     if creation_time is not None:
         result["creation_time"] = creation_time.isoformat()
-    check_complete(source, mime, result, timeout_seconds=timeout_seconds)
     if video is None:
+        check_complete(source, mime, result, timeout_seconds=timeout_seconds)
         return
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
+    if check_complete_and_write_keyframes(source, mime, derived, result, timeout_seconds=timeout_seconds):
+        return
+    # Something went wrong in the single run (an error, no keyframe): the two steps run apart, as they always
+    # did, so that such a file gets exactly the answer and the derived files it got before.
+    for keyframe in derived.glob("keyframe-*.jpg"):
+        keyframe.unlink()
+    check_complete(source, mime, result, timeout_seconds=timeout_seconds)
     write_keyframes(source, derived, result, timeout_seconds=timeout_seconds)
+
+
+COPY_TO_NOWHERE = ["-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-"]
+
+
+def check_complete_and_write_keyframes(
+    source: list[str], mime: str, derived: Path, result: dict[str, Any], *, timeout_seconds: int
+) -> bool:
+    """check_complete and write_keyframes in one ffmpeg run (each run costs ~50 ms of starting ffmpeg alone).
+
+    Both outputs read the same packets: the copy to nowhere sees every packet as before (the decoders' skipping
+    of non-keyframes does not apply to copied streams), the keyframe output decodes keyframes only. Returns
+    False, leaving the result untouched, when the run failed or wrote no keyframe: the caller then runs the two
+    steps apart. Raises Refused for an incomplete file, removing the keyframes it wrote.
+    """
+    run = run_tool(
+        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *COPY_TO_NOWHERE,
+         *keyframe_output(derived, result)],
+        timeout_seconds=timeout_seconds,
+    )  # fmt: skip
+    keyframes = sorted(derived.glob("keyframe-*.jpg"))
+    if run.returncode != 0 or not keyframes:
+        return False
+    try:
+        refuse_if_incomplete(run, mime, result)
+    except Refused:
+        for keyframe in keyframes:
+            keyframe.unlink()
+        raise
+    hash_keyframes(keyframes, derived, result)
+    return True
 
 
 def check_complete(source: list[str], mime: str, result: dict[str, Any], *, timeout_seconds: int) -> None:
@@ -435,11 +500,12 @@ def check_complete(source: list[str], mime: str, result: dict[str, Any], *, time
     whole file. Copying every audio and video packet to nowhere reads all the data without decoding it: the
     demuxers report a partial file, and the last packet's time shows how much is really there.
     """
-    remux = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", *source, "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null",
-         "-progress", "pipe:1", "-"],
-        timeout_seconds=timeout_seconds,
-    )  # fmt: skip
+    remux = run_tool(["ffmpeg", "-nostdin", "-v", "error", *source, *COPY_TO_NOWHERE], timeout_seconds=timeout_seconds)
+    refuse_if_incomplete(remux, mime, result)
+
+
+def refuse_if_incomplete(remux: subprocess.CompletedProcess[bytes], mime: str, result: dict[str, Any]) -> None:
+    """Refused("incomplete") if the copy to nowhere (with -progress) found less than the container declares."""
     found_us = [int(value) for value in OUT_TIME.findall(remux.stdout.decode(errors="replace"))]
     found = max(found_us, default=0) / 1_000_000
     declared = result.get("duration_seconds") or 0.0
@@ -457,23 +523,32 @@ def check_complete(source: list[str], mime: str, result: dict[str, Any], *, time
         )
 
 
-def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
-    """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
+def keyframe_output(derived: Path, result: dict[str, Any]) -> list[str]:
+    """ffmpeg's output options for up to MAX_KEYFRAMES keyframes spread over the video, as keyframe-NN.jpg."""
     spacing = (result["duration_seconds"] or 0) / MAX_KEYFRAMES
     width, height = THUMBNAIL_SIZE
     filters = (
         f"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{spacing:.3f})',"
         f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
     )
+    return ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", filters, "-fps_mode", "vfr", "-frames:v",
+            str(MAX_KEYFRAMES), "-q:v", "4", str(derived / "keyframe-%02d.jpg")]  # fmt: skip
+
+
+def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
+    """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
     extract = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, "-map", "0:v:0", "-an", "-sn",
-         "-dn", "-vf", filters, "-fps_mode", "vfr", "-frames:v", str(MAX_KEYFRAMES), "-q:v", "4",
-         str(derived / "keyframe-%02d.jpg")],
+        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *keyframe_output(derived, result)],
         timeout_seconds=timeout_seconds,
-    )  # fmt: skip
+    )
     keyframes = sorted(derived.glob("keyframe-*.jpg"))
     if not keyframes:
         raise Refused("no_frame", detail=last_error_line(extract, "ffmpeg"))
+    hash_keyframes(keyframes, derived, result)
+
+
+def hash_keyframes(keyframes: list[Path], derived: Path, result: dict[str, Any]) -> None:
+    """Perceptual hashes of the keyframes; the first becomes the poster."""
     hashes = []
     for keyframe in keyframes:
         with Image.open(keyframe, formats=["JPEG"]) as frame:
@@ -492,11 +567,18 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
     derived = Path(request["derived_dir"])
     result: dict[str, Any] = {"raw": {"casework": {"sniffed_mime": mime}}}
     check_not_archive(path)
-    if kind == "photo":
-        probe_image(path, mime, derived, result)
-    elif kind in ("video", "audio"):
-        probe_audio_video(path, kind, mime, derived, result, timeout_seconds=request["cpu_seconds"])
-    metadata = exiftool_metadata(path)
+    pending = read_metadata_meanwhile(path)
+    try:
+        if kind == "photo":
+            probe_image(path, mime, derived, result)
+        elif kind in ("video", "audio"):
+            probe_audio_video(path, kind, mime, derived, result, timeout_seconds=request["cpu_seconds"])
+    except BaseException:
+        # The decoders' refusal is the answer (as when exiftool ran after them); exiftool finishes first, so
+        # that its reply cannot be taken for the next file's.
+        pending.exception()
+        raise
+    metadata = pending.result()
     result["raw"]["exiftool"] = metadata
     apply_metadata(metadata, result)
     result["raw"] = bounded(result["raw"])
