@@ -269,6 +269,7 @@ def report_benchmark(case, user, workdir: Path, media_counts=REPORT_MEDIA_COUNTS
             f"  {large:,} vs {small:,} media: render adds {large_added / max(small_added, 1):.2f}x the RSS, "
             f"{large_heap / max(small_heap, 0.1):.2f}x the Python heap peak"
         )
+    print(f"load average: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
 
 
 def report_render(bundle_id: int, workdir: Path, *, trace: bool = False) -> None:

@@ -20,6 +20,7 @@ os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
+import errno  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import mmap  # noqa: E402
@@ -28,6 +29,7 @@ import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
+import time  # noqa: E402
 import warnings  # noqa: E402
 import zipfile  # noqa: E402
 from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
@@ -425,6 +427,22 @@ def probe_audio_video(
     path: str, kind: str, mime: str, derived: Path, result: dict[str, Any], *, timeout_seconds: int
 ) -> None:
     source = ["-protocol_whitelist", "file", "-f", FFMPEG_DEMUXERS[mime], "-i", f"file:{path}"]
+    # ffmpeg starts now, while ffprobe runs (starting ffmpeg alone takes ~50 ms), and waits for its filter
+    # graph, which needs the duration ffprobe reports.
+    with KeyframeRun(source, derived, enabled=kind == "video") as keyframe_run:
+        probe_with_keyframe_run(source, kind, mime, derived, result, keyframe_run, timeout_seconds=timeout_seconds)
+
+
+def probe_with_keyframe_run(
+    source: list[str],
+    kind: str,
+    mime: str,
+    derived: Path,
+    result: dict[str, Any],
+    keyframe_run: "KeyframeRun",
+    *,
+    timeout_seconds: int,
+) -> None:
     probe = run_tool(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *source],
         timeout_seconds=timeout_seconds,
@@ -452,7 +470,7 @@ def probe_audio_video(
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
-    if check_complete_and_write_keyframes(source, mime, derived, result, timeout_seconds=timeout_seconds):
+    if keyframe_run.finish(mime, result, timeout_seconds=timeout_seconds):
         return
     # Something went wrong in the single run (an error, no keyframe): the two steps run apart, as they always
     # did, so that such a file gets exactly the answer and the derived files it got before.
@@ -463,34 +481,78 @@ def probe_audio_video(
 
 
 COPY_TO_NOWHERE = ["-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-"]
+FILTER_FIFO_NAME = ".keyframe-filters"
 
 
-def check_complete_and_write_keyframes(
-    source: list[str], mime: str, derived: Path, result: dict[str, Any], *, timeout_seconds: int
-) -> bool:
-    """check_complete and write_keyframes in one ffmpeg run (each run costs ~50 ms of starting ffmpeg alone).
+class KeyframeRun:
+    """check_complete and write_keyframes in one ffmpeg run, started before ffprobe has finished.
 
-    Both outputs read the same packets: the copy to nowhere sees every packet as before (the decoders' skipping
-    of non-keyframes does not apply to copied streams), the keyframe output decodes keyframes only. Returns
-    False, leaving the result untouched, when the run failed or wrote no keyframe: the caller then runs the two
-    steps apart. Raises Refused for an incomplete file, removing the keyframes it wrote.
+    Starting ffmpeg costs ~50 ms by itself, so one run instead of two saves that, and starting it while ffprobe
+    runs hides most of the other. ffmpeg opens the file, then waits for its keyframe filter graph on a named
+    pipe in the derived folder (`-filter_script`), which finish() writes once ffprobe has told the duration.
+    Both outputs read the same packets: the copy to nowhere sees every packet as the separate check did (the
+    decoders' skipping of non-keyframes does not apply to copied streams); the keyframe output decodes
+    keyframes only, with the same filters and options as write_keyframes.
     """
-    run = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *COPY_TO_NOWHERE,
-         *keyframe_output(derived, result)],
-        timeout_seconds=timeout_seconds,
-    )  # fmt: skip
-    keyframes = sorted(derived.glob("keyframe-*.jpg"))
-    if run.returncode != 0 or not keyframes:
-        return False
-    try:
-        refuse_if_incomplete(run, mime, result)
-    except Refused:
-        for keyframe in keyframes:
-            keyframe.unlink()
-        raise
-    hash_keyframes(keyframes, derived, result)
-    return True
+
+    def __init__(self, source: list[str], derived: Path, *, enabled: bool):
+        self.source, self.derived = source, derived
+        self.fifo = derived / FILTER_FIFO_NAME
+        self.process: subprocess.Popen[bytes] | None = None
+        if enabled and shutil.which("ffmpeg") is not None:
+            os.mkfifo(self.fifo, 0o600)
+            self.command = ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *COPY_TO_NOWHERE,
+                            *keyframe_output(derived, filter_script=f"file:{self.fifo}")]  # fmt: skip
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+
+    def __enter__(self) -> "KeyframeRun":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        self.fifo.unlink(missing_ok=True)
+
+    def finish(self, mime: str, result: dict[str, Any], *, timeout_seconds: int) -> bool:
+        """Give ffmpeg its filter graph and wait for it. Returns False, leaving the result untouched, when the
+        run failed or wrote no keyframe: the caller then runs the two steps apart, as they always ran. Raises
+        Refused for an incomplete file, removing the keyframes it wrote."""
+        if self.process is None:
+            return False
+        deadline = time.monotonic() + timeout_seconds
+        while True:  # the pipe opens for writing once ffmpeg has opened it for reading
+            try:
+                descriptor = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as error:
+                if error.errno != errno.ENXIO or self.process.poll() is not None:
+                    return False
+                if time.monotonic() > deadline:
+                    raise Refused("timeout", seconds=timeout_seconds) from None
+                time.sleep(0.001)
+        try:
+            os.write(descriptor, keyframe_filters(result).encode())
+        finally:
+            os.close(descriptor)
+        try:
+            stdout, stderr = self.process.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise Refused("timeout", seconds=timeout_seconds) from None
+        run = subprocess.CompletedProcess(self.command, self.process.returncode, stdout, stderr)
+        keyframes = sorted(self.derived.glob("keyframe-*.jpg"))
+        if run.returncode != 0 or not keyframes:
+            return False
+        try:
+            refuse_if_incomplete(run, mime, result)
+        except Refused:
+            for keyframe in keyframes:
+                keyframe.unlink()
+            raise
+        hash_keyframes(keyframes, self.derived, result)
+        return True
 
 
 def check_complete(source: list[str], mime: str, result: dict[str, Any], *, timeout_seconds: int) -> None:
@@ -523,22 +585,37 @@ def refuse_if_incomplete(remux: subprocess.CompletedProcess[bytes], mime: str, r
         )
 
 
-def keyframe_output(derived: Path, result: dict[str, Any]) -> list[str]:
-    """ffmpeg's output options for up to MAX_KEYFRAMES keyframes spread over the video, as keyframe-NN.jpg."""
+def keyframe_filters(result: dict[str, Any]) -> str:
+    """The filter graph that picks keyframes spread over the video's duration and shrinks them."""
     spacing = (result["duration_seconds"] or 0) / MAX_KEYFRAMES
     width, height = THUMBNAIL_SIZE
-    filters = (
+    return (
         f"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{spacing:.3f})',"
         f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
     )
-    return ["-map", "0:v:0", "-an", "-sn", "-dn", "-vf", filters, "-fps_mode", "vfr", "-frames:v",
+
+
+def keyframe_output(derived: Path, *, filters: str = "", filter_script: str = "") -> list[str]:
+    """ffmpeg's output options for up to MAX_KEYFRAMES keyframes spread over the video, as keyframe-NN.jpg;
+    the filter graph given, or read from `filter_script`."""
+    graph = ["-filter_script:v", filter_script] if filter_script else ["-vf", filters]
+    return ["-map", "0:v:0", "-an", "-sn", "-dn", *graph, "-fps_mode", "vfr", "-frames:v",
             str(MAX_KEYFRAMES), "-q:v", "4", str(derived / "keyframe-%02d.jpg")]  # fmt: skip
 
 
 def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
     """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
     extract = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *keyframe_output(derived, result)],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-skip_frame",
+            "nokey",
+            *source,
+            *keyframe_output(derived, filters=keyframe_filters(result)),
+        ],
         timeout_seconds=timeout_seconds,
     )
     keyframes = sorted(derived.glob("keyframe-*.jpg"))
