@@ -36,7 +36,7 @@ from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
 from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, BinaryIO  # noqa: E402
 
 import imagehash  # noqa: E402
 import magic  # noqa: E402
@@ -343,9 +343,9 @@ def image_end(data: mmap.mmap, image: Image.Image) -> int | None:
     return None  # TIFF keeps its parts anywhere: only the archive check applies
 
 
-def check_nothing_appended(path: str, image: Image.Image, notes: dict[str, Any]) -> None:
+def check_nothing_appended(file: BinaryIO, image: Image.Image, notes: dict[str, Any]) -> None:
     """Refuse data after the end of the image (a ZIP, a script), except padding and phones' own trailers."""
-    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         end = image_end(data, image)
         if end is None or end >= len(data) or NOT_PADDING.search(data, end) is None:
             return
@@ -367,7 +367,8 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
         result["raw"]["casework"]["preview"] = f"no decoder for {mime}: metadata only"
         return
     try:
-        with Image.open(path, formats=formats) as image:
+        # Opened once for the decoder and the check for appended data.
+        with open(path, "rb") as file, Image.open(file, formats=formats) as image:
             result["width"], result["height"] = image.size
             result["raw"]["pillow"] = {"format": image.format, "mode": image.mode, "size": list(image.size)}
             if image.format in ("JPEG", "MPO"):
@@ -383,7 +384,7 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
             preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
             preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
             result["thumbnail_written"] = True
-            check_nothing_appended(path, image, result["raw"]["casework"])
+            check_nothing_appended(file, image, result["raw"]["casework"])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise Refused("decompression_bomb", detail=str(error).split(" could be")[0]) from None
     except UnidentifiedImageError:
