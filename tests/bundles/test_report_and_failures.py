@@ -66,6 +66,20 @@ def test_the_report_fetcher_refuses_everything_but_its_own_data_and_static_files
     response.close()
 
 
+def test_the_report_fetcher_reads_the_thumbnail_files_it_was_given_and_no_other_file(tmp_path):
+    thumbnail = tmp_path / "derived" / "thumbnail.jpg"
+    thumbnail.parent.mkdir()
+    thumbnail.write_bytes(b"\xff\xd8 a thumbnail")
+    (tmp_path / "derived" / "keyframe-01.jpg").write_bytes(b"\xff\xd8 not named")
+    fetcher = report.report_url_fetcher({thumbnail.as_uri()})
+    assert fetcher(thumbnail.as_uri()).read() == b"\xff\xd8 a thumbnail"
+    # The same file by another spelling of its path is the same file; a neighbour is not named.
+    assert fetcher(f"file://{tmp_path}/derived/../derived/thumbnail.jpg").read() == b"\xff\xd8 a thumbnail"
+    for url in ((tmp_path / "derived" / "keyframe-01.jpg").as_uri(), tmp_path.as_uri(), "file:///etc/passwd"):
+        with pytest.raises(report.FetchRefused):
+            fetcher(url)
+
+
 @pytest.mark.django_db
 def test_render_report_uses_the_refusing_fetcher(case, intake_worker, analyst, listener, monkeypatch):
     import weasyprint

@@ -19,6 +19,8 @@ STARTING_ENVIRONMENT_KEYS = sorted(os.environ)
 os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
+import errno  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
 import mmap  # noqa: E402
@@ -26,12 +28,15 @@ import re  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
 import warnings  # noqa: E402
 import zipfile  # noqa: E402
+from concurrent.futures import Future, ThreadPoolExecutor  # noqa: E402
 from datetime import UTC, datetime, timedelta, timezone  # noqa: E402
 from fractions import Fraction  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
+from typing import Any, BinaryIO  # noqa: E402
 
 import imagehash  # noqa: E402
 import magic  # noqa: E402
@@ -100,6 +105,13 @@ class Refused(Exception):
 
 
 def limit_resources(memory_limit_mb: int) -> None:
+    # The exiftool thread (see read_metadata_meanwhile) would otherwise get a malloc arena of its own, 64 MB of
+    # address space counted against the limit; one arena and a small stack keep the limit for the parsers.
+    try:
+        ctypes.CDLL(None).mallopt(-8, 1)  # M_ARENA_MAX (glibc)
+    except (OSError, AttributeError):
+        pass
+    threading.stack_size(1024 * 1024)
     memory = memory_limit_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     resource.setrlimit(resource.RLIMIT_FSIZE, (MAX_DERIVED_FILE_BYTES, MAX_DERIVED_FILE_BYTES))
@@ -138,6 +150,22 @@ def exiftool_metadata(path: str) -> dict[str, Any]:
         return {"ExifTool:Error": str(error)[:MAX_RAW_STRING]}
     record = records[0] if records else {}
     return {key: value for key, value in record.items() if key != "SourceFile"}
+
+
+_metadata_thread: ThreadPoolExecutor | None = None
+
+
+def read_metadata_meanwhile(path: str) -> "Future[dict[str, Any]]":
+    """exiftool_metadata(path), running while the caller decodes the file.
+
+    exiftool is a process of its own: while it parses, this process decodes, resizes and hashes (Pillow and
+    ffmpeg release the GIL), so a photo costs about the longer of the two instead of their sum. The thread only
+    waits on exiftool's pipe. Requests come one at a time, so it never has two files at once.
+    """
+    global _metadata_thread
+    if _metadata_thread is None:
+        _metadata_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="exiftool")
+    return _metadata_thread.submit(exiftool_metadata, path)
 
 
 def bounded(value: Any) -> Any:
@@ -315,9 +343,9 @@ def image_end(data: mmap.mmap, image: Image.Image) -> int | None:
     return None  # TIFF keeps its parts anywhere: only the archive check applies
 
 
-def check_nothing_appended(path: str, image: Image.Image, notes: dict[str, Any]) -> None:
+def check_nothing_appended(file: BinaryIO, image: Image.Image, notes: dict[str, Any]) -> None:
     """Refuse data after the end of the image (a ZIP, a script), except padding and phones' own trailers."""
-    with open(path, "rb") as file, mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
+    with mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ) as data:
         end = image_end(data, image)
         if end is None or end >= len(data) or NOT_PADDING.search(data, end) is None:
             return
@@ -339,7 +367,8 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
         result["raw"]["casework"]["preview"] = f"no decoder for {mime}: metadata only"
         return
     try:
-        with Image.open(path, formats=formats) as image:
+        # Opened once for the decoder and the check for appended data.
+        with open(path, "rb") as file, Image.open(file, formats=formats) as image:
             result["width"], result["height"] = image.size
             result["raw"]["pillow"] = {"format": image.format, "mode": image.mode, "size": list(image.size)}
             if image.format in ("JPEG", "MPO"):
@@ -348,13 +377,14 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
                 image.draft("RGB", THUMBNAIL_SIZE)
             image.load()
             upright = ImageOps.exif_transpose(image)
-            result["perceptual_hashes"] = [str(imagehash.phash(upright))]
             preview = upright.convert("RGB")
             preview.thumbnail(THUMBNAIL_SIZE)
+            # One resize serves both: the hash's 32 px are taken from the thumbnail, not the decoded picture.
+            result["perceptual_hashes"] = [str(imagehash.phash(preview))]
             preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
             preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
             result["thumbnail_written"] = True
-            check_nothing_appended(path, image, result["raw"]["casework"])
+            check_nothing_appended(file, image, result["raw"]["casework"])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise Refused("decompression_bomb", detail=str(error).split(" could be")[0]) from None
     except UnidentifiedImageError:
@@ -398,6 +428,22 @@ def probe_audio_video(
     path: str, kind: str, mime: str, derived: Path, result: dict[str, Any], *, timeout_seconds: int
 ) -> None:
     source = ["-protocol_whitelist", "file", "-f", FFMPEG_DEMUXERS[mime], "-i", f"file:{path}"]
+    # ffmpeg starts now, while ffprobe runs (starting ffmpeg alone takes ~50 ms), and waits for its filter
+    # graph, which needs the duration ffprobe reports.
+    with KeyframeRun(source, derived, enabled=kind == "video") as keyframe_run:
+        probe_with_keyframe_run(source, kind, mime, derived, result, keyframe_run, timeout_seconds=timeout_seconds)
+
+
+def probe_with_keyframe_run(
+    source: list[str],
+    kind: str,
+    mime: str,
+    derived: Path,
+    result: dict[str, Any],
+    keyframe_run: "KeyframeRun",
+    *,
+    timeout_seconds: int,
+) -> None:
     probe = run_tool(
         ["ffprobe", "-v", "error", "-print_format", "json", "-show_format", "-show_streams", *source],
         timeout_seconds=timeout_seconds,
@@ -419,13 +465,95 @@ def probe_audio_video(
     creation_time, _ = parse_time(tagged_creation.replace("-", ":", 2), "Z")
     if creation_time is not None:
         result["creation_time"] = creation_time.isoformat()
-    check_complete(source, mime, result, timeout_seconds=timeout_seconds)
     if video is None:
+        check_complete(source, mime, result, timeout_seconds=timeout_seconds)
         return
     result["video_codec"] = video.get("codec_name", "")
     result["width"], result["height"] = video.get("width"), video.get("height")
     result["frame_rate"] = frame_rate(video.get("avg_frame_rate")) or frame_rate(video.get("r_frame_rate"))
+    if keyframe_run.finish(mime, result, timeout_seconds=timeout_seconds):
+        return
+    # Something went wrong in the single run (an error, no keyframe): the two steps run apart, as they always
+    # did, so that such a file gets exactly the answer and the derived files it got before.
+    for keyframe in derived.glob("keyframe-*.jpg"):
+        keyframe.unlink()
+    check_complete(source, mime, result, timeout_seconds=timeout_seconds)
     write_keyframes(source, derived, result, timeout_seconds=timeout_seconds)
+
+
+COPY_TO_NOWHERE = ["-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null", "-progress", "pipe:1", "-"]
+FILTER_FIFO_NAME = ".keyframe-filters"
+
+
+class KeyframeRun:
+    """check_complete and write_keyframes in one ffmpeg run, started before ffprobe has finished.
+
+    Starting ffmpeg costs ~50 ms by itself, so one run instead of two saves that, and starting it while ffprobe
+    runs hides most of the other. ffmpeg opens the file, then waits for its keyframe filter graph on a named
+    pipe in the derived folder (`-filter_script`), which finish() writes once ffprobe has told the duration.
+    Both outputs read the same packets: the copy to nowhere sees every packet as the separate check did (the
+    decoders' skipping of non-keyframes does not apply to copied streams); the keyframe output decodes
+    keyframes only, with the same filters and options as write_keyframes.
+    """
+
+    def __init__(self, source: list[str], derived: Path, *, enabled: bool):
+        self.source, self.derived = source, derived
+        self.fifo = derived / FILTER_FIFO_NAME
+        self.process: subprocess.Popen[bytes] | None = None
+        if enabled and shutil.which("ffmpeg") is not None:
+            os.mkfifo(self.fifo, 0o600)
+            self.command = ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, *COPY_TO_NOWHERE,
+                            *keyframe_output(derived, filter_script=f"file:{self.fifo}")]  # fmt: skip
+            self.process = subprocess.Popen(
+                self.command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+
+    def __enter__(self) -> "KeyframeRun":
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
+        self.fifo.unlink(missing_ok=True)
+
+    def finish(self, mime: str, result: dict[str, Any], *, timeout_seconds: int) -> bool:
+        """Give ffmpeg its filter graph and wait for it. Returns False, leaving the result untouched, when the
+        run failed or wrote no keyframe: the caller then runs the two steps apart, as they always ran. Raises
+        Refused for an incomplete file, removing the keyframes it wrote."""
+        if self.process is None:
+            return False
+        deadline = time.monotonic() + timeout_seconds
+        while True:  # the pipe opens for writing once ffmpeg has opened it for reading
+            try:
+                descriptor = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError as error:
+                if error.errno != errno.ENXIO or self.process.poll() is not None:
+                    return False
+                if time.monotonic() > deadline:
+                    raise Refused("timeout", seconds=timeout_seconds) from None
+                time.sleep(0.001)
+        try:
+            os.write(descriptor, keyframe_filters(result).encode())
+        finally:
+            os.close(descriptor)
+        try:
+            stdout, stderr = self.process.communicate(timeout=max(deadline - time.monotonic(), 0.1))
+        except subprocess.TimeoutExpired:
+            raise Refused("timeout", seconds=timeout_seconds) from None
+        run = subprocess.CompletedProcess(self.command, self.process.returncode, stdout, stderr)
+        keyframes = sorted(self.derived.glob("keyframe-*.jpg"))
+        if run.returncode != 0 or not keyframes:
+            return False
+        try:
+            refuse_if_incomplete(run, mime, result)
+        except Refused:
+            for keyframe in keyframes:
+                keyframe.unlink()
+            raise
+        hash_keyframes(keyframes, self.derived, result)
+        return True
 
 
 def check_complete(source: list[str], mime: str, result: dict[str, Any], *, timeout_seconds: int) -> None:
@@ -435,11 +563,12 @@ def check_complete(source: list[str], mime: str, result: dict[str, Any], *, time
     whole file. Copying every audio and video packet to nowhere reads all the data without decoding it: the
     demuxers report a partial file, and the last packet's time shows how much is really there.
     """
-    remux = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", *source, "-map", "0:v?", "-map", "0:a?", "-c", "copy", "-f", "null",
-         "-progress", "pipe:1", "-"],
-        timeout_seconds=timeout_seconds,
-    )  # fmt: skip
+    remux = run_tool(["ffmpeg", "-nostdin", "-v", "error", *source, *COPY_TO_NOWHERE], timeout_seconds=timeout_seconds)
+    refuse_if_incomplete(remux, mime, result)
+
+
+def refuse_if_incomplete(remux: subprocess.CompletedProcess[bytes], mime: str, result: dict[str, Any]) -> None:
+    """Refused("incomplete") if the copy to nowhere (with -progress) found less than the container declares."""
     found_us = [int(value) for value in OUT_TIME.findall(remux.stdout.decode(errors="replace"))]
     found = max(found_us, default=0) / 1_000_000
     declared = result.get("duration_seconds") or 0.0
@@ -457,23 +586,47 @@ def check_complete(source: list[str], mime: str, result: dict[str, Any], *, time
         )
 
 
-def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
-    """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
+def keyframe_filters(result: dict[str, Any]) -> str:
+    """The filter graph that picks keyframes spread over the video's duration and shrinks them."""
     spacing = (result["duration_seconds"] or 0) / MAX_KEYFRAMES
     width, height = THUMBNAIL_SIZE
-    filters = (
+    return (
         f"select='isnan(prev_selected_t)+gte(t-prev_selected_t,{spacing:.3f})',"
         f"scale='min({width},iw)':'min({height},ih)':force_original_aspect_ratio=decrease"
     )
+
+
+def keyframe_output(derived: Path, *, filters: str = "", filter_script: str = "") -> list[str]:
+    """ffmpeg's output options for up to MAX_KEYFRAMES keyframes spread over the video, as keyframe-NN.jpg;
+    the filter graph given, or read from `filter_script`."""
+    graph = ["-filter_script:v", filter_script] if filter_script else ["-vf", filters]
+    return ["-map", "0:v:0", "-an", "-sn", "-dn", *graph, "-fps_mode", "vfr", "-frames:v",
+            str(MAX_KEYFRAMES), "-q:v", "4", str(derived / "keyframe-%02d.jpg")]  # fmt: skip
+
+
+def write_keyframes(source: list[str], derived: Path, result: dict[str, Any], *, timeout_seconds: int) -> None:
+    """Up to MAX_KEYFRAMES keyframes spread over the video, the first as poster; only keyframes are decoded."""
     extract = run_tool(
-        ["ffmpeg", "-nostdin", "-v", "error", "-skip_frame", "nokey", *source, "-map", "0:v:0", "-an", "-sn",
-         "-dn", "-vf", filters, "-fps_mode", "vfr", "-frames:v", str(MAX_KEYFRAMES), "-q:v", "4",
-         str(derived / "keyframe-%02d.jpg")],
+        [
+            "ffmpeg",
+            "-nostdin",
+            "-v",
+            "error",
+            "-skip_frame",
+            "nokey",
+            *source,
+            *keyframe_output(derived, filters=keyframe_filters(result)),
+        ],
         timeout_seconds=timeout_seconds,
-    )  # fmt: skip
+    )
     keyframes = sorted(derived.glob("keyframe-*.jpg"))
     if not keyframes:
         raise Refused("no_frame", detail=last_error_line(extract, "ffmpeg"))
+    hash_keyframes(keyframes, derived, result)
+
+
+def hash_keyframes(keyframes: list[Path], derived: Path, result: dict[str, Any]) -> None:
+    """Perceptual hashes of the keyframes; the first becomes the poster."""
     hashes = []
     for keyframe in keyframes:
         with Image.open(keyframe, formats=["JPEG"]) as frame:
@@ -492,11 +645,18 @@ def probe(request: dict[str, Any]) -> dict[str, Any]:
     derived = Path(request["derived_dir"])
     result: dict[str, Any] = {"raw": {"casework": {"sniffed_mime": mime}}}
     check_not_archive(path)
-    if kind == "photo":
-        probe_image(path, mime, derived, result)
-    elif kind in ("video", "audio"):
-        probe_audio_video(path, kind, mime, derived, result, timeout_seconds=request["cpu_seconds"])
-    metadata = exiftool_metadata(path)
+    pending = read_metadata_meanwhile(path)
+    try:
+        if kind == "photo":
+            probe_image(path, mime, derived, result)
+        elif kind in ("video", "audio"):
+            probe_audio_video(path, kind, mime, derived, result, timeout_seconds=request["cpu_seconds"])
+    except BaseException:
+        # The decoders' refusal is the answer (as when exiftool ran after them); exiftool finishes first, so
+        # that its reply cannot be taken for the next file's.
+        pending.exception()
+        raise
+    metadata = pending.result()
     result["raw"]["exiftool"] = metadata
     apply_metadata(metadata, result)
     result["raw"] = bounded(result["raw"])

@@ -200,10 +200,21 @@ class ProbeSandbox:
     def __init__(self, memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB):
         self.memory_limit_mb = memory_limit_mb
         self.process: subprocess.Popen[bytes] | None = None
+        self.owner_pid = os.getpid()
         self.files_handled = 0
         self.lock = threading.RLock()
 
+    def forget_inherited(self) -> None:
+        """After a fork (Celery's prefork pool): the child process and its pipes belong to the parent, which
+        goes on using them; this process must never write to them or kill it, so it starts its own when it
+        first needs one. The lock is replaced too: another thread may have held it at the fork."""
+        self.lock = threading.RLock()
+        self.process = None
+        self.files_handled = 0
+        self.owner_pid = os.getpid()
+
     def _start(self) -> subprocess.Popen[bytes]:
+        self.owner_pid = os.getpid()
         self.process = subprocess.Popen(
             [sys.executable, "-I", str(CHILD_SCRIPT), "--memory-limit-mb", str(self.memory_limit_mb)],
             stdin=subprocess.PIPE,
@@ -243,6 +254,8 @@ class ProbeSandbox:
 
         A refusal from the child comes back as {"ok": False, "failure": code, "reason": ..., "quarantine": ...}.
         """
+        if self.owner_pid != os.getpid():  # forked without the fork hook below (it is registered at import)
+            self.forget_inherited()
         with self.lock:
             running = self.process is not None and self.process.poll() is None
             process = self.process if running else self._start()
@@ -303,6 +316,9 @@ class ProbeSandbox:
 
 
 _sandbox = ProbeSandbox()
+# One child per worker process: a prefork child gets its own on its first file instead of sharing the pipes
+# of its parent's (two processes interleaving requests on one pipe would swap each other's answers).
+os.register_at_fork(after_in_child=lambda: _sandbox.forget_inherited())
 
 
 def probe_media(

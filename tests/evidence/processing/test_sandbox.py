@@ -125,3 +125,62 @@ def test_image_needing_more_memory_than_allowed_fails_and_the_child_goes_on(
 def test_kind_that_does_not_match_the_type_is_a_programming_error(good_photo, derived_dir):
     with pytest.raises(ValueError):
         probe_media(str(good_photo), kind="video", mime="image/jpeg", derived_dir=str(derived_dir))
+
+
+def processes_in_group_named(group: int, name: str) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        try:
+            with open(f"/proc/{entry.name}/stat") as stat:
+                command, fields = stat.read().rsplit(")", 1)
+        except (OSError, ValueError):
+            continue
+        state, _, process_group = fields.split()[:3]
+        if int(process_group) == group and state != "Z" and command.split("(", 1)[1] == name:
+            pids.append(int(entry.name))
+    return pids
+
+
+def test_a_forked_worker_gets_its_own_child_and_the_parent_keeps_its_own(fresh_sandbox, good_photo, tmp_path):
+    # Celery's prefork pool forks worker processes; a child inherited from the parent must not be shared.
+    (tmp_path / "parent").mkdir()
+    assert probe_photo(good_photo, tmp_path / "parent").capture_time is None
+    parent_child = fresh_sandbox.process.pid
+    reading, writing = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the forked worker: probes a file and reports which sandbox child answered
+        status = 1
+        try:
+            os.close(reading)
+            (tmp_path / "forked").mkdir()
+            result = probe_photo(good_photo, tmp_path / "forked")
+            own_child = fresh_sandbox.process.pid
+            fresh_sandbox.stop()
+            os.write(writing, f"{own_child} {result.width}".encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(writing)
+    with os.fdopen(reading) as answer:
+        reported = answer.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    forked_child, width = (int(value) for value in reported.split())
+    assert forked_child != parent_child and width == 960
+    (tmp_path / "again").mkdir()
+    assert probe_photo(good_photo, tmp_path / "again").width == 960
+    assert fresh_sandbox.process.pid == parent_child  # the parent's child was neither killed nor confused
+
+
+def test_exiftool_that_died_is_restarted_for_the_next_file(fresh_sandbox, tmp_path):
+    photo = write_jpeg(tmp_path / "camera.jpg", seed=61, make="Samsung", model="SM-J500F")
+    (tmp_path / "first").mkdir()
+    assert probe_photo(photo, tmp_path / "first").device_make == "Samsung"
+    child = fresh_sandbox.process.pid
+    (exiftool,) = processes_in_group_named(child, "exiftool")
+    os.kill(exiftool, signal.SIGKILL)
+    (tmp_path / "second").mkdir()
+    result = probe_photo(photo, tmp_path / "second")
+    assert (result.device_make, result.device_model) == ("Samsung", "SM-J500F")
+    assert fresh_sandbox.process.pid == child
+    assert processes_in_group_named(child, "exiftool") not in ([], [exiftool])
