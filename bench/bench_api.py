@@ -470,6 +470,31 @@ def tolls_refresh_all(cursor, *, massacre_minimum: int) -> None:
         [massacre_minimum, timezone.now(), *params],
     )
     Incident.objects.filter(tolls_computed_at__isnull=True).update(tolls_computed_at=timezone.now())
+    occupation_tolls_refresh_all(cursor)
+
+
+def occupation_tolls_refresh_all(cursor) -> None:
+    """Every incident's civilians killed by occupation (IncidentOccupationToll) in one statement, from the
+    same rule as incident_occupation_tolls."""
+    from django.db import connection
+
+    from casework.incidents.models import IncidentOccupationToll, Victim, VictimQuerySet
+
+    rows = (
+        Victim.objects.counted()
+        .filter(VictimQuerySet.killed_civilian_q())
+        .order_by()
+        .values("incident_id", "occupation_id")
+        .annotate(**VictimQuerySet.occupation_toll_counts())
+        .values_list("incident_id", "occupation_id", *VictimQuerySet.occupation_toll_counts())
+    )
+    rows_sql, params = rows.query.get_compiler(connection=connection).as_sql()
+    name = connection.ops.quote_name
+    column_names = ("incident_id", "occupation_id", *VictimQuerySet.occupation_toll_counts())
+    columns = ", ".join(name(column) for column in column_names)
+    table = name(IncidentOccupationToll._meta.db_table)
+    cursor.execute(f"DELETE FROM {table}")
+    cursor.execute(f"INSERT INTO {table} ({columns}) {rows_sql}", params)
 
 
 def tolls_check(rng: random.Random, samples: int = 200) -> None:

@@ -67,6 +67,8 @@ RULES: dict[str, ScopeRule] = {
     # Which identity fields changed and who changed them: for the case admins, as the audit log is.
     "witnesses.witnessidentitychange": ScopeRule(view=access.MANAGE_TEAM),
     "incidents.spreadsheetimport": READ_ONLY,
+    # Tolls derived from the victims, written by the incident services only.
+    "incidents.incidentoccupationtoll": READ_ONLY,
     "evidence.mediaarrival": ScopeRule(view=access.VIEW_MEDIA),
     # Evidence enters only through intake and is withdrawn, never deleted.
     "evidence.mediaitem": ScopeRule(change=access.EDIT_RECORDS, review_fields=frozenset({"is_graphic"})),

@@ -4,12 +4,11 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connections
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from casework.incidents.models import FacilityType, Governorate, Occupation, VictimQuerySet, WeaponType
+from casework.incidents.models import FacilityType, Governorate, IncidentOccupationToll, Occupation, WeaponType
 from casework.statistics.selectors.filters import StatisticsFilter, vocabulary_labels
 from casework.statistics.selectors.records import (
     HIGHLIGHTED_WEAPONS,
@@ -20,7 +19,6 @@ from casework.statistics.selectors.records import (
     PROTECTED_OCCUPATIONS,
     VICTIM_TOTALS,
     occupation_figures,
-    victim_totals,
 )
 
 # --- The summary -------------------------------------------------------------------------------------------
@@ -99,55 +97,48 @@ class MonthTotals:
 
 def _totals_by_month(filters: StatisticsFilter) -> dict[str, MonthTotals]:
     """{"YYYY-MM": totals} of the incidents starting in each month (in the current time zone, like the month=
-    of records_behind), in one query that reads the victims once.
+    of records_behind), in one query over the incidents alone.
 
-    The database counts the victims of each incident (each person once, victim_totals()) together with the
-    incident's month, in one aggregate over the incidents joined to their victims, then adds those up by
-    month; a massacre is an incident with at least `filters.massacre_min` victims of the massacre rule. The
-    victims are counted, not read from the cached Incident tolls, which a worker refreshes later.
-
-    The shape matters on PostgreSQL: tables filled by a bulk import have no planner statistics until ANALYZE
-    (autovacuum may be off), and joining incidents to a separately grouped victims subquery was then planned
-    as a nested loop that grouped every victim again for each incident (8 s for 1,590 incidents). Here the
-    victims are only ever reached from their incident, through the join or its index, whatever the plan.
+    Each incident's tolls (civilians_killed and the rest, each person once) are written from its victims in
+    the same transaction as every victim change (incidents.services.incident_refresh_tolls), so adding them
+    up gives exactly what counting the victims would, at the cost of the incidents rather than the victims.
+    A massacre is an incident with at least `filters.massacre_min` civilians killed (which is exactly the
+    massacre rule's count: counted civilians killed).
     """
-    rules = VictimQuerySet
-    prefix = "victims__"
-    counts = {
-        f"counted_{key}": Count("victims", filter=rules.counted_q(prefix) & condition)
-        for key, condition in victim_totals(prefix).items()
-    }
-    per_incident = (
+    rows = (
         filters.incidents()
         .order_by()
+        .annotate(month=TruncMonth("start_time"))
+        .values("month")
         .annotate(
-            month=TruncMonth("start_time"),
-            massacre_victims=Count("victims", filter=rules.massacre_victim_q(prefix)),
-            **counts,
+            incident_count=Count("id"),
+            massacres=Count("id", filter=Q(civilians_killed__gte=filters.massacre_min)),
+            **{f"sum_{key}": Sum(key) for key in VICTIM_TOTALS},
         )
-        .values("month", "massacre_victims", *counts)
+        .values_list("month", "incident_count", "massacres", *(f"sum_{key}" for key in VICTIM_TOTALS))
     )
-    per_incident_sql, params = per_incident.query.get_compiler(using=per_incident.db).as_sql()
-    connection = connections[per_incident.db]
-    name = connection.ops.quote_name
-    sums = ", ".join(f"COALESCE(SUM(per_incident.{name(key)}), 0)" for key in counts)
-    # Adding up aggregates needs the per-incident counts as a subquery, which the ORM cannot group again.
-    sql = (
-        f"SELECT per_incident.{name('month')}, COUNT(*), "
-        f"SUM(CASE WHEN per_incident.{name('massacre_victims')} >= %s THEN 1 ELSE 0 END), {sums} "
-        f"FROM ({per_incident_sql}) per_incident "
-        f"GROUP BY per_incident.{name('month')}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (filters.massacre_min, *params))
-        rows = cursor.fetchall()
     return {
         _month_code(month): MonthTotals(
             incidents=int(incident_count),
             massacres=int(massacres),
-            victims={key: int(value) for key, value in zip(VICTIM_TOTALS, values, strict=True)},
+            victims={key: int(value or 0) for key, value in zip(VICTIM_TOTALS, values, strict=True)},
         )
         for month, incident_count, massacres, *values in rows
+    }
+
+
+def _killed_by_occupation(filters: StatisticsFilter) -> dict[str, dict[str, int]]:
+    """{occupation code or NO_OCCUPATION: {killed, adult_women_killed, girls_killed}} of the filtered incidents,
+    added up from their IncidentOccupationToll rows (written with the victims, like the incident's tolls)."""
+    rows = IncidentOccupationToll.objects.order_by()
+    if filters.narrows_incidents:
+        rows = rows.filter(incident__in=filters.incidents().values("pk"))
+    else:
+        rows = rows.filter(incident__case_id__in=filters.case_ids)
+    columns = tuple(occupation_figures())
+    return {
+        row["occupation__code"] or NO_OCCUPATION: {key: int(row[key]) for key in columns}
+        for row in rows.values("occupation__code").annotate(**{key: Sum(key) for key in columns})
     }
 
 
@@ -171,6 +162,8 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     """Every figure of the statistics page, in 9 queries whatever the number of records:
     4 vocabularies (occupation, facility, weapon, governorate), incidents, massacres and victim tolls by month
     (the totals add the months up), occupations, facilities, incidents per governorate, governorate × weapon.
+    None reads the victims: the victim figures add up the tolls written with them (see _totals_by_month), so
+    the cost follows the number of incidents, not of victims.
     """
     case_ids = filters.case_ids
     occupation_labels = vocabulary_labels(Occupation, case_ids)
@@ -195,14 +188,7 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     }
 
     columns = occupation_figures()
-    by_occupation = {
-        row["occupation__code"] or NO_OCCUPATION: row
-        for row in filters.victims()
-        .filter(columns["killed"])
-        .order_by()
-        .values("occupation__code")
-        .annotate(**{key: Count("id", filter=condition) for key, condition in columns.items()})
-    }
+    by_occupation = _killed_by_occupation(filters)
     occupation_rows = list(occupation_labels.items()) + [(NO_OCCUPATION, (str(_("Not recorded")), True))]
     occupations = [
         Row(
