@@ -74,6 +74,8 @@ RULES: dict[str, ScopeRule] = {
     "evidence.mediaitem": ScopeRule(change=access.EDIT_RECORDS, review_fields=frozenset({"is_graphic"})),
     "evidence.nearduplicate": ScopeRule(review_fields=frozenset({"status"})),
     "evidence.custodyevent": READ_ONLY,
+    # The near-duplicate search's index, derived from the items' hashes by the processing service only.
+    "evidence.mediaperceptualhash": READ_ONLY,
     # A packet's record says what left the organisation, for whom: only its worker writes it.
     "bundles.evidencebundle": READ_ONLY,
     # The audit log is the case admins' to read, as on the case's audit page.
