@@ -142,6 +142,26 @@ def keyset_condition(keys: list[SortKey], values: list) -> Q:
     return condition & bound if bound is not None else condition
 
 
+def keyset_segments(keys: list[SortKey], values: list) -> list[Q]:
+    """The records after the position as conditions to read one after the other, each an index range.
+
+    With a first key that may be empty, "after" spans the records with a value and those without, which no
+    single index range covers (an OR with IS NULL makes the database read the index from its start, as
+    OFFSET would). So: first the records on the position's side of the boundary, then, if the page is not
+    full, the ones on the other side when they come later (all of them: they follow the whole first part).
+    """
+    first, value = keys[0], values[0]
+    if not first.nullable:
+        return [keyset_condition(keys, values)]
+    empty = Q(**{f"{first.name}__isnull": True})
+    if value is None:
+        segments = [empty & keyset_condition(keys[1:], values[1:])]
+        return segments if first.nulls_last else [*segments, ~empty]
+    known = SortKey(first.name, first.descending, nullable=False)
+    segments = [keyset_condition([known, *keys[1:]], values)]
+    return [*segments, empty] if first.nulls_last else segments
+
+
 class KeysetPagination(BasePagination):
     """Pages by position, not by number: `next` and `previous` carry the sort keys of the last (or first)
     record shown, and a page is the records after (before) it in the list's order, found through an index.
@@ -167,13 +187,13 @@ class KeysetPagination(BasePagination):
         order = [key.reversed() for key in keys] if backwards else keys
         annotations = {f"_key{index}": F(key.name) for index, key in enumerate(keys)}
         queryset = queryset.annotate(**annotations).order_by(*(key.order_by() for key in order))
-        if position is not None:
-            try:
-                queryset = queryset.filter(keyset_condition(order, position))
-            except (DjangoValidationError, ValueError, TypeError):
-                raise NotFound(self.invalid_cursor_message) from None
+        segments = [Q()] if position is None else keyset_segments(order, position)
+        rows = []
         try:
-            rows = list(queryset[: self.page_size + 1])
+            for segment in segments:
+                rows += list(queryset.filter(segment)[: self.page_size + 1 - len(rows)])
+                if len(rows) > self.page_size:
+                    break
         except (DjangoValidationError, ValueError, TypeError):
             raise NotFound(self.invalid_cursor_message) from None
         more = len(rows) > self.page_size

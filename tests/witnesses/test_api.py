@@ -213,3 +213,26 @@ def test_lists_never_decrypt_identities(api, case, intake_worker, monkeypatch):
         assert len(listed) == 1
         assert api.get(url(case, collection) + f"{listed[0]['id']}/").status_code == 200
     assert decrypted == []
+
+
+def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, intake_worker):
+    """The list reads incidents, recordings and translations for the whole page at once: the same values,
+    in the same order, as the testimony's own answer."""
+    from tests.factories import MediaItemFactory
+
+    witness = WitnessFactory(case=case)
+    incidents = [IncidentFactory(case=case, reference=f"INC-{n}") for n in range(3)]
+    for n in range(4):
+        testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+        testimony.incidents.set(incidents[: n % 3 + 1])
+        for language in ("fr", "en")[: n % 3]:
+            TestimonyTranslation.objects.create(testimony=testimony, language=language, text=f"Text {n}")
+        for _ in range(n % 2 + 1):
+            MediaItemFactory(case=case, testimony=testimony, kind="audio", mime_type="audio/mpeg")
+    TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+    api.force_authenticate(analyst)
+    listed = api.get(url(case, "testimonies")).json()["results"]
+    assert len(listed) == 5
+    for row in listed:
+        assert row == api.get(url(case, "testimonies") + f"{row['id']}/").json()
+    assert sorted(len(row["translations"]) for row in listed) == [0, 0, 0, 1, 2]
