@@ -476,7 +476,11 @@ class MediaPerceptualHash(models.Model):
         ordering = ["item", "id"]
         verbose_name = _("perceptual hash")
         verbose_name_plural = _("perceptual hashes")
-        indexes = [models.Index(fields=["case", f"band{index}"], name=f"media_hash_band{index}") for index in range(4)]
+        # The item and value in the key too: the search reads them from the index alone.
+        indexes = [
+            models.Index(fields=["case", f"band{index}", "item", "value"], name=f"media_hash_band{index}")
+            for index in range(4)
+        ]
 
     def __str__(self) -> str:
         return f"{self.value & (2**64 - 1):016x}"

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -459,23 +459,50 @@ def _near_duplicates_indexed(item: MediaItem, values: list[int]) -> dict[int, in
     for D = 10), and the exact distance of each is then computed. Nothing within the threshold is missed.
     """
     radius = NEAR_DUPLICATE_MAX_DISTANCE // HASH_BANDS
-    condition = Q(pk__in=[])
+    near_bands = [set() for _ in range(HASH_BANDS)]
     for value in values:
         for index, band in enumerate(hash_bands(value)):
-            condition |= Q(**{f"band{index}__in": _band_variants(band, radius)})
-    candidates = (
-        MediaPerceptualHash.objects.filter(condition, case_id=item.case_id)
-        .exclude(item_id=item.pk)
-        .filter(item__processing_state=ProcessingState.DONE)
-        .values_list("item_id", "value")
-    )
+            near_bands[index].update(_band_variants(band, radius))
+    candidates = _hash_candidates(item.case_id, [sorted(bands) for bands in near_bands])
     found: dict[int, int] = {}
     for other_id, other_value in candidates:
+        if other_id == item.pk:
+            continue
         other_value &= (1 << 64) - 1
         distance = min((value ^ other_value).bit_count() for value in values)
         if distance <= NEAR_DUPLICATE_MAX_DISTANCE and distance < found.get(other_id, 65):
             found[other_id] = distance
     return found
+
+
+def _hash_candidates(case_id: int, near_bands: list[list[int]]) -> list[tuple[int, int]]:
+    """(item id, hash) of the stored hashes of the case's processed items with band i among near_bands[i], for
+    some i: one index lookup per band. On PostgreSQL each band's values go as one array (= ANY), so the query
+    stays small; a second query keeps the processed items."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(MediaPerceptualHash._meta.db_table)
+        sql = " UNION ALL ".join(
+            f"SELECT item_id, value FROM {table} WHERE case_id = %s AND band{index} = ANY(%s)"
+            for index in range(HASH_BANDS)
+        )
+        params = [param for bands in near_bands for param in (case_id, bands)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        condition = Q(pk__in=[])
+        for index, bands in enumerate(near_bands):
+            condition |= Q(**{f"band{index}__in": bands})
+        rows = list(
+            MediaPerceptualHash.objects.filter(condition, case_id=case_id).order_by().values_list("item_id", "value")
+        )
+    # Processed items only (the index also holds items being processed again): one lookup by primary key.
+    processed = set(
+        MediaItem.objects.filter(pk__in={item_id for item_id, _value in rows}, processing_state=ProcessingState.DONE)
+        .order_by()
+        .values_list("pk", flat=True)
+    )
+    return [(item_id, value) for item_id, value in rows if item_id in processed]
 
 
 def _near_duplicates_compared(item: MediaItem) -> dict[int, int]:

@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'perceptual hash',
                 'verbose_name_plural': 'perceptual hashes',
                 'ordering': ['item', 'id'],
-                'indexes': [models.Index(fields=['case', 'band0'], name='media_hash_band0'), models.Index(fields=['case', 'band1'], name='media_hash_band1'), models.Index(fields=['case', 'band2'], name='media_hash_band2'), models.Index(fields=['case', 'band3'], name='media_hash_band3')],
+                'indexes': [models.Index(fields=['case', 'band0', 'item', 'value'], name='media_hash_band0'), models.Index(fields=['case', 'band1', 'item', 'value'], name='media_hash_band1'), models.Index(fields=['case', 'band2', 'item', 'value'], name='media_hash_band2'), models.Index(fields=['case', 'band3', 'item', 'value'], name='media_hash_band3')],
             },
         ),
         migrations.RunPython(index_existing_hashes, migrations.RunPython.noop),
