@@ -464,21 +464,24 @@ def _near_duplicates_indexed(item: MediaItem, values: list[int]) -> dict[int, in
         for index, band in enumerate(hash_bands(value)):
             near_bands[index].update(_band_variants(band, radius))
     candidates = _hash_candidates(item.case_id, [sorted(bands) for bands in near_bands])
-    found: dict[int, int] = {}
+    near: dict[int, int] = {}
     for other_id, other_value in candidates:
         if other_id == item.pk:
             continue
         other_value &= (1 << 64) - 1
         distance = min((value ^ other_value).bit_count() for value in values)
-        if distance <= NEAR_DUPLICATE_MAX_DISTANCE and distance < found.get(other_id, 65):
-            found[other_id] = distance
-    return found
+        if distance <= NEAR_DUPLICATE_MAX_DISTANCE and distance < near.get(other_id, 65):
+            near[other_id] = distance
+    if not near:
+        return {}
+    # Processed items only (the index also holds items being processed again): one lookup by primary key.
+    processed = MediaItem.objects.filter(pk__in=list(near), processing_state=ProcessingState.DONE).order_by()
+    return {other_id: near[other_id] for other_id in processed.values_list("pk", flat=True)}
 
 
 def _hash_candidates(case_id: int, near_bands: list[list[int]]) -> list[tuple[int, int]]:
-    """(item id, hash) of the stored hashes of the case's processed items with band i among near_bands[i], for
-    some i: one index lookup per band. On PostgreSQL each band's values go as one array (= ANY), so the query
-    stays small; a second query keeps the processed items."""
+    """(item id, hash) of the stored hashes of the case with band i among near_bands[i], for some i: one index
+    lookup per band. On PostgreSQL each band's values go as one array (= ANY), so the query stays small."""
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(MediaPerceptualHash._meta.db_table)
         sql = " UNION ALL ".join(
@@ -496,13 +499,7 @@ def _hash_candidates(case_id: int, near_bands: list[list[int]]) -> list[tuple[in
         rows = list(
             MediaPerceptualHash.objects.filter(condition, case_id=case_id).order_by().values_list("item_id", "value")
         )
-    # Processed items only (the index also holds items being processed again): one lookup by primary key.
-    processed = set(
-        MediaItem.objects.filter(pk__in={item_id for item_id, _value in rows}, processing_state=ProcessingState.DONE)
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    return [(item_id, value) for item_id, value in rows if item_id in processed]
+    return rows
 
 
 def _near_duplicates_compared(item: MediaItem) -> dict[int, int]:
