@@ -1,22 +1,29 @@
-"""What every API endpoint shares: pagination and the case check.
+"""What every API endpoint shares: pagination by position (keyset) and the case check.
 
 Every record belongs to one case, so every endpoint lives under /api/cases/<reference>/ and starts with the
 same question the web pages ask: is this person on the case (404 if not, so outsiders learn nothing), and
 does their role allow this (403 if not)?
 """
 
-from django.conf import settings
-from django.core.exceptions import FieldDoesNotExist
+import binascii
+import datetime as dt
+import json
+import uuid
+from base64 import b64decode, b64encode
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.core.exceptions import FieldDoesNotExist, ImproperlyConfigured
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.db.models import F
+from django.db.models import F, OrderBy, Q
 from django.http import Http404
-from django.utils.functional import cached_property
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, NotFound, PermissionDenied
 from rest_framework.filters import OrderingFilter
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
 from rest_framework.settings import api_settings
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import exception_handler
 
 from casework.cases.models import Case
@@ -24,64 +31,256 @@ from casework.cases.selectors import case_get_for_user
 from casework.errors import WHOLE_RECORD, EditConflict, Refused
 
 
-class BoundedCountPaginator(Paginator):
-    """Counts the matching records exactly up to a limit; above it the count is None ("more than the limit").
+@dataclass(frozen=True)
+class SortKey:
+    """One term of a list's order: the field path, its direction, and where records without a value go."""
 
-    An exact count over a filtered join (29,000 killed in one governorate, say) costs more than the page itself;
-    exact totals are the statistics' job. Without a count, a page is found by fetching it with one row more, which
-    also tells whether there is a next page.
+    name: str
+    descending: bool
+    nullable: bool
+    nulls_last: bool = True
+
+    def reversed(self) -> "SortKey":
+        return SortKey(self.name, not self.descending, self.nullable, not self.nulls_last)
+
+    def order_by(self):
+        if not self.nullable:
+            return f"-{self.name}" if self.descending else self.name
+        nulls = {"nulls_last": True} if self.nulls_last else {"nulls_first": True}
+        return F(self.name).desc(**nulls) if self.descending else F(self.name).asc(**nulls)
+
+    def equal(self, value) -> Q:
+        return Q(**{f"{self.name}__isnull": True}) if value is None else Q(**{self.name: value})
+
+    def after(self, value) -> Q | None:
+        """The records that come after `value` in this key's order (None: none do)."""
+        if value is None:
+            return None if self.nulls_last else Q(**{f"{self.name}__isnull": False})
+        beyond = Q(**{f"{self.name}__{'lt' if self.descending else 'gt'}": value})
+        if self.nullable and self.nulls_last:
+            beyond |= Q(**{f"{self.name}__isnull": True})
+        return beyond
+
+    def bound(self, value) -> Q | None:
+        """A condition every record from `value` on meets, that an index on this key can start from."""
+        if value is None or (self.nullable and self.nulls_last):
+            return None
+        return Q(**{f"{self.name}__{'lte' if self.descending else 'gte'}": value})
+
+
+def _field_of(model, path: str):
+    """The field at the end of `path`; its `null` is True if any step of the path may be empty."""
+    field, nullable = None, False
+    for part in path.split("__"):
+        field = model._meta.get_field(part)
+        nullable = nullable or field.null
+        model = field.related_model or model
+    return field, nullable
+
+
+def _terms(model, terms, prefix: str = "", flip: bool = False, depth: int = 0):
+    """(path, descending, nulls_last or None) of each ordering term, a relation replaced by the order of its
+    model as the database sorts it (order_by("witness") sorts by the witness's Meta.ordering)."""
+    for term in terms:
+        if isinstance(term, OrderBy) and isinstance(term.expression, F):
+            name, descending = term.expression.name, term.descending
+            nulls_last = bool(term.nulls_last) if (term.nulls_last or term.nulls_first) else None
+        elif isinstance(term, str):
+            name, descending, nulls_last = term.lstrip("-"), term.startswith("-"), None
+        else:
+            raise ImproperlyConfigured(f"A list ordered by {term!r} cannot be paged by keys.")
+        if name == "pk":
+            name = model._meta.pk.name
+        field, nullable = _field_of(model, name)
+        if field.is_relation and field.related_model._meta.ordering and depth < 3 and not name.endswith("_id"):
+            related = field.related_model
+            yield from _terms(related, related._meta.ordering, f"{prefix}{name}__", flip != descending, depth + 1)
+            continue
+        if field.is_relation:
+            name, field = f"{name}__{field.target_field.name}", field.target_field
+        yield f"{prefix}{name}", descending != flip, nullable or field.null, nulls_last
+
+
+def sort_keys(queryset) -> list[SortKey]:
+    """The order of `queryset` as keys, the primary key last so that no two records tie."""
+    model = queryset.model
+    pk_name = model._meta.pk.name
+    keys: list[SortKey] = []
+    for name, descending, nullable, nulls_last in _terms(model, list(queryset.query.order_by) or model._meta.ordering):
+        if name in (key.name for key in keys):
+            continue
+        # Unknown values last in either direction unless the ordering said otherwise (StableOrderingFilter's rule).
+        keys.append(SortKey(name, descending, nullable, True if nulls_last is None else nulls_last))
+        if name == pk_name:
+            return keys
+    keys.append(SortKey(pk_name, False, False))
+    return keys
+
+
+class _CursorEncoder(json.JSONEncoder):
+    """Sort key values, exactly: datetimes with their microseconds (DjangoJSONEncoder drops them)."""
+
+    def default(self, o):
+        if isinstance(o, dt.date | dt.time):
+            return o.isoformat()
+        if isinstance(o, Decimal | uuid.UUID):
+            return str(o)
+        return super().default(o)
+
+
+def keyset_condition(keys: list[SortKey], values: list) -> Q:
+    """The records after the one whose keys have `values`: for some i, equal on the first i-1 keys and after
+    on the i-th; plus a bound on the first key an index can start from."""
+    condition = Q(pk__in=[])
+    equal_so_far = Q()
+    for key, value in zip(keys, values, strict=True):
+        after = key.after(value)
+        if after is not None:
+            condition |= equal_so_far & after
+        equal_so_far &= key.equal(value)
+    bound = keys[0].bound(values[0])
+    return condition & bound if bound is not None else condition
+
+
+def keyset_segments(keys: list[SortKey], values: list) -> list[Q]:
+    """The records after the position as conditions to read one after the other, each an index range.
+
+    With a first key that may be empty, "after" spans the records with a value and those without, which no
+    single index range covers (an OR with IS NULL makes the database read the index from its start, as
+    OFFSET would). So: first the records on the position's side of the boundary, then, if the page is not
+    full, the ones on the other side when they come later (all of them: they follow the whole first part).
+    """
+    first, value = keys[0], values[0]
+    if not first.nullable:
+        return [keyset_condition(keys, values)]
+    empty = Q(**{f"{first.name}__isnull": True})
+    if value is None:
+        segments = [empty & keyset_condition(keys[1:], values[1:])]
+        return segments if first.nulls_last else [*segments, ~empty]
+    known = SortKey(first.name, first.descending, nullable=False)
+    segments = [keyset_condition([known, *keys[1:]], values)]
+    return [*segments, empty] if first.nulls_last else segments
+
+
+class KeysetPagination(BasePagination):
+    """Pages by position, not by number: `next` and `previous` carry the sort keys of the last (or first)
+    record shown, and a page is the records after (before) it in the list's order, found through an index.
+
+    Page 200 costs what page 1 costs, as no record before the page is read or skipped (OFFSET reads and drops
+    them), and no record is counted: exact totals are the statistics' job. A record added or removed between
+    two requests shifts nothing: no record is shown twice or skipped. The order is the list's `ordering`, the
+    primary key breaking ties.
     """
 
-    def __init__(self, *args, count_limit: int, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.count_limit = count_limit
-
-    @cached_property
-    def count(self) -> int | None:
-        if not hasattr(self.object_list, "order_by"):
-            return len(self.object_list)
-        counted = self.object_list.order_by()[: self.count_limit + 1].count()
-        return None if counted > self.count_limit else counted
-
-    @cached_property
-    def num_pages(self) -> int | None:
-        return None if self.count is None else super().num_pages
-
-    def page(self, number):
-        if self.count is not None:
-            return super().page(number)
-        try:
-            number = int(number)
-        except (TypeError, ValueError):
-            raise PageNotAnInteger(self.error_messages["invalid_page"]) from None
-        if number < 1:
-            raise EmptyPage(self.error_messages["min_page"])
-        bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom : bottom + self.per_page + 1])
-        if not rows and number > 1:
-            raise EmptyPage(self.error_messages["no_results"])
-        self.num_pages = number + 1 if len(rows) > self.per_page else number
-        return self._get_page(rows[: self.per_page], number, self)
-
-
-class Pagination(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
+    cursor_query_param = "cursor"
+    invalid_cursor_message = "Invalid cursor."
 
-    def django_paginator_class(self, object_list, per_page):
-        return BoundedCountPaginator(object_list, per_page, count_limit=settings.CASEWORK_API_EXACT_COUNT_LIMIT)
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.base_url = request.build_absolute_uri()
+        self.page_size = self.get_page_size(request)
+        keys = sort_keys(queryset)
+        position, backwards = self.decode_cursor(request, len(keys))
+        order = [key.reversed() for key in keys] if backwards else keys
+        annotations = {f"_key{index}": F(key.name) for index, key in enumerate(keys)}
+        queryset = queryset.annotate(**annotations).order_by(*(key.order_by() for key in order))
+        segments = [Q()] if position is None else keyset_segments(order, position)
+        rows = []
+        try:
+            for segment in segments:
+                rows += list(queryset.filter(segment)[: self.page_size + 1 - len(rows)])
+                if len(rows) > self.page_size:
+                    break
+        except (DjangoValidationError, ValueError, TypeError):
+            raise NotFound(self.invalid_cursor_message) from None
+        more = len(rows) > self.page_size
+        rows = rows[: self.page_size]
+        if backwards:
+            rows.reverse()
+        self.has_next = more if not backwards else position is not None
+        self.has_previous = (position is not None) if not backwards else more
+        self.first_values = self._values(rows[0], len(keys)) if rows else None
+        self.last_values = self._values(rows[-1], len(keys)) if rows else None
+        if not rows and position is not None:
+            # Past the end (or before the start): the way back is the position itself.
+            self.has_next, self.has_previous = backwards, not backwards
+            self.first_values = self.last_values = position
+        return rows
+
+    @staticmethod
+    def _values(row, count: int) -> list:
+        return [getattr(row, f"_key{index}") for index in range(count)]
+
+    def get_page_size(self, request) -> int:
+        try:
+            size = int(request.query_params[self.page_size_query_param])
+        except (KeyError, ValueError):
+            return self.page_size
+        return min(size, self.max_page_size) if size > 0 else self.page_size
+
+    def decode_cursor(self, request, key_count: int) -> tuple[list | None, bool]:
+        encoded = request.query_params.get(self.cursor_query_param)
+        if not encoded:
+            return None, False
+        try:
+            decoded = json.loads(b64decode(encoded.encode("ascii"), altchars=b"-_", validate=True))
+            position, backwards = decoded["p"], bool(decoded.get("r"))
+        except (ValueError, TypeError, KeyError, UnicodeError, binascii.Error):
+            raise NotFound(self.invalid_cursor_message) from None
+        if not isinstance(position, list) or len(position) != key_count:
+            raise NotFound(self.invalid_cursor_message)
+        return position, backwards
+
+    def encode_cursor(self, values: list, *, backwards: bool) -> str:
+        payload = {"p": values, **({"r": 1} if backwards else {})}
+        encoded = b64encode(json.dumps(payload, cls=_CursorEncoder).encode(), altchars=b"-_").decode("ascii")
+        return replace_query_param(self.base_url, self.cursor_query_param, encoded)
+
+    def get_next_link(self) -> str | None:
+        if not self.has_next or self.last_values is None:
+            return None
+        return self.encode_cursor(self.last_values, backwards=False)
+
+    def get_previous_link(self) -> str | None:
+        if not self.has_previous or self.first_values is None:
+            return None
+        return self.encode_cursor(self.first_values, backwards=True)
+
+    def get_paginated_response(self, data):
+        return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
 
     def get_paginated_response_schema(self, schema):
-        response = super().get_paginated_response_schema(schema)
-        response["properties"]["count"] = {
-            "type": "integer",
-            "nullable": True,
-            "example": 123,
-            "description": f"How many records match; null when more than {settings.CASEWORK_API_EXACT_COUNT_LIMIT:,} "
-            "do (follow `next`; the statistics endpoints give exact totals).",
+        link = {"type": "string", "nullable": True, "format": "uri"}
+        return {
+            "type": "object",
+            "required": ["results"],
+            "properties": {
+                "next": {**link, "description": "The following page; null on the last."},
+                "previous": {**link, "description": "The page before; null on the first."},
+                "results": schema,
+            },
         }
-        return response
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Where the page starts: taken from the `next` or `previous` link of a page.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Records per page (at most {self.max_page_size}).",
+                "schema": {"type": "integer"},
+            },
+        ]
 
 
 def api_case(request, reference: str, permission: str) -> Case:

@@ -184,7 +184,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "casework.api.Pagination",
+    "DEFAULT_PAGINATION_CLASS": "casework.api.KeysetPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
@@ -214,8 +214,6 @@ REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Token",
     "AUTO_REFRESH": False,
 }
-# API lists count matching records exactly up to this many; above, `count` is null (see casework.api).
-CASEWORK_API_EXACT_COUNT_LIMIT = env.int("CASEWORK_API_EXACT_COUNT_LIMIT", default=10_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Casework API",
     "DESCRIPTION": "Incidents, victims, witnesses (pseudonymous), testimonies, media evidence, custody and "

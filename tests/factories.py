@@ -72,6 +72,15 @@ class VictimFactory(factory.django.DjangoModelFactory):
     combatant_status = "civilian"
     status = "killed"
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved as the victim services save: the incident's tolls are written in the same transaction."""
+        from casework.incidents.services import incident_refresh_tolls
+
+        victim = super()._create(model_class, *args, **kwargs)
+        incident_refresh_tolls(incident_id=victim.incident_id)
+        return victim
+
 
 class WitnessFactory(factory.django.DjangoModelFactory):
     class Meta:

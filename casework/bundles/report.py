@@ -227,7 +227,7 @@ def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -
     )
     facilities = Counter(facility.name for incident in incidents for facility in incident.facilities_hit.all())
     weapons = Counter(weapon.name for incident in incidents for weapon in incident.weapons.all())
-    # Computed now from the victims, not read from the cached columns a worker may not have refreshed yet.
+    # Computed now from the victims (the same rules as the tolls kept on the incidents, which follow every write).
     per_incident = [incident_tolls(incident_id=incident.pk) for incident in incidents]
     tolls = {
         name: sum(int(toll[name]) for toll in per_incident)

@@ -67,11 +67,15 @@ RULES: dict[str, ScopeRule] = {
     # Which identity fields changed and who changed them: for the case admins, as the audit log is.
     "witnesses.witnessidentitychange": ScopeRule(view=access.MANAGE_TEAM),
     "incidents.spreadsheetimport": READ_ONLY,
+    # Tolls derived from the victims, written by the incident services only.
+    "incidents.incidentoccupationtoll": READ_ONLY,
     "evidence.mediaarrival": ScopeRule(view=access.VIEW_MEDIA),
     # Evidence enters only through intake and is withdrawn, never deleted.
     "evidence.mediaitem": ScopeRule(change=access.EDIT_RECORDS, review_fields=frozenset({"is_graphic"})),
     "evidence.nearduplicate": ScopeRule(review_fields=frozenset({"status"})),
     "evidence.custodyevent": READ_ONLY,
+    # The near-duplicate search's index, derived from the items' hashes by the processing service only.
+    "evidence.mediaperceptualhash": READ_ONLY,
     # A packet's record says what left the organisation, for whom: only its worker writes it.
     "bundles.evidencebundle": READ_ONLY,
     # The audit log is the case admins' to read, as on the case's audit page.

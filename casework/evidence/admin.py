@@ -5,11 +5,12 @@ from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from casework.admin_writes import ReadOnlyAdmin
 from casework.append_only import AppendOnlyAdmin
 from casework.cases.admin_scope import CaseScopedAdmin
 from casework.errors import Refused, add_refusal_to_form
 from casework.evidence import services
-from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
+from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, MediaPerceptualHash, NearDuplicate
 
 # What an administrator may change, always through services.media_update (a custody event with the actor).
 EDITABLE_MEDIA_FIELDS = ["description", "is_graphic", "incidents", "witness", "testimony"]
@@ -181,6 +182,16 @@ class CustodyEventAdmin(CaseScopedAdmin, AppendOnlyAdmin):
     list_display = ["sequence", "occurred_at", "actor_label", "action", "object_type", "object_id", "case"]
     list_filter = ["action", "object_type", "case"]
     search_fields = ["object_id", "actor_label", "event_hash"]
+
+
+@admin.register(MediaPerceptualHash)
+class MediaPerceptualHashAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """The near-duplicate search's index of perceptual hashes: written with each item's hashes, read here."""
+
+    list_display = ["item", "__str__", "case"]
+    list_filter = ["case"]
+    search_fields = ["item__exhibit_number"]
+    list_select_related = ["item", "case"]
 
 
 @admin.register(NearDuplicate)

@@ -448,6 +448,44 @@ class DuplicateStatus(models.TextChoices):
     DISMISSED = "dismissed", _("Not a duplicate")
 
 
+HASH_BANDS = 4
+HASH_BAND_BITS = 16
+
+
+def hash_bands(value: int) -> list[int]:
+    """The 64-bit hash (unsigned) cut into HASH_BANDS bands of HASH_BAND_BITS bits, most significant first."""
+    mask = (1 << HASH_BAND_BITS) - 1
+    return [(value >> (HASH_BAND_BITS * (HASH_BANDS - 1 - index))) & mask for index in range(HASH_BANDS)]
+
+
+class MediaPerceptualHash(models.Model):
+    """One 64-bit perceptual hash of an item (one per image, one per keyframe of a video), as an integer and
+    cut into four 16-bit bands, each indexed with the case: the near-duplicate search looks up the few items
+    sharing a band (or nearly) instead of comparing every item of the case. Written with the item's hashes
+    (MediaItem.perceptual_hashes, which stays the record) in the same transaction."""
+
+    item = models.ForeignKey(MediaItem, on_delete=models.CASCADE, related_name="hash_index")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    value = models.BigIntegerField(help_text="The hash's 64 bits as a signed integer.")
+    band0 = models.PositiveIntegerField()
+    band1 = models.PositiveIntegerField()
+    band2 = models.PositiveIntegerField()
+    band3 = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["item", "id"]
+        verbose_name = _("perceptual hash")
+        verbose_name_plural = _("perceptual hashes")
+        # The item and value in the key too: the search reads them from the index alone.
+        indexes = [
+            models.Index(fields=["case", f"band{index}", "item", "value"], name=f"media_hash_band{index}")
+            for index in range(4)
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value & (2**64 - 1):016x}"
+
+
 class NearDuplicate(ConstraintMessagesByField, models.Model):
     """Two items of a case whose perceptual hashes are close: a reviewer confirms or dismisses."""
 

@@ -1,9 +1,11 @@
 """Writes for evidence: intake, editing and withdrawing, processing, and recording what happens to an item
 (each with its custody event)."""
 
+import itertools
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -31,14 +33,18 @@ from casework.cases.models import Case
 from casework.errors import Refused
 from casework.evidence.custody import arrival_provenance, custody_lock_chain, custody_record, media_provenance
 from casework.evidence.models import (
+    HASH_BAND_BITS,
+    HASH_BANDS,
     CustodyAction,
     DuplicateStatus,
     MediaArrival,
     MediaItem,
+    MediaPerceptualHash,
     MediaSource,
     NearDuplicate,
     ProcessingState,
     VerificationStatus,
+    hash_bands,
     original_upload_path,
 )
 from casework.evidence.processing import (
@@ -516,6 +522,7 @@ def _save_probe_result(
     }
     with transaction.atomic():
         MediaItem.objects.filter(pk=item.pk).update(**fields)
+        media_index_hashes(item=item, hashes=fields["perceptual_hashes"])
         custody_record(
             action=CustodyAction.METADATA_EXTRACTED,
             target=item,
@@ -538,11 +545,96 @@ def _coordinate(value: float | None) -> Decimal | None:
     return Decimal(str(round(value, 6)))
 
 
-def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
-    """Record every item of the same case whose perceptual hashes come within the threshold."""
-    if not item.perceptual_hashes:
-        return []
-    found = []
+HEX_64_BITS = re.compile(r"[0-9a-f]{16}")
+
+
+def _hash_value(hex_hash: str) -> int | None:
+    """The unsigned value of a 64-bit hash given as 16 hex digits; None for any other form."""
+    hex_hash = hex_hash.lower()
+    return int(hex_hash, 16) if HEX_64_BITS.fullmatch(hex_hash) else None
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def media_index_hashes(*, item: MediaItem, hashes: list[str]) -> None:
+    """Store the item's hashes in the near-duplicate index (replacing any), in the caller's transaction.
+    Hashes of another size are left out; media_find_near_duplicates compares such items the slow way."""
+    MediaPerceptualHash.objects.filter(item=item).delete()
+    rows = []
+    for value in {_hash_value(hex_hash) for hex_hash in hashes} - {None}:
+        bands = {f"band{index}": band for index, band in enumerate(hash_bands(value))}
+        rows.append(MediaPerceptualHash(item_id=item.pk, case_id=item.case_id, value=_signed(value), **bands))
+    MediaPerceptualHash.objects.bulk_create(rows)
+
+
+def _band_variants(band: int, radius: int) -> list[int]:
+    """Every HASH_BAND_BITS-bit value within `radius` bits of `band` (itself included)."""
+    variants = [band]
+    for flips in range(1, radius + 1):
+        for bits in itertools.combinations(range(HASH_BAND_BITS), flips):
+            variants.append(band ^ sum(1 << bit for bit in bits))
+    return variants
+
+
+def _near_duplicates_indexed(item: MediaItem, values: list[int]) -> dict[int, int]:
+    """{other item id: smallest distance} of the items of the case within NEAR_DUPLICATE_MAX_DISTANCE, through
+    the band index.
+
+    Pigeonhole: two 64-bit hashes at most D bits apart differ in at most D // 4 bits in one of their four
+    16-bit bands at least. So every such pair has a stored hash whose band i lies within D // 4 bits of the
+    new hash's band i, for some i: the lookup lists those few candidates (1 + 16 + 120 band values per band
+    for D = 10), and the exact distance of each is then computed. Nothing within the threshold is missed.
+    """
+    radius = NEAR_DUPLICATE_MAX_DISTANCE // HASH_BANDS
+    near_bands = [set() for _ in range(HASH_BANDS)]
+    for value in values:
+        for index, band in enumerate(hash_bands(value)):
+            near_bands[index].update(_band_variants(band, radius))
+    candidates = _hash_candidates(item.case_id, [sorted(bands) for bands in near_bands])
+    near: dict[int, int] = {}
+    for other_id, other_value in candidates:
+        if other_id == item.pk:
+            continue
+        other_value &= (1 << 64) - 1
+        distance = min((value ^ other_value).bit_count() for value in values)
+        if distance <= NEAR_DUPLICATE_MAX_DISTANCE and distance < near.get(other_id, 65):
+            near[other_id] = distance
+    if not near:
+        return {}
+    # Processed items only (the index also holds items being processed again): one lookup by primary key.
+    processed = MediaItem.objects.filter(pk__in=list(near), processing_state=ProcessingState.DONE).order_by()
+    return {other_id: near[other_id] for other_id in processed.values_list("pk", flat=True)}
+
+
+def _hash_candidates(case_id: int, near_bands: list[list[int]]) -> list[tuple[int, int]]:
+    """(item id, hash) of the stored hashes of the case with band i among near_bands[i], for some i: one index
+    lookup per band. On PostgreSQL each band's values go as one array (= ANY), so the query stays small."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(MediaPerceptualHash._meta.db_table)
+        sql = " UNION ALL ".join(
+            f"SELECT item_id, value FROM {table} WHERE case_id = %s AND band{index} = ANY(%s)"
+            for index in range(HASH_BANDS)
+        )
+        params = [param for bands in near_bands for param in (case_id, bands)]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+    else:
+        condition = Q(pk__in=[])
+        for index, bands in enumerate(near_bands):
+            condition |= Q(**{f"band{index}__in": bands})
+        rows = list(
+            MediaPerceptualHash.objects.filter(condition, case_id=case_id).order_by().values_list("item_id", "value")
+        )
+    return rows
+
+
+def _near_duplicates_compared(item: MediaItem) -> dict[int, int]:
+    """The same as _near_duplicates_indexed, by comparing every item of the case (for hashes of another
+    size than 64 bits, which the index does not hold)."""
+    found = {}
     others = (
         MediaItem.objects.filter(case_id=item.case_id, processing_state=ProcessingState.DONE)
         .exclude(pk=item.pk)
@@ -551,8 +643,26 @@ def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
     )
     for other_id, other_hashes in others.iterator():
         distance = min(phash_distance(a, b) for a in item.perceptual_hashes for b in other_hashes)
-        if distance > NEAR_DUPLICATE_MAX_DISTANCE:
-            continue
+        if distance <= NEAR_DUPLICATE_MAX_DISTANCE:
+            found[other_id] = distance
+    return found
+
+
+def media_near_duplicate_distances(*, item: MediaItem) -> dict[int, int]:
+    """{id: distance} of every other processed item of the case whose perceptual hashes come within
+    NEAR_DUPLICATE_MAX_DISTANCE bits of one of this item's (the smallest distance over the pairs of hashes)."""
+    if not item.perceptual_hashes:
+        return {}
+    values = [_hash_value(hex_hash) for hex_hash in item.perceptual_hashes]
+    if None in values:
+        return _near_duplicates_compared(item)
+    return _near_duplicates_indexed(item, values)
+
+
+def media_find_near_duplicates(*, item: MediaItem) -> list[NearDuplicate]:
+    """Record every item of the same case whose perceptual hashes come within the threshold."""
+    found = []
+    for other_id, distance in sorted(media_near_duplicate_distances(item=item).items()):
         first_id, second_id = sorted((item.pk, other_id))
         pair, _created = NearDuplicate.objects.get_or_create(
             first_id=first_id,

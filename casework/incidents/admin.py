@@ -10,6 +10,7 @@ from casework.incidents.models import (
     FacilityType,
     Governorate,
     Incident,
+    IncidentOccupationToll,
     IncidentType,
     Occupation,
     Party,
@@ -41,7 +42,9 @@ class VictimInline(admin.TabularInline):
     fields = ["name", "sex", "age", "age_band", "combatant_status", "status", "occupation"]
 
 
-TOLL_FIELDS = ["civilians_killed", "children_killed", "adult_women_killed", "injured", "is_massacre"]
+TOLL_FIELDS = [
+    "civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured", "is_massacre"
+]  # fmt: skip
 
 
 @admin.register(Incident)
@@ -124,6 +127,16 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
 
     def delete(self, request, obj):
         services.victim_delete(victim=obj, actor=request.user)
+
+
+@admin.register(IncidentOccupationToll)
+class IncidentOccupationTollAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Civilians killed by occupation per incident: derived from the victims with every victim change, read here."""
+
+    list_display = ["incident", "occupation", "killed", "adult_women_killed", "girls_killed"]
+    list_filter = ["occupation", "incident__case"]
+    search_fields = ["incident__reference"]
+    list_select_related = ["incident", "occupation"]
 
 
 @admin.register(SpreadsheetImport)

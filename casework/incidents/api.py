@@ -199,7 +199,8 @@ class VictimViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
-    """Victims of the case's incidents. The incident's tolls are recomputed by a worker after each change."""
+    """Victims of the case's incidents. The incident's tolls are recomputed in the same transaction as each
+    change."""
 
     serializer_class = VictimSerializer
     filterset_class = VictimFilter

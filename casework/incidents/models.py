@@ -165,11 +165,13 @@ class Incident(ConstraintMessagesByField, models.Model):
     # Raised by every edit through a service; an edit made from an older version is refused (no lost update).
     version = models.PositiveIntegerField(_("version"), default=1, editable=False)
 
-    # Tolls derived from the victims in the same transaction as every victim change; a cache, never typed in.
+    # Tolls derived from the victims in the same transaction as every victim change (incident_refresh_tolls),
+    # never typed in; the statistics add these up instead of counting every victim again.
     civilians_killed = models.PositiveIntegerField(_("civilians killed"), default=0, editable=False)
     children_killed = models.PositiveIntegerField(_("children killed"), default=0, editable=False)
     adult_women_killed = models.PositiveIntegerField(_("adult women killed"), default=0, editable=False)
     injured = models.PositiveIntegerField(_("injured"), default=0, editable=False)
+    civilians_injured = models.PositiveIntegerField(_("civilians injured"), default=0, editable=False)
     is_massacre = models.BooleanField(_("massacre"), default=False, editable=False)
     tolls_computed_at = models.DateTimeField(_("tolls computed at"), null=True, blank=True, editable=False)
 
@@ -394,6 +396,16 @@ class VictimQuerySet(models.QuerySet):
         return settings.CASEWORK_MASSACRE_MIN_CIVILIANS_KILLED
 
     @classmethod
+    def occupation_toll_counts(cls) -> dict[str, models.Count]:
+        """The columns of IncidentOccupationToll as aggregates over (counted()) civilians killed of one
+        occupation: all of them, the adult women and the girls."""
+        return {
+            "killed": models.Count("id"),
+            "adult_women_killed": models.Count("id", filter=cls.adult_woman_q()),
+            "girls_killed": models.Count("id", filter=cls.girl_q()),
+        }
+
+    @classmethod
     def toll_counts(cls) -> dict[str, models.Count]:
         """An incident's tolls as aggregates over its victims: the cached Incident fields (over counted()
         victims) and `massacre_victims`, which makes it a massacre from `massacre_minimum()` on."""
@@ -403,6 +415,7 @@ class VictimQuerySet(models.QuerySet):
             "children_killed": models.Count("id", filter=killed & cls.child_q()),
             "adult_women_killed": models.Count("id", filter=killed & cls.adult_woman_q()),
             "injured": models.Count("id", filter=cls.injured_q()),
+            "civilians_injured": models.Count("id", filter=cls.injured_civilian_q()),
             "massacre_victims": models.Count("id", filter=cls.massacre_victim_q()),
         }
 
@@ -519,6 +532,35 @@ class Victim(ConstraintMessagesByField, models.Model):
         if self.age is not None:
             return self.age < ADULT_AGE
         return self.age_band == AgeBand.CHILD
+
+
+class IncidentOccupationToll(models.Model):
+    """Civilians killed in an incident by occupation category (none: `occupation` empty), each person once.
+
+    Written with the incident's tolls in the same transaction as every victim change (incident_refresh_tolls),
+    so the statistics' occupation table adds these rows up instead of counting every victim again. Only
+    occupations with someone killed have a row.
+    """
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="occupation_tolls")
+    occupation = models.ForeignKey(Occupation, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    killed = models.PositiveIntegerField(default=0)
+    adult_women_killed = models.PositiveIntegerField(default=0)
+    girls_killed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["incident", "occupation"]
+        verbose_name = _("civilians killed by occupation")
+        verbose_name_plural = _("civilians killed by occupation")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(adult_women_killed__lte=F("killed")) & Q(girls_killed__lte=F("killed")),
+                name="occupation_toll_parts_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.incident_id}/{self.occupation_id}: {self.killed}"
 
 
 # \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.

@@ -20,6 +20,7 @@ from casework.incidents.models import (
     FacilityType,
     Governorate,
     Incident,
+    IncidentOccupationToll,
     IncidentType,
     Occupation,
     Party,
@@ -50,16 +51,45 @@ def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
     return counts
 
 
-def incident_refresh_tolls(*, incident_id: int) -> bool:
-    """Recompute and store the cached tolls; every victim write calls it in its own transaction. Idempotent;
-    False if the incident is gone.
+def incident_occupation_tolls(*, incident_id: int) -> list[dict[str, int | None]]:
+    """The incident's civilians killed by occupation ({occupation, killed, adult_women_killed, girls_killed}),
+    computed by the database from its victims (each person counted once); occupations with nobody killed are
+    left out."""
+    return list(
+        Victim.objects.filter(incident_id=incident_id)
+        .counted()
+        .filter(VictimQuerySet.killed_civilian_q())
+        .order_by()
+        .values("occupation")
+        .annotate(**VictimQuerySet.occupation_toll_counts())
+        .order_by("occupation")
+    )
 
+
+def incident_refresh_tolls(*, incident_id: int) -> bool:
+    """Recompute and store the incident's tolls and its civilians killed by occupation; every victim write
+    calls it in its own transaction, so the statistics built on them never lag behind the victims.
+    Idempotent; False if the incident is gone.
+
+    The incident's row is locked first (FOR NO KEY UPDATE, which a victim's foreign key check does not wait
+    for), so two writers of one incident count one after the other and the second sees the first's victims.
     A queryset update on purpose: a recomputed cache is not an edit anyone made, so it stays out of the
     revision history and does not move the version.
     """
-    tolls = incident_tolls(incident_id=incident_id)
-    updated = Incident.objects.filter(pk=incident_id).update(**tolls, tolls_computed_at=timezone.now())
-    return updated == 1
+    with transaction.atomic():
+        locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident_id).values_list("pk", flat=True)
+        if not list(locked):
+            return False
+        tolls = incident_tolls(incident_id=incident_id)
+        Incident.objects.filter(pk=incident_id).update(**tolls, tolls_computed_at=timezone.now())
+        IncidentOccupationToll.objects.filter(incident_id=incident_id).delete()
+        IncidentOccupationToll.objects.bulk_create(
+            [
+                IncidentOccupationToll(incident_id=incident_id, occupation_id=row.pop("occupation"), **row)
+                for row in incident_occupation_tolls(incident_id=incident_id)
+            ]
+        )
+    return True
 
 
 def incidents_refresh_tolls(*, incident_ids: Iterable[int]) -> None:
@@ -146,7 +176,8 @@ def incident_write(
                 _victim_save(change.victim, incident=incident, values=change.values, actor=actor)
         incident_refresh_tolls(incident_id=incident.pk)
     incident.refresh_from_db(fields=["version", "civilians_killed", "children_killed", "adult_women_killed",
-                                     "injured", "is_massacre", "tolls_computed_at"])  # fmt: skip
+                                     "injured", "civilians_injured", "is_massacre",
+                                     "tolls_computed_at"])  # fmt: skip
     return incident
 
 

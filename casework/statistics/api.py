@@ -19,7 +19,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from casework.api import Pagination
+from casework.api import KeysetPagination
 from casework.incidents.models import AttributionConfidence, Incident, Victim
 from casework.statistics.selectors import (
     MEASURES,
@@ -60,7 +60,7 @@ RECORDS_PARAMETERS = [
     OpenApiParameter("facility", str, description="Facility type code (facility_incidents)."),
     OpenApiParameter("weapon", str, description="Weapon type code (weapon_incidents)."),
     OpenApiParameter("month", str, description="YYYY-MM, month of the incident start (monthly_...)."),
-    OpenApiParameter("page", int, description="Page number."),
+    OpenApiParameter("cursor", str, description="Where the page starts: from the `next` or `previous` link."),
     OpenApiParameter("page_size", int, description="Records per page (at most 500)."),
 ]
 
@@ -253,7 +253,8 @@ class StatisticsIncidentSerializer(serializers.ModelSerializer):
 
 
 class StatisticsRecordsPageSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    """A page of the records behind a figure; the figure itself is their number."""
+
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = PolymorphicProxySerializer(
@@ -283,6 +284,6 @@ class StatisticsRecordsView(APIView):
         serializer_class = (
             StatisticsVictimSerializer if MEASURES[measure].records == "victims" else StatisticsIncidentSerializer
         )
-        paginator = Pagination()
+        paginator = KeysetPagination()
         page = paginator.paginate_queryset(queryset, request, view=self)
         return paginator.get_paginated_response(serializer_class(page, many=True).data)

@@ -10,6 +10,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
+from rest_framework.relations import PKOnlyObject
 from rest_framework.response import Response
 
 from casework.api import (
@@ -31,6 +32,7 @@ from casework.witnesses.models import (
     Witness,
     identity_fields_through,
 )
+from casework.witnesses.selectors import testimonies_listed_relations
 
 
 class WitnessSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
@@ -238,6 +240,22 @@ class TestimonySerializer(VersionedSerializerMixin, serializers.ModelSerializer)
             self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
             self.fields["recordings"].child_relation.queryset = MediaItem.objects.filter(case=case)
 
+    def to_representation(self, instance):
+        """As DRF's, except that the relations of a listed testimony come from `listed_relations` (read for the
+        whole page at once by testimonies_listed_relations) instead of a queryset per testimony and relation."""
+        listed = getattr(instance, "listed_relations", None)
+        if listed is None:
+            return super().to_representation(instance)
+        representation = {}
+        for field in self._readable_fields:
+            if field.field_name in listed:
+                representation[field.field_name] = listed[field.field_name]
+                continue
+            attribute = field.get_attribute(instance)
+            check_for_none = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
+            representation[field.field_name] = None if check_for_none is None else field.to_representation(attribute)
+        return representation
+
     def validate_translations(self, translations):
         languages = [translation["language"] for translation in translations]
         if len(languages) != len(set(languages)):
@@ -305,6 +323,15 @@ class TestimonyViewSet(
                 Prefetch("media_items", MediaItem.objects.only("id", "testimony_id")),
             )
         )
+
+    def list(self, request, *args, **kwargs):
+        """A page of testimonies; their incidents, recordings and translations read for the page at once."""
+        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
+        page = self.paginate_queryset(queryset)
+        listed = testimonies_listed_relations([testimony.pk for testimony in page])
+        for testimony in page:
+            testimony.listed_relations = listed[testimony.pk]
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def write(self, testimony, values, expected_version):
         translations = values.pop("translations", None)

@@ -36,10 +36,10 @@ def fresh_unanalysed_tables(cursor) -> None:
         """
         INSERT INTO incidents_incident (id, case_id, reference, title, description, start_time, date_precision,
             governorate_id, district, locality, incident_type_id, created_at, updated_at, version,
-            civilians_killed, children_killed, adult_women_killed, injured, is_massacre)
+            civilians_killed, children_killed, adult_women_killed, injured, civilians_injured, is_massacre)
         SELECT n, CASE WHEN n %% 5 = 0 THEN 2 ELSE 1 END, 'INC-' || n, 'Strike', '',
             timestamptz '2022-01-01' + (n * 17 %% 1000) * interval '1 day', 'exact', 1, '', '', 1, now(), now(), 1,
-            0, 0, 0, 0, false
+            0, 0, 0, 0, 0, false
         FROM generate_series(1, %s) AS n
         """,
         [INCIDENTS],
@@ -100,3 +100,5 @@ def test_monthly_totals_read_each_victim_about_once_on_tables_never_analysed(db)
     assert row_visits(plan) < 10 * (INCIDENTS + VICTIMS), outline(plan)
     for scan in victim_scans(plan):
         assert scan["Actual Rows"] * scan["Actual Loops"] <= VICTIMS, outline(plan)
+    # It adds up the tolls kept on the incidents: the victims are not read at all.
+    assert not victim_scans(plan), outline(plan)

@@ -170,7 +170,7 @@ def test_overview_takes_the_same_queries_whatever_the_data_size(client, analyst,
     with CaptureQueriesContext(connection) as large:
         response = client.get(OVERVIEW, {"confidence": ["confirmed", "possible"]})
     assert response.status_code == 200
-    # Session, user, the user's two-factor device, permitted cases, party and governorate choices, the 9 of
+    # Session, user, the user's two-factor device, permitted cases, party and governorate choices, the 8 of
     # the summary (statistics_summary), the header's work counts (notifications, reviews waiting) and whether
     # it links to the statistics (any case).
-    assert len(small) == len(large) == 17
+    assert len(small) == len(large) == 16

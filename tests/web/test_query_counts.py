@@ -105,8 +105,9 @@ PAGES = {
     # Count; the page of audit events.
     "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
-    # weapon); monthly totals; killed by occupation; facilities; incidents by governorate; governorate × weapon.
-    "statistics:overview": ((), 17),
+    # weapon); monthly totals with incidents by governorate (one query); killed by occupation; facilities;
+    # governorate × weapon.
+    "statistics:overview": ((), 16),
     # The team with each person.
     "cases:team": (("reference",), 7),
     # No case: the navigation's two; count; the page of notifications with case, actor, witness pseudonym,

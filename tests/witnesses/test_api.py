@@ -44,7 +44,7 @@ def test_identity_is_written_encrypted_and_never_returned(api, case, intake_work
         assert REAL_NAME not in cursor.fetchone()[0], "stored encrypted"
     for body in (api.get(url(case, "witnesses")).content, api.get(url(case, "witnesses", witness)).content):
         assert REAL_NAME.encode() not in body
-    assert api.get(url(case, "witnesses") + "?q=Mariam").json()["count"] == 0, "identity is not searchable"
+    assert len(api.get(url(case, "witnesses") + "?q=Mariam").json()["results"]) == 0, "identity is not searchable"
 
 
 def test_edit_without_identity_keeps_it_and_a_stale_version_conflicts(api, case, intake_worker):
@@ -125,7 +125,7 @@ def test_consents_are_recorded_and_withdrawn(api, case, intake_worker, reviewer)
     assert again.status_code == 400 and "already withdrawn" in again.json()["withdrawn_on"][0]
     consent.refresh_from_db()
     assert str(consent.withdrawn_on) == "2024-06-01"
-    assert api.get(url(case, "consents") + f"?witness={witness.pk}").json()["count"] == 1
+    assert len(api.get(url(case, "consents") + f"?witness={witness.pk}").json()["results"]) == 1
 
 
 def test_bad_consent_is_refused(api, case, other_case, intake_worker):
@@ -183,9 +183,9 @@ def test_testimony_lifecycle(api, case, other_case, intake_worker, reviewer):
     assert edit.status_code == 400 and "verified testimony cannot be edited" in str(edit.json())
     testimony.refresh_from_db()
     assert testimony.original_text == payload["original_text"]
-    assert api.get(url(case, "testimonies") + "?status=verified").json()["count"] == 1
-    assert api.get(url(case, "testimonies") + "?status=draft").json()["count"] == 0
-    assert api.get(url(case, "testimonies") + "?incident=INC-1").json()["count"] == 1
+    assert len(api.get(url(case, "testimonies") + "?status=verified").json()["results"]) == 1
+    assert len(api.get(url(case, "testimonies") + "?status=draft").json()["results"]) == 0
+    assert len(api.get(url(case, "testimonies") + "?incident=INC-1").json()["results"]) == 1
 
 
 def test_author_cannot_review_own_testimony(api, case, case_admin):
@@ -213,3 +213,26 @@ def test_lists_never_decrypt_identities(api, case, intake_worker, monkeypatch):
         assert len(listed) == 1
         assert api.get(url(case, collection) + f"{listed[0]['id']}/").status_code == 200
     assert decrypted == []
+
+
+def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, intake_worker):
+    """The list reads incidents, recordings and translations for the whole page at once: the same values,
+    in the same order, as the testimony's own answer."""
+    from tests.factories import MediaItemFactory
+
+    witness = WitnessFactory(case=case)
+    incidents = [IncidentFactory(case=case, reference=f"INC-{n}") for n in range(3)]
+    for n in range(4):
+        testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+        testimony.incidents.set(incidents[: n % 3 + 1])
+        for language in ("fr", "en")[: n % 3]:
+            TestimonyTranslation.objects.create(testimony=testimony, language=language, text=f"Text {n}")
+        for _ in range(n % 2 + 1):
+            MediaItemFactory(case=case, testimony=testimony, kind="audio", mime_type="audio/mpeg")
+    TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
+    api.force_authenticate(analyst)
+    listed = api.get(url(case, "testimonies")).json()["results"]
+    assert len(listed) == 5
+    for row in listed:
+        assert row == api.get(url(case, "testimonies") + f"{row['id']}/").json()
+    assert sorted(len(row["translations"]) for row in listed) == [0, 0, 0, 1, 2]

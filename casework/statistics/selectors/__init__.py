@@ -2,8 +2,10 @@
 
 Every figure is computed by the database (aggregate() or values().annotate()), in a fixed number of queries
 whatever the number of records. Victims a reviewer linked as duplicates are always left out (`counted()`);
-attribution filters are Exists subqueries, so no join ever multiplies a row. The victims are read twice per
-summary: once aggregated per incident (totals, massacres, months), once by occupation.
+attribution filters are Exists subqueries, so no join ever multiplies a row. The summary never reads the
+victims: it adds up the tolls each incident keeps (Incident.civilians_killed and the rest, and
+IncidentOccupationToll), which the incident services write from the victims in the same transaction as every
+victim change, so a figure is always exactly the count of its records.
 
 Each figure carries its measure and breakdown: `records_behind(figure.measure, filters, **figure.breakdown)`
 is exactly the set of records counted, which is what the "records" links of the page and the API show.

@@ -92,18 +92,20 @@ class StatisticsFilter:
         return query
 
 
-def vocabulary_labels(model, case_ids) -> dict[str, tuple[str, bool]]:
+def vocabulary_labels(model, case_ids, codes_by_id: dict[int, str] | None = None) -> dict[str, tuple[str, bool]]:
     """{code: (label in the current language, active)} of the terms shared or added to these cases.
 
     A case may add a term whose code is also a shared code; figures group by code, labelled by the shared
-    term. One query.
+    term. One query; `codes_by_id`, if given, is filled with {term id: code} of every term read.
     """
     arabic = get_language() == "ar"
     terms: dict[str, tuple[str, bool, bool]] = {}
     rows = model.objects.filter(Q(case__isnull=True) | Q(case_id__in=case_ids)).values_list(
-        "code", "name", "name_ar", "is_active", "case_id"
+        "code", "name", "name_ar", "is_active", "case_id", "id"
     )
-    for code, name, name_ar, is_active, case_id in rows:
+    for code, name, name_ar, is_active, case_id, term_id in rows:
+        if codes_by_id is not None:
+            codes_by_id[term_id] = code
         shared = case_id is None
         if code in terms and not (shared and not terms[code][2]):
             continue

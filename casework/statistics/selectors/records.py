@@ -112,7 +112,7 @@ BREAKDOWN_KEYS = ("occupation", "facility", "weapon", "governorate", "month")
 
 def _massacres(incidents: QuerySet[Incident], massacre_min: int) -> QuerySet[Incident]:
     """Incidents with at least `massacre_min` civilians killed, counted from the victims (each person once),
-    not from the cached Incident.is_massacre, which a worker refreshes later."""
+    not from Incident.is_massacre, which follows the default threshold rather than `massacre_min`."""
     return (
         incidents.order_by()
         .annotate(massacre_victims=Count("victims", filter=VictimQuerySet.massacre_victim_q("victims__")))

@@ -4,12 +4,11 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db import connections
-from django.db.models import Count
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext_lazy as _
 
-from casework.incidents.models import FacilityType, Governorate, Occupation, VictimQuerySet, WeaponType
+from casework.incidents.models import FacilityType, Governorate, IncidentOccupationToll, Occupation, WeaponType
 from casework.statistics.selectors.filters import StatisticsFilter, vocabulary_labels
 from casework.statistics.selectors.records import (
     HIGHLIGHTED_WEAPONS,
@@ -20,7 +19,6 @@ from casework.statistics.selectors.records import (
     PROTECTED_OCCUPATIONS,
     VICTIM_TOTALS,
     occupation_figures,
-    victim_totals,
 )
 
 # --- The summary -------------------------------------------------------------------------------------------
@@ -98,57 +96,68 @@ class MonthTotals:
 
 
 def _totals_by_month(filters: StatisticsFilter) -> dict[str, MonthTotals]:
+    """{"YYYY-MM": totals} of the incidents starting in each month; see _totals_by_month_and_governorate."""
+    return _totals_by_month_and_governorate(filters, {})[0]
+
+
+def _totals_by_month_and_governorate(
+    filters: StatisticsFilter, governorate_codes: dict[int, str]
+) -> tuple[dict[str, MonthTotals], dict[str, int]]:
     """{"YYYY-MM": totals} of the incidents starting in each month (in the current time zone, like the month=
-    of records_behind), in one query that reads the victims once.
+    of records_behind), and {governorate code: incidents}, in one query over the incidents alone (grouped by
+    the governorate's id, mapped to its code by `governorate_codes`: no join, so a hash of a few hundred groups).
 
-    The database counts the victims of each incident (each person once, victim_totals()) together with the
-    incident's month, in one aggregate over the incidents joined to their victims, then adds those up by
-    month; a massacre is an incident with at least `filters.massacre_min` victims of the massacre rule. The
-    victims are counted, not read from the cached Incident tolls, which a worker refreshes later.
-
-    The shape matters on PostgreSQL: tables filled by a bulk import have no planner statistics until ANALYZE
-    (autovacuum may be off), and joining incidents to a separately grouped victims subquery was then planned
-    as a nested loop that grouped every victim again for each incident (8 s for 1,590 incidents). Here the
-    victims are only ever reached from their incident, through the join or its index, whatever the plan.
+    Each incident's tolls (civilians_killed and the rest, each person once) are written from its victims in
+    the same transaction as every victim change (incidents.services.incident_refresh_tolls), so adding them
+    up gives exactly what counting the victims would, at the cost of the incidents rather than the victims.
+    A massacre is an incident with at least `filters.massacre_min` civilians killed (which is exactly the
+    massacre rule's count: counted civilians killed).
     """
-    rules = VictimQuerySet
-    prefix = "victims__"
-    counts = {
-        f"counted_{key}": Count("victims", filter=rules.counted_q(prefix) & condition)
-        for key, condition in victim_totals(prefix).items()
-    }
-    per_incident = (
+    rows = (
         filters.incidents()
         .order_by()
+        .annotate(month=TruncMonth("start_time"))
+        .values("month", "governorate_id")
         .annotate(
-            month=TruncMonth("start_time"),
-            massacre_victims=Count("victims", filter=rules.massacre_victim_q(prefix)),
-            **counts,
+            incident_count=Count("id"),
+            massacres=Count("id", filter=Q(civilians_killed__gte=filters.massacre_min)),
+            **{f"sum_{key}": Sum(key) for key in VICTIM_TOTALS},
         )
-        .values("month", "massacre_victims", *counts)
+        .values_list("month", "governorate_id", "incident_count", "massacres", *(f"sum_{key}" for key in VICTIM_TOTALS))
     )
-    per_incident_sql, params = per_incident.query.get_compiler(using=per_incident.db).as_sql()
-    connection = connections[per_incident.db]
-    name = connection.ops.quote_name
-    sums = ", ".join(f"COALESCE(SUM(per_incident.{name(key)}), 0)" for key in counts)
-    # Adding up aggregates needs the per-incident counts as a subquery, which the ORM cannot group again.
-    sql = (
-        f"SELECT per_incident.{name('month')}, COUNT(*), "
-        f"SUM(CASE WHEN per_incident.{name('massacre_victims')} >= %s THEN 1 ELSE 0 END), {sums} "
-        f"FROM ({per_incident_sql}) per_incident "
-        f"GROUP BY per_incident.{name('month')}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, (filters.massacre_min, *params))
-        rows = cursor.fetchall()
-    return {
-        _month_code(month): MonthTotals(
-            incidents=int(incident_count),
-            massacres=int(massacres),
-            victims={key: int(value) for key, value in zip(VICTIM_TOTALS, values, strict=True)},
-        )
-        for month, incident_count, massacres, *values in rows
-    }
+    by_month: dict[str, MonthTotals] = {}
+    by_governorate: dict[str, int] = {}
+    for month, governorate, incident_count, massacres, *values in rows:
+        totals = by_month.setdefault(_month_code(month), MonthTotals(0, 0, dict.fromkeys(VICTIM_TOTALS, 0)))
+        totals.incidents += int(incident_count)
+        totals.massacres += int(massacres)
+        for key, value in zip(VICTIM_TOTALS, values, strict=True):
+            totals.victims[key] += int(value or 0)
+        code = governorate_codes.get(governorate, str(governorate))
+        by_governorate[code] = by_governorate.get(code, 0) + int(incident_count)
+    return by_month, by_governorate
+
+
+def _killed_by_occupation(
+    filters: StatisticsFilter, occupation_codes: dict[int, str] | None = None
+) -> dict[str, dict[str, int]]:
+    """{occupation code or NO_OCCUPATION: {killed, adult_women_killed, girls_killed}} of the filtered incidents,
+    added up from their IncidentOccupationToll rows (written with the victims, like the incident's tolls)."""
+    rows = IncidentOccupationToll.objects.order_by()
+    if filters.narrows_incidents:
+        rows = rows.filter(incident__in=filters.incidents().values("pk"))
+    else:
+        rows = rows.filter(incident__case_id__in=filters.case_ids)
+    columns = tuple(occupation_figures())
+    if occupation_codes is None:
+        occupation_codes = dict(Occupation.objects.values_list("id", "code"))
+    by_code: dict[str, dict[str, int]] = {}
+    for row in rows.values("occupation_id").annotate(**{key: Sum(key) for key in columns}):
+        code = occupation_codes.get(row["occupation_id"], NO_OCCUPATION) if row["occupation_id"] else NO_OCCUPATION
+        figures = by_code.setdefault(code, dict.fromkeys(columns, 0))
+        for key in columns:
+            figures[key] += int(row[key])
+    return by_code
 
 
 def _month_code(value: dt.datetime | str) -> str:
@@ -168,18 +177,23 @@ def _months_between(first: str, last: str) -> list[str]:
 
 
 def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
-    """Every figure of the statistics page, in 9 queries whatever the number of records:
+    """Every figure of the statistics page, in 8 queries whatever the number of records:
     4 vocabularies (occupation, facility, weapon, governorate), incidents, massacres and victim tolls by month
-    (the totals add the months up), occupations, facilities, incidents per governorate, governorate × weapon.
+    and governorate (the totals and the governorate rows add them up), occupations, facilities, governorate ×
+    weapon. An incident is listed once per weapon or facility (each pair is stored once), so those count rows.
+    None reads the victims: the victim figures add up the tolls written with them (see _totals_by_month), so
+    the cost follows the number of incidents, not of victims.
     """
     case_ids = filters.case_ids
-    occupation_labels = vocabulary_labels(Occupation, case_ids)
-    facility_labels = vocabulary_labels(FacilityType, case_ids)
-    weapon_labels = vocabulary_labels(WeaponType, case_ids)
-    governorate_labels = vocabulary_labels(Governorate, case_ids)
+    # The figures are grouped by term id (no join to the vocabularies), then added up by code.
+    codes: dict[str, dict[int, str]] = {"occupation": {}, "facility": {}, "weapon": {}, "governorate": {}}
+    occupation_labels = vocabulary_labels(Occupation, case_ids, codes["occupation"])
+    facility_labels = vocabulary_labels(FacilityType, case_ids, codes["facility"])
+    weapon_labels = vocabulary_labels(WeaponType, case_ids, codes["weapon"])
+    governorate_labels = vocabulary_labels(Governorate, case_ids, codes["governorate"])
 
     incidents = filters.incidents()
-    by_month = _totals_by_month(filters)
+    by_month, by_governorate = _totals_by_month_and_governorate(filters, codes["governorate"])
 
     def total(key: str) -> int:
         return sum(month.victims[key] for month in by_month.values())
@@ -195,14 +209,7 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     }
 
     columns = occupation_figures()
-    by_occupation = {
-        row["occupation__code"] or NO_OCCUPATION: row
-        for row in filters.victims()
-        .filter(columns["killed"])
-        .order_by()
-        .values("occupation__code")
-        .annotate(**{key: Count("id", filter=condition) for key, condition in columns.items()})
-    }
+    by_occupation = _killed_by_occupation(filters, codes["occupation"])
     occupation_rows = list(occupation_labels.items()) + [(NO_OCCUPATION, (str(_("Not recorded")), True))]
     occupations = [
         Row(
@@ -219,30 +226,32 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     ]
     occupations.sort(key=lambda row: (not row.highlighted, row.code == NO_OCCUPATION))
 
-    by_facility = {
-        row["facilities_hit__code"]: row["incidents"]
-        for row in incidents.filter(facilities_hit__isnull=False)
+    by_facility: dict[str, int] = {}
+    for facility_id, count in (
+        incidents.filter(facilities_hit__isnull=False)
         .order_by()
-        .values("facilities_hit__code")
-        .annotate(incidents=Count("id", distinct=True))
-    }
+        .values("facilities_hit")
+        .annotate(incidents=Count("id"))
+        .values_list("facilities_hit", "incidents")
+    ):
+        code = codes["facility"][facility_id]
+        by_facility[code] = by_facility.get(code, 0) + count
     facilities = [
         Row(code, label, {"incidents": Figure(by_facility.get(code, 0), "facility_incidents", {"facility": code})})
         for code, (label, is_active) in facility_labels.items()
         if is_active or code in by_facility
     ]
 
-    by_governorate = {
-        row["governorate__code"]: row["incidents"]
-        for row in incidents.order_by().values("governorate__code").annotate(incidents=Count("id"))
-    }
-    cells: dict[tuple[str, str], int] = {
-        (row["governorate__code"], row["weapons__code"]): row["incidents"]
-        for row in incidents.filter(weapons__isnull=False)
+    cells: dict[tuple[str, str], int] = {}
+    for governorate_id, weapon_id, count in (
+        incidents.filter(weapons__isnull=False)
         .order_by()
-        .values("governorate__code", "weapons__code")
-        .annotate(incidents=Count("id", distinct=True))
-    }
+        .values("governorate_id", "weapons")
+        .annotate(incidents=Count("id"))
+        .values_list("governorate_id", "weapons", "incidents")
+    ):
+        cell = (codes["governorate"][governorate_id], codes["weapon"][weapon_id])
+        cells[cell] = cells.get(cell, 0) + count
     weapon_totals: dict[str, int] = {}
     for (_governorate, weapon), count in cells.items():
         # Each incident lies in one governorate, so a weapon's cells add up to its incidents.
