@@ -2,21 +2,19 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework.bundles.models import BundleScope, RedactionProfile
-from casework.incidents.models import Incident
+from casework.web.pickers import RecordsPickerField
 
 
 class BundleRequestForm(forms.Form):
     recipient = forms.CharField(label=_("Recipient"), max_length=300)
     profile = forms.ChoiceField(label=_("Redaction profile"), choices=RedactionProfile.choices)
     scope = forms.ChoiceField(label=_("Scope"), choices=BundleScope.choices, widget=forms.RadioSelect)
-    incidents = forms.ModelMultipleChoiceField(
-        label=_("Incidents"), queryset=Incident.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    incidents = RecordsPickerField(kind="incidents", label=_("Incidents"), required=False)
     purpose = forms.CharField(label=_("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+        self.fields["incidents"].limit_to(case)
 
     def clean(self):
         cleaned = super().clean()

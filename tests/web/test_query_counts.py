@@ -88,17 +88,25 @@ PAGES = {
     # The testimony with case, witness, reviewer and author; its incidents; its recordings; translations; last
     # revisions.
     "witnesses:testimony_detail": (("reference", "testimony"), 11),
-    # Count; incidents and witnesses of the upload form; the page of items; their incidents.
-    "evidence:media_list": (("reference",), 11),
+    # Count; the page of items; their incidents. (The upload form's incident and witness pickers start empty
+    # and search as one types: no query, whatever the case's size.)
+    "evidence:media_list": (("reference",), 9),
     # The item with case, acquirer, witness, testimony (with its witness), reviewer; possible duplicates; its
-    # incidents and the others for linking; witnesses for the details form; arrivals; custody events. (No case
-    # in the URL: the case's row is read with the item, and the navigation has no count of this case.)
-    "evidence:media_detail": (("item",), 13),
+    # incidents; the pseudonym of the witness ticked in the details form's picker; arrivals; custody events.
+    # (No case in the URL: the case's row is read with the item, and the navigation has no count of this case.
+    # The incident to link is picked by searching, not from a list of the case's incidents.)
+    "evidence:media_detail": (("item",), 12),
+    # The new-testimony form: its pickers start empty (no list of the case's witnesses, incidents, recordings).
+    "witnesses:testimony_create": (("reference",), 6),
+    # The testimony; the form's initial values: its incidents, the ids of its recordings; the pickers' labels of
+    # what is ticked (the witness's pseudonym, the incidents' references and titles, the recordings' exhibit
+    # numbers); its translations.
+    "witnesses:testimony_edit": (("reference", "testimony"), 13),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
     # unreviewed media with assignee; recently rejected testimonies.
     "web:review_queue": (("reference",), 10),
-    # Packets with requester; their incidents; incidents of the request form.
-    "bundles:bundle_list": (("reference",), 9),
+    # Packets with requester; their incidents. (The request form's incident picker starts empty.)
+    "bundles:bundle_list": (("reference",), 8),
     # Count; the page of audit events.
     "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
