@@ -101,6 +101,10 @@ EXPECTED = {
     "web:case_detail": ("GET", CASE_ROLES),
     "web:review_queue": ("GET", CASE_ROLES),
     "web:review_assign": ("POST", REVIEWERS),
+    # Record pickers: every role on the case reads incidents, witnesses (by pseudonym) and recordings.
+    "web:pick_incidents": ("GET", CASE_ROLES),
+    "web:pick_witnesses": ("GET", CASE_ROLES),
+    "web:pick_recordings": ("GET", CASE_ROLES),
     # Everyone's own review work and notifications, across the cases they are on.
     "web:my_review_queue": ("GET", SIGNED_IN),
     "notifications:notification_list": ("GET", SIGNED_IN),

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casework.bundles import profiles
 from casework.bundles.models import BundleScope, RedactionProfile
-from casework.incidents.models import Incident
+from casework.web.pickers import RecordsPickerField
 
 
 class BundleRequestForm(forms.Form):
@@ -14,14 +14,12 @@ class BundleRequestForm(forms.Form):
         widget=forms.Select(attrs={"aria-describedby": "id_profile_explanations"}),
     )
     scope = forms.ChoiceField(label=_("Scope"), choices=BundleScope.choices, widget=forms.RadioSelect)
-    incidents = forms.ModelMultipleChoiceField(
-        label=_("Incidents"), queryset=Incident.objects.none(), required=False, widget=forms.CheckboxSelectMultiple
-    )
+    incidents = RecordsPickerField(kind="incidents", label=_("Incidents"), required=False)
     purpose = forms.CharField(label=_("Purpose"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
+        self.fields["incidents"].limit_to(case)
         # Shown right under the choice by web/_form_fields.html.
         self.fields["profile"].explanations = self.profile_explanations()
         self.fields["profile"].explanations_label = _("What each redaction profile puts in a packet")

@@ -2,8 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from casework.evidence.models import MediaSource
-from casework.incidents.models import Incident
-from casework.witnesses.models import Witness
+from casework.web.pickers import RecordPickerField, RecordsPickerField
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -28,27 +27,19 @@ class MediaUploadForm(forms.Form):
     files = MultipleFileField(label=_("Files"), help_text=_("Photos, videos, audio or documents; several at once."))
     source = forms.ChoiceField(label=_("Source"), choices=MediaSource.choices)
     source_url = forms.URLField(label=_("Source URL"), required=False, assume_scheme="https")
-    incidents = forms.ModelMultipleChoiceField(
-        label=_("Incidents"),
-        queryset=Incident.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-        # By reference and pseudonym, as the API names them: the resumable client sends these values as they are.
-        to_field_name="reference",
-    )
-    witness = forms.ModelChoiceField(
+    incidents = RecordsPickerField(kind="incidents", label=_("Incidents"), required=False)
+    witness = RecordPickerField(
+        kind="witnesses",
         label=_("Witness"),
-        queryset=Witness.objects.none(),
         required=False,
-        to_field_name="pseudonym",
         help_text=_("The witness of this case who sent or recorded the files, if any (shown by pseudonym)."),
     )
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous().order_by("pseudonym")
+        self.fields["incidents"].limit_to(case)
+        self.fields["witness"].limit_to(case)
 
     def clean(self):
         cleaned = super().clean()
@@ -61,11 +52,21 @@ class MediaDetailsForm(forms.Form):
     """The details an editor may change on the item page (through services.media_update)."""
 
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
-    witness = forms.ModelChoiceField(label=_("Witness"), queryset=Witness.objects.none(), required=False)
+    witness = RecordPickerField(kind="witnesses", label=_("Witness"), required=False)
 
     def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous().order_by("pseudonym")
+        self.fields["witness"].limit_to(case)
+
+
+class MediaLinkForm(forms.Form):
+    """One incident to link to (or unlink from) an item: picked, typed by reference, or sent by id."""
+
+    incident = RecordPickerField(kind="incidents", label=_("Incident to link"))
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["incident"].limit_to(case)
 
 
 class MediaWithdrawForm(forms.Form):

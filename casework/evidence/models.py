@@ -357,6 +357,8 @@ class MediaItem(ConstraintMessagesByField, models.Model):
             ),
         ]
         indexes = [
+            # The media list's order within a case: without it, a case of 50,000 items is sorted on every page.
+            models.Index(fields=["case", "-acquired_at", "id"], name="media_case_acquired_idx"),
             models.Index(fields=["processing_state"], name="media_processing_state_idx"),
             models.Index(fields=["capture_time"], name="media_capture_time_idx"),
         ]

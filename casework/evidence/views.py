@@ -14,11 +14,10 @@ from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused
 from casework.evidence import selectors, services
-from casework.evidence.forms import MediaDetailsForm, MediaUploadForm, MediaWithdrawForm
+from casework.evidence.forms import MediaDetailsForm, MediaLinkForm, MediaUploadForm, MediaWithdrawForm
 from casework.evidence.models import MediaItem, MediaKind, NearDuplicate, ProcessingState, VerificationStatus
 from casework.evidence.ranges import RangeNotSatisfiable, RangeReader, requested_range
 from casework.evidence.uploads import IntakeRejected
-from casework.incidents.models import Incident
 from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
 from casework.web.views_bulk import bulk_report
@@ -114,7 +113,7 @@ def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
             "item": item,
             "case": item.case,
             "incidents": item.incidents.all(),
-            "other_incidents": Incident.objects.filter(case=item.case).exclude(media_items=item),
+            "link_form": MediaLinkForm(case=item.case),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, item.case),
             "can_review": request.user.has_perm(access.REVIEW, item.case) and request.user.pk != item.acquired_by_id,
             "can_flag_graphic": request.user.has_perm(access.REVIEW, item.case),
@@ -284,7 +283,12 @@ def media_view_original(request: HttpRequest, item_id: int) -> HttpResponse:
 @require_POST
 def media_links(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id, access.EDIT_RECORDS)
-    incident = get_object_or_404(Incident, pk=request.POST.get("incident"), case=item.case)
+    form = MediaLinkForm(request.POST, case=item.case)
+    if not form.is_valid():
+        for error in form.errors["incident"]:
+            messages.error(request, error)
+        return redirect("evidence:media_detail", item_id=item.pk)
+    incident = form.cleaned_data["incident"]
     linked = list(item.incidents.all())
     if request.POST.get("action") == "unlink":
         chosen = [other for other in linked if other.pk != incident.pk]

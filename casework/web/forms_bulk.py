@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from casework.incidents.models import Incident
+from casework.web.pickers import RecordPickerField
 
 
 class BulkActionForm(forms.Form):
@@ -13,11 +13,11 @@ class BulkActionForm(forms.Form):
         queryset=None, label=_("Selected"), error_messages={"required": _("Select at least one.")}
     )
     action = forms.ChoiceField(label=_("Action"), choices=())
-    incident = forms.ModelChoiceField(queryset=None, required=False, label=_("Incident"))
+    incident = RecordPickerField(kind="incidents", required=False, label=_("Incident to link"))
 
     def __init__(self, *args, case, records, actions, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["items"].queryset = records
         self.fields["action"].choices = actions
-        self.fields["incident"].queryset = Incident.objects.filter(case=case).only("pk", "reference", "title")
-        self.fields["incident"].label_from_instance = lambda incident: f"{incident.reference} — {incident.title}"
+        # Searched as one types (or typed by reference), never a list of every incident of the case.
+        self.fields["incident"].limit_to(case)

@@ -2,11 +2,11 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from casework.cases import access
 from casework.cases.forms import CaseCreateForm
@@ -15,6 +15,7 @@ from casework.errors import Refused
 from casework.evidence.models import MediaItem
 from casework.notifications import selectors as work
 from casework.notifications.services import review_assign as assign_for_review
+from casework.web import pickers
 from casework.witnesses.models import ReviewStatus, Testimony, identity_fields_through
 
 
@@ -109,3 +110,21 @@ def my_review_queue(request: HttpRequest) -> HttpResponse:
             "media_items": work.my_media_to_review(request.user),
         },
     )
+
+
+@login_required
+@require_GET
+def record_picker(request: HttpRequest, reference: str, kind: str) -> JsonResponse:
+    """Records of one case matching what a person types into a picker (`casework.web.pickers`).
+
+    Outsiders get 404 (the case is not theirs to know of), a role that may not read this kind of record 403.
+    Witnesses come by pseudonym only. At most `pickers.RESULTS_LIMIT` rows, whatever the case's size.
+    """
+    case = case_get_for_user(reference=reference, user=request.user)
+    picker = pickers.KINDS[kind]
+    if not request.user.has_perm(picker.permission, case):
+        raise PermissionDenied
+    results = pickers.picker_search(kind=picker, case=case, query=request.GET.get("q", "")[:100])
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "private, no-store"
+    return response

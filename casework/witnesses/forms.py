@@ -2,8 +2,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casework.evidence.models import MediaItem
-from casework.incidents.models import Incident
+from casework.web.pickers import RecordPickerField, RecordsPickerField
 from casework.witnesses.models import IDENTITY_FIELDS, Consent, ConsentScope, Testimony, TestimonyTranslation, Witness
 from casework.witnesses.services import TESTIMONY_FIELDS
 
@@ -78,19 +77,16 @@ class ConsentWithdrawForm(forms.Form):
 class TestimonyForm(forms.ModelForm):
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
     language = forms.ChoiceField(label=_("Language"), choices=LANGUAGE_CHOICES)
-    recordings = forms.ModelMultipleChoiceField(
-        label=_("Audio or video recordings"),
-        queryset=MediaItem.objects.none(),
-        required=False,
-        widget=forms.CheckboxSelectMultiple,
-    )
+    # Pickers, not lists: a case may hold tens of thousands of incidents and recordings.
+    witness = RecordPickerField(kind="witnesses", label=_("Witness"))
+    incidents = RecordsPickerField(kind="incidents", label=_("Incidents"))
+    recordings = RecordsPickerField(kind="recordings", label=_("Audio or video recordings"), required=False)
 
     class Meta:
         model = Testimony
         fields = ["witness", "incidents", "interview_date", "method", "language", "original_text"]
         widgets = {
             "interview_date": forms.DateInput(attrs={"type": "date"}),
-            "incidents": forms.CheckboxSelectMultiple,
             "original_text": forms.Textarea(attrs={"rows": 8, "dir": "auto"}),
         }
 
@@ -98,9 +94,8 @@ class TestimonyForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.instance.case = case
         self.fields["version"].initial = self.instance.version
-        self.fields["witness"].queryset = Witness.objects.filter(case=case).pseudonymous()
-        self.fields["incidents"].queryset = Incident.objects.filter(case=case).order_by("reference")
-        self.fields["recordings"].queryset = case.media_items.filter(kind__in=["audio", "video"])
+        for name in ("witness", "incidents", "recordings"):
+            self.fields[name].limit_to(case)
         if self.instance.pk:
             self.initial["recordings"] = list(self.instance.media_items.values_list("pk", flat=True))
 

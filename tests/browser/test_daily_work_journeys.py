@@ -162,7 +162,8 @@ def test_bulk_actions_apply_item_by_item_and_list_refusals(page, live_server, vo
         page.goto(f"{base}/cases/CW-0042/media/")
         page.check(f'input[name=items][value="{added[3].pk}"]')
         page.select_option("#bulk-action", "link_incident")
-        page.select_option("#bulk-incident", label="INC-721 — Strike on the Ariha market")
+        page.locator("#id_incident").press_sequentially("Ariha", delay=30)
+        page.get_by_role("option", name="INC-721 — Strike on the Ariha market").click()
         page.click("#bulk-form button[type=submit]")
         expect(page.locator(".messages")).to_contain_text("CW-0042-000004")
         assert list(added[3].incidents.values_list("reference", flat=True)) == ["INC-721"]

@@ -57,7 +57,11 @@ def test_a_dropped_connection_does_not_lose_the_upload(page, live_server, vocabu
         page.goto(f"{base}/cases/CW-0042/media/")
         page.set_input_files("#id_files", str(photo))
         page.select_option("#id_source", "activist_message")
-        page.check("label:has-text('INC-701') input")
+        if language == "en":  # picked from the search as one types: the ticked box carries its reference
+            page.locator("#id_incidents").press_sequentially("Saraqib", delay=30)
+            page.get_by_role("option", name="INC-701 — Strike on the Saraqib bakery").click()
+        else:  # typed and sent as it is
+            page.fill("#id_incidents", "INC-701")
         page.fill("#id_description", "The bakery queue before the strike.")
         page.click("#media-upload-form button[type=submit]")
 

@@ -79,9 +79,10 @@ def test_a_copy_from_a_second_source_keeps_its_url_sender_and_name(client, case,
 def test_upload_form_ties_the_files_to_a_witness_of_the_case(client, case, intake_worker):
     witness = WitnessFactory(case=case, pseudonym="W-402", real_name="Real Name 402")
     client.force_login(intake_worker)
-    page = client.get(reverse("evidence:media_list", args=[case.reference])).content.decode()
-    assert "W-402" in page and "Real Name 402" not in page
-    upload(client, case, PHOTO, "a.jpg", source="witness", witness=witness.pseudonym)
+    # The form's witness picker searches the case's witnesses by pseudonym, never by name.
+    found = client.get(reverse("web:pick_witnesses", args=[case.reference]), {"q": "402"}).content.decode()
+    assert "W-402" in found and "Real Name 402" not in found
+    upload(client, case, PHOTO, "a.jpg", source="witness", witness=witness.pk)
     item = MediaItem.objects.get()
     assert item.witness == witness and MediaArrival.objects.get(item=item).witness == witness
     assert "W-402" in client.get(reverse("evidence:media_detail", args=[item.pk])).content.decode()
@@ -94,7 +95,7 @@ def test_upload_refuses_a_witness_of_another_case_and_stores_nothing(client, cas
         reverse("evidence:media_list", args=[case.reference]),
         {"source": "witness", "files": [SimpleUploadedFile("a.jpg", PHOTO)], "witness": foreign.pseudonym},
     )
-    assert response.status_code == 400 and "Select a valid choice" in response.content.decode()
+    assert response.status_code == 400 and "not one of this case’s witnesses" in response.content.decode()
     api = APIClient()
     api.force_authenticate(intake_worker)
     response = api.post(

@@ -178,7 +178,7 @@ def test_item_page_refuses_a_witness_of_another_case(client, other_case, intake_
     client.force_login(intake_worker)
     foreign = WitnessFactory(case=other_case)
     response = client.post(reverse("evidence:media_edit", args=[item.pk]), {"witness": foreign.pk}, follow=True)
-    assert "Select a valid choice" in response.content.decode()
+    assert "That witness is not one of this case’s witnesses." in response.content.decode()
     assert snapshot(item) == before and edits(item) == []
 
 

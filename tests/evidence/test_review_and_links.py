@@ -91,8 +91,8 @@ def test_link_and_unlink_are_edits_in_custody(client, intake_worker, case, item)
 def test_incident_of_another_case_cannot_be_linked(client, intake_worker, other_case, item):
     foreign = IncidentFactory(case=other_case)
     client.force_login(intake_worker)
-    response = client.post(reverse("evidence:media_links", args=[item.pk]), {"incident": foreign.pk})
-    assert response.status_code == 404
+    response = client.post(reverse("evidence:media_links", args=[item.pk]), {"incident": foreign.pk}, follow=True)
+    assert "That incident is not one of this case’s incidents." in response.content.decode()
     assert item.incidents.count() == 0
 
 

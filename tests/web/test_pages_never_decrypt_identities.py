@@ -49,6 +49,8 @@ def test_witness_testimony_review_media_and_incident_pages_never_decrypt_the_ide
         reverse("witnesses:testimony_edit", args=[case.reference, testimony.pk]),
         # The incident's sources name its testimonies' witnesses and the senders of its media by pseudonym.
         reverse("incidents:incident_detail", args=[case.reference, incident.pk]),
+        # The witness pickers' search.
+        reverse("web:pick_witnesses", args=[case.reference]) + f"?q={witness.pseudonym}",
     ]
     for url in pages:
         decrypted.clear()

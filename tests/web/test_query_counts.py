@@ -84,24 +84,32 @@ PAGES = {
     # The witness (no identity columns); its consents with who confirmed a name; its testimonies; the media it
     # sent or recorded; its revisions with who made them; its identity changes with who made them (no values).
     "witnesses:witness_detail": (("reference", "witness"), 12),
-    # Count; the page of testimonies with their witness; the case's incidents for the bulk actions' "link to".
-    "witnesses:testimony_list": (("reference",), 9),
+    # Count; the page of testimonies with their witness. (The bulk actions' incident to link is picked by
+    # searching, not from a list of the case's incidents.)
+    "witnesses:testimony_list": (("reference",), 8),
     # The testimony with case, witness, reviewer and author; its incidents; its recordings; translations; last
     # revisions.
     "witnesses:testimony_detail": (("reference", "testimony"), 11),
-    # Count; incidents and witnesses of the upload form; the page of items; their incidents; the case's
-    # incidents again for the bulk actions' "link to".
-    "evidence:media_list": (("reference",), 12),
+    # Count; the page of items; their incidents. (The upload form's incident and witness pickers, and the bulk
+    # actions' incident to link, start empty and search as one types: no query, whatever the case's size.)
+    "evidence:media_list": (("reference",), 9),
     # The item with case, acquirer, witness, testimony (with its witness), reviewer; possible duplicates; its
-    # incidents and the others for linking; witnesses for the details form; arrivals; custody events. (No case
-    # in the URL: the case's row is read with the item, and the navigation has no count of this case.) Its
-    # revisions with who made them (a change that names another record adds one query per kind of record).
-    "evidence:media_detail": (("item",), 14),
+    # incidents; the pseudonym of the witness ticked in the details form's picker; arrivals; custody events.
+    # (No case in the URL: the case's row is read with the item, and the navigation has no count of this case.
+    # The incident to link is picked by searching, not from a list of the case's incidents.) Its revisions with
+    # who made them (a change that names another record adds one query per kind of record).
+    "evidence:media_detail": (("item",), 13),
+    # The new-testimony form: its pickers start empty (no list of the case's witnesses, incidents, recordings).
+    "witnesses:testimony_create": (("reference",), 6),
+    # The testimony; the form's initial values: its incidents, the ids of its recordings; the pickers' labels of
+    # what is ticked (the witness's pseudonym, the incidents' references and titles, the recordings' exhibit
+    # numbers); its translations.
+    "witnesses:testimony_edit": (("reference", "testimony"), 13),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
     # unreviewed media with assignee; recently rejected testimonies.
     "web:review_queue": (("reference",), 10),
-    # Packets with requester; their incidents; incidents of the request form.
-    "bundles:bundle_list": (("reference",), 9),
+    # Packets with requester; their incidents. (The request form's incident picker starts empty.)
+    "bundles:bundle_list": (("reference",), 8),
     # Count; the page of audit events.
     "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,

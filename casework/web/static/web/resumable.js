@@ -61,11 +61,19 @@
     }
   };
 
+  // The pickers post record ids; the upload API names records by their keys (an incident's reference, a
+  // witness's pseudonym): each ticked box carries its record's key, and typed keys are sent as they are.
+  const picked = (data, name) => {
+    const ticked = Array.from(form.querySelectorAll(`input[name="${name}"]:checked`)).map((box) => box.dataset.key);
+    const typed = String(data.get(`${name}_find`) || "").split(/[,،\n]/).map((key) => key.trim());
+    return ticked.concat(typed).filter((key) => key);
+  };
+
   const details = () => {
     const data = new FormData(form);
-    const incidents = data.getAll("incidents").join(",");
     const fields = { source: data.get("source") || "", source_url: data.get("source_url") || "",
-      description: data.get("description") || "", witness: data.get("witness") || "", incidents };
+      description: data.get("description") || "", witness: picked(data, "witness").join(","),
+      incidents: picked(data, "incidents").join(",") };
     return fields;
   };
 
