@@ -197,8 +197,10 @@ def test_forms_fit_both_languages(page, live_server, vocabularies, screenshot_di
         text.fill("رأيت الطائرة تقصف السوق.")
         style = text.evaluate("el => [getComputedStyle(el).direction, getComputedStyle(el).fontFamily]")
         assert style[0] == "rtl" and "Noto" in style[1] and "monospace" not in style[1], style
-        # Each incident's box sits right beside its name.
-        label = page.locator("label", has_text="INC-731").first
+        # Each incident's box sits right beside its name, once picked.
+        page.locator("#id_incidents").press_sequentially("Ariha", delay=30)
+        page.get_by_role("option", name="INC-731 — Strike on the Ariha market").click()
+        label = page.locator(".picker-chosen label", has_text="INC-731").first
         box, whole = label.locator("input").bounding_box(), label.bounding_box()
         assert whole["width"] < 400 and whole["x"] <= box["x"] <= whole["x"] + whole["width"], (box, whole)
 

@@ -106,7 +106,7 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         reverse("evidence:media_list", args=[case.reference]),
         {
             "source": "witness",
-            "incidents": [incident.reference],
+            "incidents": [incident.pk],
             "files": [
                 SimpleUploadedFile("photo.jpg", jpeg_bytes(seed=777)),
                 SimpleUploadedFile("broken.mp4", b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x01" * 3000),
