@@ -153,6 +153,15 @@ def superuser(db):
     return user
 
 
+def _indexed_hash(item, hex_hash: str):
+    """The near-duplicate index's row of one of the item's hashes, written as processing writes it."""
+    from casework.evidence.models import MediaPerceptualHash
+    from casework.evidence.services import media_index_hashes
+
+    media_index_hashes(item=item, hashes=[hex_hash])
+    return MediaPerceptualHash.objects.get(item=item)
+
+
 @pytest.fixture
 def one_of_everything(case, intake_worker, reviewer):
     """One valid row of every model, to be spoiled one field at a time."""
@@ -182,6 +191,7 @@ def one_of_everything(case, intake_worker, reviewer):
             item=media[0], source="witness", acquired_by=intake_worker, acquired_at=media[0].acquired_at
         ),
         "near_duplicate": NearDuplicate.objects.create(case=case, first=media[0], second=media[1], distance=3),
+        "perceptual_hash": _indexed_hash(media[0], "00ff00ff00ff00ff"),
         "custody_event": custody_record(action="received", target=media[0], actor=intake_worker),
         "bundle": EvidenceBundle.objects.create(
             case=case, scope="case", recipient="UN IIIM", profile="court", requested_by=reviewer

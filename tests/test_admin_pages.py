@@ -23,6 +23,7 @@ from casework.cases.models import CaseMembership
 from casework.cases.versioning import EditConflict, version_claim
 from casework.evidence.custody import custody_record
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
+from casework.evidence.services import media_index_hashes
 from casework.incidents.models import (
     Attribution,
     FacilityType,
@@ -291,6 +292,7 @@ def own_case_rows(other_case, outsider):
     Consent.objects.create(witness=witness, scope="internal", given_on="2021-01-01", method="written")
     TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it.")
     NearDuplicate.objects.create(case=other_case, first=media[0], second=media[1], distance=3)
+    media_index_hashes(item=media[0], hashes=["0f0f0f0f0f0f0f0f"])
     custody_record(action="received", target=media[0], actor=outsider)
     EvidenceBundle.objects.create(case=other_case, scope="case", recipient="UN", profile="court", requested_by=outsider)
     MediaArrival.objects.create(item=media[0], source="witness", acquired_by=outsider, acquired_at=media[0].acquired_at)
