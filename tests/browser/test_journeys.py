@@ -61,8 +61,10 @@ def test_record_upload_review_journey(page, live_server, celery_worker_process, 
     expect(page.locator("main")).not_to_contain_text("Browser Canary Name")
     page.click("nav.case-nav >> text=Testimonies")
     page.click("text=New testimony")
-    page.select_option("#id_witness", label="W-501")
-    page.check("label:has-text('INC-501') input")
+    page.fill("#id_witness", "W-501")  # the pickers search as one types
+    page.get_by_role("option", name="W-501").click()
+    page.locator("#id_incidents").press_sequentially("INC-501", delay=30)
+    page.locator(".picker-results [role=option]", has_text="INC-501").click()
     page.fill("#id_interview_date", "2017-10-04")
     page.select_option("#id_method", "messaging_app")
     page.select_option("#id_language", "ar")
@@ -88,7 +90,7 @@ def test_record_upload_review_journey(page, live_server, celery_worker_process, 
     page.click("nav.case-nav >> text=Media")
     page.set_input_files("#id_files", str(photo))
     page.select_option("#id_source", "activist_message")
-    page.check("label:has-text('INC-501') input")
+    page.fill("#id_incidents", "INC-501")  # typed, not picked: the reference is sent as it is
     page.click("#media-upload-form button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("Received and stored")
     page.click("table.data a >> nth=0")

@@ -44,7 +44,7 @@ def photo_bytes():
 def test_uploaded_photo_is_stored_unchanged_with_its_sha256(client, intake_worker, case, photo_bytes):
     incident = IncidentFactory(case=case)
     client.force_login(intake_worker)
-    response = upload(client, case, SimpleUploadedFile("IMG_0001.jpg", photo_bytes), incidents=[incident.reference])
+    response = upload(client, case, SimpleUploadedFile("IMG_0001.jpg", photo_bytes), incidents=[incident.pk])
     assert response.status_code == 200
     item = MediaItem.objects.get()
     assert item.sha256 == hashlib.sha256(photo_bytes).hexdigest()
@@ -70,10 +70,8 @@ def test_several_files_in_one_upload(client, intake_worker, case):
 def test_duplicate_upload_links_existing_item_and_says_so(client, intake_worker, case, photo_bytes):
     first_incident, second_incident = IncidentFactory(case=case), IncidentFactory(case=case)
     client.force_login(intake_worker)
-    upload(client, case, SimpleUploadedFile("a.jpg", photo_bytes), incidents=[first_incident.reference])
-    response = upload(
-        client, case, SimpleUploadedFile("renamed.jpg", photo_bytes), incidents=[second_incident.reference]
-    )
+    upload(client, case, SimpleUploadedFile("a.jpg", photo_bytes), incidents=[first_incident.pk])
+    response = upload(client, case, SimpleUploadedFile("renamed.jpg", photo_bytes), incidents=[second_incident.pk])
     assert MediaItem.objects.count() == 1
     assert len(stored_originals()) == 1
     item = MediaItem.objects.get()
