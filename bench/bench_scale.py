@@ -300,6 +300,43 @@ def measure_statistics(client, requests: int) -> dict:
     return result
 
 
+def measure_victim_writes(writes: int) -> tuple[list[float], list[float]]:
+    """A victim added through the service to a random incident, and removed again (the database keeps its size):
+    each write recomputes the incident's tolls and recounts its month's rollup in the same transaction. Beside
+    it, the baseline: the same write with the rollup recount left out (the tolls alone, as before the rollups).
+    """
+    from django.contrib.auth import get_user_model
+
+    from casework.incidents import services
+    from casework.incidents.models import Incident, Victim
+
+    actor = get_user_model().objects.get(username=ANALYST)
+    rng = random.Random(16)
+    last = Incident.objects.order_by("-id").values_list("id", flat=True).first()
+    killed = {"sex": "female", "age": 9, "age_band": "child", "combatant_status": "civilian", "status": "killed"}
+
+    def add_and_remove(incident: Incident) -> None:
+        victim = services.victim_write(actor=actor, incident=incident, values=killed)
+        services.victim_delete(victim=Victim.objects.get(pk=victim.pk), actor=actor)
+
+    timings = {}
+    for name, recount in (("rollups", services.rollups_recount), ("tolls only", lambda *, keys: None)):
+        incidents = [Incident.objects.get(pk=rng.randint(1, last)) for _ in range(writes)]
+        with mock.patch.object(services, "rollups_recount", recount):
+            add_and_remove(incidents[0])  # warm
+            timings[name] = [ms / 2 for ms in timed_each(add_and_remove, incidents)]
+    return timings["rollups"], timings["tolls only"]
+
+
+def timed_each(function, arguments: list) -> list[float]:
+    timings = []
+    for argument in arguments:
+        started = time.perf_counter()
+        function(argument)
+        timings.append((time.perf_counter() - started) * 1000)
+    return sorted(timings)
+
+
 def measure_media(probes: int, baseline_probes: int) -> tuple[list[float], list[float], int]:
     from bench import _legacy
     from casework.evidence.models import MediaItem
@@ -356,6 +393,8 @@ def main() -> None:
             print(figures("  monthly rollups (vs per-incident sums)", requests_ms, per_incident_ms))
             print(figures("  victim figures: rollups (vs recount)", new_ms, old_ms))
             growth.append((size, name, requests_ms, per_incident_ms, new_ms, old_ms))
+        writes_ms, tolls_only_ms = measure_victim_writes(args.requests)
+        print(figures("victim write (tolls + rollup; vs tolls only)", writes_ms, tolls_only_ms))
     media_growth = []
     rng = random.Random(64)
     for size in parse_sizes(args.media):
