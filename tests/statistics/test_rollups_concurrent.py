@@ -17,7 +17,7 @@ KILLED_CHILD = {"sex": "male", "age": 9, "age_band": "child", "combatant_status"
 WRITERS = 4
 
 
-def test_concurrent_victims_of_one_month_all_count(case, intake_worker, monkeypatch):
+def test_concurrent_victims_of_one_month_all_count(vocabularies, case, intake_worker, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL's concurrent writers")
     start = "2024-05-10T10:00:00Z"
