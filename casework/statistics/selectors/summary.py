@@ -267,7 +267,8 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     and governorate (the totals and the governorate rows add them up), occupations, facilities, governorate ×
     weapon. An incident is listed once per weapon or facility (each pair is stored once), so those count rows.
     None reads the victims: the victim figures add up the tolls written with them (see _totals_by_month), so
-    the cost follows the number of incidents, not of victims.
+    the cost follows the number of incidents, not of victims; and when rollups_apply, none reads the incidents
+    either: the monthly rollups recounted with every write hold their sums, so the cost follows the months.
     """
     case_ids = filters.case_ids
     # The figures are grouped by term id (no join to the vocabularies), then added up by code.
