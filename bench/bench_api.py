@@ -473,6 +473,10 @@ def tolls_refresh_all(cursor, *, massacre_minimum: int) -> None:
     )
     Incident.objects.filter(tolls_computed_at__isnull=True).update(tolls_computed_at=timezone.now())
     occupation_tolls_refresh_all(cursor)
+    # The monthly rollups of the statistics, recounted from the incidents as the services write them.
+    from casework.incidents.services import rollups_rebuild
+
+    rollups_rebuild()
 
 
 def occupation_tolls_refresh_all(cursor) -> None:

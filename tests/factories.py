@@ -60,6 +60,17 @@ class IncidentFactory(factory.django.DjangoModelFactory):
     governorate = factory.LazyFunction(lambda: Governorate.objects.get(code="idlib", case=None))
     incident_type = factory.LazyFunction(lambda: IncidentType.objects.get(code="airstrike", case=None))
 
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved with its month's rollup recounted, as incident_write does (weapons or facilities added to it
+        afterwards need incident_refresh_tolls, as the service calls it after setting them)."""
+        from casework.incidents.services import rollup_key, rollups_recount
+
+        incident = super()._create(model_class, *args, **kwargs)
+        incident.refresh_from_db(fields=["start_time"])
+        rollups_recount(keys=[rollup_key(incident.case_id, incident.start_time, incident.governorate_id)])
+        return incident
+
 
 class VictimFactory(factory.django.DjangoModelFactory):
     class Meta:

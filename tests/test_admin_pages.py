@@ -36,6 +36,7 @@ from casework.incidents.models import (
     Victim,
     WeaponType,
 )
+from casework.incidents.services import incident_refresh_tolls
 from casework.web.models import ApiToken
 from casework.witnesses.models import (
     IDENTITY_FIELDS,
@@ -74,6 +75,11 @@ def admin_data(one_of_everything, superuser, analyst):
     AccessLog.objects.create(username="analyst", ip_address="192.0.2.1", **request_details)
     AccessFailureLog.objects.create(username="analyst", ip_address="192.0.2.1", **request_details)
     audit_record(action="sign_in", actor=analyst)
+    # A weapon and a facility for the incident, so its monthly rollup has a row of each.
+    incident = one_of_everything["incident"]
+    incident.weapons.add(WeaponType.objects.get(code="mortar", case=None))
+    incident.facilities_hit.add(FacilityType.objects.get(code="school", case=None))
+    incident_refresh_tolls(incident_id=incident.pk)
     return one_of_everything
 
 
@@ -288,7 +294,9 @@ def own_case_rows(other_case, outsider):
     Attribution.objects.create(
         incident=incident, party=Party.objects.get(code="unidentified"), confidence="possible", basis="seen"
     )
-    VictimFactory(incident=incident)
+    incident.weapons.add(WeaponType.objects.get(code="mortar", case=None))
+    incident.facilities_hit.add(FacilityType.objects.get(code="school", case=None))
+    VictimFactory(incident=incident)  # writes the tolls and the monthly rollup, with the weapon and facility
     Consent.objects.create(witness=witness, scope="internal", given_on="2021-01-01", method="written")
     TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it.")
     NearDuplicate.objects.create(case=other_case, first=media[0], second=media[1], distance=3)

@@ -69,6 +69,10 @@ RULES: dict[str, ScopeRule] = {
     "incidents.spreadsheetimport": READ_ONLY,
     # Tolls derived from the victims, written by the incident services only.
     "incidents.incidentoccupationtoll": READ_ONLY,
+    "incidents.incidentmonthrollup": READ_ONLY,
+    "incidents.rollupweapon": READ_ONLY,
+    "incidents.rollupfacility": READ_ONLY,
+    "incidents.rollupoccupation": READ_ONLY,
     "evidence.mediaarrival": ScopeRule(view=access.VIEW_MEDIA),
     # Evidence enters only through intake and is withdrawn, never deleted.
     "evidence.mediaitem": ScopeRule(change=access.EDIT_RECORDS, review_fields=frozenset({"is_graphic"})),

@@ -10,10 +10,14 @@ from casework.incidents.models import (
     FacilityType,
     Governorate,
     Incident,
+    IncidentMonthRollup,
     IncidentOccupationToll,
     IncidentType,
     Occupation,
     Party,
+    RollupFacility,
+    RollupOccupation,
+    RollupWeapon,
     SpreadsheetImport,
     Victim,
     WeaponType,
@@ -137,6 +141,47 @@ class IncidentOccupationTollAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdm
     list_filter = ["occupation", "incident__case"]
     search_fields = ["incident__reference"]
     list_select_related = ["incident", "occupation"]
+
+
+@admin.register(IncidentMonthRollup)
+class IncidentMonthRollupAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Incidents and tolls of a case by month and governorate: recounted with every incident and victim write
+    for the statistics, read here."""
+
+    list_display = ["case", "month", "governorate", "incidents", "massacres", "civilians_killed", "injured"]
+    list_filter = ["case", "governorate"]
+    search_fields = ["case__reference"]
+    list_select_related = ["case", "governorate"]
+
+
+@admin.register(RollupWeapon)
+class RollupWeaponAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Incidents of a monthly rollup by weapon: recounted with it, read here."""
+
+    list_display = ["rollup", "weapon", "incidents"]
+    list_filter = ["weapon"]
+    search_fields = ["rollup__case__reference"]
+    list_select_related = ["rollup", "weapon"]
+
+
+@admin.register(RollupFacility)
+class RollupFacilityAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Incidents of a monthly rollup by facility hit: recounted with it, read here."""
+
+    list_display = ["rollup", "facility", "incidents"]
+    list_filter = ["facility"]
+    search_fields = ["rollup__case__reference"]
+    list_select_related = ["rollup", "facility"]
+
+
+@admin.register(RollupOccupation)
+class RollupOccupationAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Civilians killed in a monthly rollup by occupation: recounted with it, read here."""
+
+    list_display = ["rollup", "occupation", "killed", "adult_women_killed", "girls_killed"]
+    list_filter = ["occupation"]
+    search_fields = ["rollup__case__reference"]
+    list_select_related = ["rollup", "occupation"]
 
 
 @admin.register(SpreadsheetImport)

@@ -189,6 +189,8 @@ class Incident(ConstraintMessagesByField, models.Model):
 
     class Meta:
         ordering = ["-start_time"]
+        # The incidents of one monthly rollup (case, governorate, month), recounted at every write.
+        indexes = [models.Index(fields=["case", "governorate", "start_time"], name="incident_case_gov_start")]
         verbose_name = _("incident")
         verbose_name_plural = _("incidents")
         constraints = [
@@ -561,6 +563,91 @@ class IncidentOccupationToll(models.Model):
 
     def __str__(self) -> str:
         return f"{self.incident_id}/{self.occupation_id}: {self.killed}"
+
+
+class IncidentMonthRollup(models.Model):
+    """The incidents of one case that start in one month (in settings.TIME_ZONE) in one governorate, added up:
+    their number, massacres and tolls. With the weapon, facility and occupation rows below, the statistics
+    page reads these few thousand rows instead of every incident.
+
+    Never a lagging cache: every write of an incident or its victims recounts the rows of the incident's month
+    and governorate (and of the ones it leaves) in the same transaction (incidents.services.rollups_recount),
+    under a lock on this row, so concurrent writers of one month count in turn.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField()  # the first day of the month
+    governorate = models.ForeignKey(Governorate, on_delete=models.CASCADE, related_name="+")
+    incidents = models.PositiveIntegerField(default=0)
+    # Incidents with at least `massacre_minimum` civilians killed (the setting when the row was counted).
+    massacres = models.PositiveIntegerField(default=0)
+    massacre_minimum = models.PositiveIntegerField(default=0)
+    civilians_killed = models.PositiveIntegerField(default=0)
+    children_killed = models.PositiveIntegerField(default=0)
+    adult_women_killed = models.PositiveIntegerField(default=0)
+    injured = models.PositiveIntegerField(default=0)
+    civilians_injured = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["case", "month", "governorate"]
+        verbose_name = _("monthly incident totals")
+        verbose_name_plural = _("monthly incident totals")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "month", "governorate"], name="incident_month_rollup_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}/{self.month:%Y-%m}/{self.governorate_id}: {self.incidents}"
+
+
+class RollupWeapon(models.Model):
+    """Incidents of a month rollup hit by one weapon (each incident once per weapon)."""
+
+    rollup = models.ForeignKey(IncidentMonthRollup, on_delete=models.CASCADE, related_name="weapons")
+    weapon = models.ForeignKey(WeaponType, on_delete=models.CASCADE, related_name="+")
+    incidents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly incidents by weapon")
+        verbose_name_plural = _("monthly incidents by weapon")
+        constraints = [models.UniqueConstraint(fields=["rollup", "weapon"], name="rollup_weapon_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rollup_id}/{self.weapon_id}: {self.incidents}"
+
+
+class RollupFacility(models.Model):
+    """Incidents of a month rollup that hit one kind of facility (each incident once per kind)."""
+
+    rollup = models.ForeignKey(IncidentMonthRollup, on_delete=models.CASCADE, related_name="facilities")
+    facility = models.ForeignKey(FacilityType, on_delete=models.CASCADE, related_name="+")
+    incidents = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly incidents by facility hit")
+        verbose_name_plural = _("monthly incidents by facility hit")
+        constraints = [models.UniqueConstraint(fields=["rollup", "facility"], name="rollup_facility_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.rollup_id}/{self.facility_id}: {self.incidents}"
+
+
+class RollupOccupation(models.Model):
+    """Civilians killed in the incidents of a month rollup by occupation (none: `occupation` empty), added up
+    from their IncidentOccupationToll rows."""
+
+    rollup = models.ForeignKey(IncidentMonthRollup, on_delete=models.CASCADE, related_name="occupations")
+    occupation = models.ForeignKey(Occupation, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    killed = models.PositiveIntegerField(default=0)
+    adult_women_killed = models.PositiveIntegerField(default=0)
+    girls_killed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("monthly civilians killed by occupation")
+        verbose_name_plural = _("monthly civilians killed by occupation")
+
+    def __str__(self) -> str:
+        return f"{self.rollup_id}/{self.occupation_id}: {self.killed}"
 
 
 # \Z, not $: SQLite evaluates these with Python re, where $ also matches before a final newline.

@@ -3,11 +3,17 @@ spreadsheet import and commands go through. Each write runs the model's checks, 
 recomputes the incident's tolls in the same transaction, so a page never shows tolls older than its victims.
 """
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.apps import apps as django_apps
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Sum
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
@@ -66,10 +72,11 @@ def incident_occupation_tolls(*, incident_id: int) -> list[dict[str, int | None]
     )
 
 
-def incident_refresh_tolls(*, incident_id: int) -> bool:
-    """Recompute and store the incident's tolls and its civilians killed by occupation; every victim write
-    calls it in its own transaction, so the statistics built on them never lag behind the victims.
-    Idempotent; False if the incident is gone.
+def incident_refresh_tolls(*, incident_id: int, rollups_also: Iterable["RollupKey"] = ()) -> bool:
+    """Recompute and store the incident's tolls and its civilians killed by occupation, then recount the
+    monthly rollups of its case, month and governorate (and `rollups_also`: the ones an edit moved it out of);
+    every victim and incident write calls it in its own transaction, so the statistics built on them never lag
+    behind the victims. Idempotent; False if the incident is gone.
 
     The incident's row is locked first (FOR NO KEY UPDATE, which a victim's foreign key check does not wait
     for), so two writers of one incident count one after the other and the second sees the first's victims.
@@ -77,24 +84,179 @@ def incident_refresh_tolls(*, incident_id: int) -> bool:
     revision history and does not move the version.
     """
     with transaction.atomic():
-        locked = Incident.objects.select_for_update(no_key=True).filter(pk=incident_id).values_list("pk", flat=True)
-        if not list(locked):
+        keys = _incident_refresh_tolls(incident_id)
+        if keys is None:
             return False
-        tolls = incident_tolls(incident_id=incident_id)
-        Incident.objects.filter(pk=incident_id).update(**tolls, tolls_computed_at=timezone.now())
-        IncidentOccupationToll.objects.filter(incident_id=incident_id).delete()
-        IncidentOccupationToll.objects.bulk_create(
-            [
-                IncidentOccupationToll(incident_id=incident_id, occupation_id=row.pop("occupation"), **row)
-                for row in incident_occupation_tolls(incident_id=incident_id)
-            ]
-        )
+        rollups_recount(keys=[keys, *rollups_also])
     return True
 
 
+def _incident_refresh_tolls(incident_id: int) -> "RollupKey | None":
+    """The tolls of incident_refresh_tolls, without the rollups; the incident's rollup key (None: no incident)."""
+    locked = list(
+        Incident.objects.select_for_update(no_key=True)
+        .filter(pk=incident_id)
+        .values_list("case_id", "start_time", "governorate_id")
+    )
+    if not locked:
+        return None
+    tolls = incident_tolls(incident_id=incident_id)
+    Incident.objects.filter(pk=incident_id).update(**tolls, tolls_computed_at=timezone.now())
+    IncidentOccupationToll.objects.filter(incident_id=incident_id).delete()
+    IncidentOccupationToll.objects.bulk_create(
+        [
+            IncidentOccupationToll(incident_id=incident_id, occupation_id=row.pop("occupation"), **row)
+            for row in incident_occupation_tolls(incident_id=incident_id)
+        ]
+    )
+    return rollup_key(*locked[0])
+
+
 def incidents_refresh_tolls(*, incident_ids: Iterable[int]) -> None:
-    for incident_id in sorted(set(incident_ids)):
-        incident_refresh_tolls(incident_id=incident_id)
+    """incident_refresh_tolls for several incidents in one transaction; each rollup is recounted once, after
+    every incident's tolls, in a fixed order (so two imports of the same months cannot deadlock)."""
+    with transaction.atomic():
+        keys = [_incident_refresh_tolls(incident_id) for incident_id in sorted(set(incident_ids))]
+        rollups_recount(keys=[key for key in keys if key is not None])
+
+
+# --- Monthly rollups ----------------------------------------------------------------------------------------
+
+RollupKey = tuple[int, dt.date, int]  # (case id, first day of the month in settings.TIME_ZONE, governorate id)
+
+
+def rollup_zone() -> ZoneInfo:
+    """The time zone the rollup months are counted in (the statistics use them only in this zone)."""
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def rollup_key(case_id: int, start_time: dt.datetime, governorate_id: int) -> RollupKey:
+    month = timezone.localtime(start_time, rollup_zone()).date().replace(day=1)
+    return (case_id, month, governorate_id)
+
+
+def _month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = rollup_zone()
+    following = (month + dt.timedelta(days=32)).replace(day=1)
+    return (
+        dt.datetime.combine(month, dt.time(), tzinfo=zone),
+        dt.datetime.combine(following, dt.time(), tzinfo=zone),
+    )
+
+
+def rollups_recount(*, keys: Iterable[RollupKey]) -> None:
+    """Recount the monthly rollups of these (case, month, governorate) keys from their incidents, in the
+    caller's transaction: the incidents, massacres and tolls, and the weapon, facility and occupation rows.
+
+    Each rollup row is created if missing and locked (FOR UPDATE) before it is counted, in key order. A writer
+    of another incident of the same month waits for the lock, then counts (a new snapshot, as every statement
+    under READ COMMITTED) with the first writer's incidents committed: whoever counts last counts everything,
+    so no update is lost. A month left with no incident keeps its row with zeros.
+    """
+    models = _rollup_models(django_apps)
+    with transaction.atomic():
+        for key in sorted(set(keys)):
+            _rollup_recount(models, key, VictimQuerySet.massacre_minimum())
+
+
+def _rollup_models(apps) -> dict:
+    names = ("Incident", "IncidentMonthRollup", "RollupWeapon", "RollupFacility", "RollupOccupation",
+             "IncidentOccupationToll")  # fmt: skip
+    return {name: apps.get_model("incidents", name) for name in names}
+
+
+def _rollup_recount(models: dict, key: RollupKey, massacre_minimum: int) -> None:
+    from django.db.models import Q
+
+    Rollup = models["IncidentMonthRollup"]
+    case_id, month, governorate_id = key
+    where = {"case_id": case_id, "month": month, "governorate_id": governorate_id}
+    Rollup.objects.bulk_create([Rollup(**where)], ignore_conflicts=True)
+    rollup_id = Rollup.objects.select_for_update().filter(**where).values_list("pk", flat=True).get()
+    start, end = _month_bounds(month)
+    incidents = models["Incident"].objects.filter(
+        case_id=case_id, governorate_id=governorate_id, start_time__gte=start, start_time__lt=end
+    )
+    totals = incidents.aggregate(
+        incidents=Count("id"),
+        massacres=Count("id", filter=Q(civilians_killed__gte=massacre_minimum)),
+        **{name: Sum(name) for name in ROLLUP_TOLLS},
+    )
+    Rollup.objects.filter(pk=rollup_id).update(
+        massacre_minimum=massacre_minimum, **{name: value or 0 for name, value in totals.items()}
+    )
+    _rollup_children_write(models, {rollup_id: incidents})
+
+
+ROLLUP_TOLLS = ("civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured")
+
+
+def _rollup_children_write(models: dict, incidents_by_rollup: dict) -> None:
+    """Replace the weapon, facility and occupation rows of each rollup id by a count of its incidents."""
+    Incident, OccupationToll = models["Incident"], models["IncidentOccupationToll"]
+    ids = list(incidents_by_rollup)
+    for name in ("RollupWeapon", "RollupFacility", "RollupOccupation"):
+        models[name].objects.filter(rollup_id__in=ids).delete()
+    weapons, facilities, occupations = [], [], []
+    for rollup_id, incidents in incidents_by_rollup.items():
+        pks = incidents.values("pk")
+        for weapon_id, count in (
+            Incident.weapons.through.objects.filter(incident_id__in=pks)
+            .order_by()
+            .values("weapontype_id")
+            .annotate(n=Count("id"))
+            .values_list("weapontype_id", "n")
+        ):
+            weapons.append(models["RollupWeapon"](rollup_id=rollup_id, weapon_id=weapon_id, incidents=count))
+        for facility_id, count in (
+            Incident.facilities_hit.through.objects.filter(incident_id__in=pks)
+            .order_by()
+            .values("facilitytype_id")
+            .annotate(n=Count("id"))
+            .values_list("facilitytype_id", "n")
+        ):
+            facilities.append(models["RollupFacility"](rollup_id=rollup_id, facility_id=facility_id, incidents=count))
+        for row in (
+            OccupationToll.objects.filter(incident_id__in=pks)
+            .order_by()
+            .values("occupation_id")
+            .annotate(k=Sum("killed"), w=Sum("adult_women_killed"), g=Sum("girls_killed"))
+        ):
+            occupations.append(
+                models["RollupOccupation"](
+                    rollup_id=rollup_id,
+                    occupation_id=row["occupation_id"],
+                    killed=row["k"],
+                    adult_women_killed=row["w"],
+                    girls_killed=row["g"],
+                )
+            )
+    models["RollupWeapon"].objects.bulk_create(weapons, batch_size=2000)
+    models["RollupFacility"].objects.bulk_create(facilities, batch_size=2000)
+    models["RollupOccupation"].objects.bulk_create(occupations, batch_size=2000)
+
+
+def rollups_rebuild(*, apps=django_apps, massacre_minimum: int | None = None) -> int:
+    """Recount every monthly rollup from the incidents (the migration that adds them, and the benchmark after a
+    set-based seed): the services keep them exact afterwards. Returns the number of rollup rows."""
+    models = _rollup_models(apps)
+    if massacre_minimum is None:
+        massacre_minimum = VictimQuerySet.massacre_minimum()
+    with transaction.atomic():
+        for name in ("RollupWeapon", "RollupFacility", "RollupOccupation", "IncidentMonthRollup"):
+            models[name].objects.all().delete()
+        keys = {
+            (case_id, month.date() if isinstance(month, dt.datetime) else dt.date.fromisoformat(str(month)[:10]),
+             governorate_id)
+            for case_id, month, governorate_id in models["Incident"]
+            .objects.order_by()
+            .annotate(month=TruncMonth("start_time", tzinfo=rollup_zone()))
+            .values_list("case_id", "month", "governorate_id")
+            .distinct()
+        }  # fmt: skip
+        for key in sorted(keys):
+            _rollup_recount(models, key, massacre_minimum)
+    return len(keys)
 
 
 def _check_terms(case: Case, values: Mapping[str, Any]) -> None:
@@ -158,6 +320,13 @@ def incident_write(
             if incident.case_id != case.pk:
                 raise Refused(_("This incident belongs to another case."))
             version_claim(incident, expected_version=expected_version)
+            # Its rollup before the edit: a new date or governorate moves its figures out of that month.
+            previous = [
+                rollup_key(*row)
+                for row in Incident.objects.filter(pk=incident.pk).values_list(
+                    "case_id", "start_time", "governorate_id"
+                )
+            ]
         changed = [name for name in INCIDENT_FIELDS if name in values]
         for name in changed:
             setattr(incident, name, values[name])
@@ -174,7 +343,7 @@ def incident_write(
                     _victim_delete(change.victim, incident=incident, actor=actor)
             else:
                 _victim_save(change.victim, incident=incident, values=change.values, actor=actor)
-        incident_refresh_tolls(incident_id=incident.pk)
+        incident_refresh_tolls(incident_id=incident.pk, rollups_also=() if creating else previous)
     incident.refresh_from_db(fields=["version", "civilians_killed", "children_killed", "adult_women_killed",
                                      "injured", "civilians_injured", "is_massacre",
                                      "tolls_computed_at"])  # fmt: skip

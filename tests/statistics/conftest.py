@@ -19,6 +19,7 @@ import datetime as dt
 import pytest
 
 from casework.incidents.models import Attribution, FacilityType, Governorate, Occupation, Party, WeaponType
+from casework.incidents.services import incident_refresh_tolls
 from tests.factories import IncidentFactory, VictimFactory
 
 EXPECTED = {
@@ -45,6 +46,7 @@ def incident(case, reference, start, governorate, weapons=(), facilities=(), att
     )
     created.weapons.set(WeaponType.objects.filter(code__in=weapons, case=None))
     created.facilities_hit.set(FacilityType.objects.filter(code__in=facilities, case=None))
+    incident_refresh_tolls(incident_id=created.pk)  # as incident_write does after setting the terms
     for party, confidence in attributions:
         Attribution.objects.create(
             incident=created, party=Party.objects.get(code=party), confidence=confidence, basis="Flight tracking"

@@ -1,17 +1,33 @@
-"""The statistics add up the tolls each incident keeps instead of counting every victim again. Whatever door
-writes victims or incidents (service, page, API, spreadsheet import, admin), every figure must still equal a
-count of its records, at once: the stored tolls are written in the same transaction as the victims."""
+"""The statistics add up the monthly rollups (or, for filters they cannot answer, the tolls each incident
+keeps) instead of counting every victim again. Whatever door writes victims or incidents (service, page, API,
+spreadsheet import, admin), every figure must still equal a count of its records, at once: the stored tolls
+and the rollups are written in the same transaction as the victims and incidents."""
 
+import datetime as dt
 import io
+from unittest import mock
 
 import pytest
 from django.core.management import call_command
 
 from casework.incidents import services
-from casework.incidents.models import Governorate, Incident, IncidentOccupationToll, IncidentType, Occupation, Victim
+from casework.incidents.models import (
+    Governorate,
+    Incident,
+    IncidentMonthRollup,
+    IncidentOccupationToll,
+    IncidentType,
+    Occupation,
+    RollupFacility,
+    RollupOccupation,
+    RollupWeapon,
+    Victim,
+    WeaponType,
+)
 from casework.statistics.selectors import StatisticsFilter, records_behind, statistics_summary
+from casework.statistics.selectors.summary import rollups_apply
 from tests.factories import IncidentFactory
-from tests.helpers import admin_url
+from tests.helpers import admin_url, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -20,14 +36,27 @@ KILLED_WOMAN = {"sex": "female", "age": 30, "age_band": "adult", "combatant_stat
 
 
 def assert_figures_equal_their_records(case, *, massacre_min: int = 2) -> None:
-    """Every figure equals the count of the records behind it, and every incident's stored tolls equal a
-    recount from its victims."""
-    for extra in ({}, {"governorate": "idlib"}):
-        filters = StatisticsFilter(case_ids=(case.pk,), massacre_min=massacre_min, **extra)
-        summary = statistics_summary(filters)
-        for figure in summary.figures():
-            records = records_behind(figure.measure, filters, **figure.breakdown)
-            assert records.count() == figure.value, (figure, extra)
+    """Every figure equals the count of the records behind it (from the rollups, and from the incidents for
+    filters the rollups cannot answer), every incident's stored tolls equal a recount from its victims, and
+    the rollups equal a recount from the incidents."""
+    for extra in (
+        {},
+        {"governorate": "idlib"},
+        {"date_from": dt.date(2024, 3, 1), "date_to": dt.date(2024, 3, 31)},  # whole months: the rollups
+        {"date_from": dt.date(2024, 3, 2)},  # part of a month: the incidents
+        {"party": "russian-forces"},  # an attribution: the incidents
+    ):
+        for minimum in (massacre_min, services.VictimQuerySet.massacre_minimum()):
+            filters = StatisticsFilter(case_ids=(case.pk,), massacre_min=minimum, **extra)
+            summary = statistics_summary(filters)
+            for figure in summary.figures():
+                records = records_behind(figure.measure, filters, **figure.breakdown)
+                assert records.count() == figure.value, (figure, extra)
+            with mock.patch("casework.statistics.selectors.summary.rollups_apply", return_value=False):
+                from_incidents = statistics_summary(filters)
+            assert list(summary.sections()) == list(from_incidents.sections()), extra
+    assert rollups_apply(StatisticsFilter(case_ids=(case.pk,), date_from=dt.date(2024, 3, 1)))
+    assert rollups_now() == rollups_recounted()
     for incident in Incident.objects.filter(case=case):
         expected = services.incident_tolls(incident_id=incident.pk)
         stored = {key: getattr(incident, key) for key in expected}
@@ -35,6 +64,31 @@ def assert_figures_equal_their_records(case, *, massacre_min: int = 2) -> None:
         by_occupation = IncidentOccupationToll.objects.filter(incident=incident).order_by("occupation")
         columns = ["occupation", "killed", "adult_women_killed", "girls_killed"]
         assert list(by_occupation.values(*columns)) == services.incident_occupation_tolls(incident_id=incident.pk)
+
+
+def rollups_now() -> dict:
+    """Every monthly rollup with an incident, and its weapon, facility and occupation rows."""
+    rollups = {}
+    for rollup in IncidentMonthRollup.objects.filter(incidents__gt=0):
+        key = (rollup.case_id, rollup.month, rollup.governorate_id)
+        rollups[key] = (
+            (rollup.incidents, rollup.massacres, rollup.massacre_minimum, rollup.civilians_killed),
+            (rollup.children_killed, rollup.adult_women_killed, rollup.injured, rollup.civilians_injured),
+            sorted(RollupWeapon.objects.filter(rollup=rollup).values_list("weapon", "incidents")),
+            sorted(RollupFacility.objects.filter(rollup=rollup).values_list("facility", "incidents")),
+            sorted(
+                RollupOccupation.objects.filter(rollup=rollup).values_list(
+                    "occupation", "killed", "adult_women_killed", "girls_killed"
+                ),
+                key=str,
+            ),
+        )
+    return rollups
+
+
+def rollups_recounted() -> dict:
+    services.rollups_rebuild()
+    return rollups_now()
 
 
 def totals(case) -> dict[str, int]:
@@ -84,6 +138,21 @@ def test_the_services_keep_every_figure_equal_to_its_records(case, intake_worker
         expected_version=incident.version,
         values={"governorate": Governorate.objects.get(code="aleppo", case=None)},
     )
+    assert_figures_equal_their_records(case)
+    # And to another month, with a weapon: the March rollup is left with nothing, April has it all.
+    incident.refresh_from_db()
+    services.incident_write(
+        case=case,
+        actor=intake_worker,
+        incident=incident,
+        expected_version=incident.version,
+        values={"start_time": "2024-04-30T23:30:00Z", "weapons": [WeaponType.objects.get(code="mortar", case=None)]},
+    )
+    march = StatisticsFilter(case_ids=(case.pk,), date_from=dt.date(2024, 3, 1), date_to=dt.date(2024, 3, 31))
+    april = StatisticsFilter(case_ids=(case.pk,), date_from=dt.date(2024, 4, 1), date_to=dt.date(2024, 4, 30))
+    assert statistics_summary(march).totals["incidents"].value == 0
+    assert statistics_summary(april).totals["civilians_killed"].value == 1
+    assert [row.figures["incidents"].value for row in statistics_summary(april).weapons if row.code == "mortar"] == [1]
     assert_figures_equal_their_records(case)
 
 
@@ -141,6 +210,17 @@ def test_the_admin_keeps_every_figure_equal_to_its_records(client, superuser, ca
     assert_figures_equal_their_records(case)
     assert client.post(admin_url(Victim, "delete", victim.pk), {"post": "yes"}).status_code == 302
     assert totals(case)["injured"] == 0
+    assert_figures_equal_their_records(case)
+
+    # The incident moves to Aleppo and gains a weapon in the admin: its rollups follow in the same save.
+    change_url = admin_url(Incident, "change", incident.pk)
+    data = form_data(client.get(change_url), Incident)
+    data["governorate"] = [str(Governorate.objects.get(code="aleppo", case=None).pk)]
+    data["weapons"] = [str(WeaponType.objects.get(code="mortar", case=None).pk)]
+    response = client.post(change_url, data)
+    assert response.status_code == 302, response.context and response.context["errors"]
+    summary = statistics_summary(StatisticsFilter(case_ids=(case.pk,)))
+    assert [(row.code, row.figures["mortar"].value) for row in summary.governorates] == [("aleppo", 1)]
     assert_figures_equal_their_records(case)
 
 

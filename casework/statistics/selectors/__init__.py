@@ -5,7 +5,9 @@ whatever the number of records. Victims a reviewer linked as duplicates are alwa
 attribution filters are Exists subqueries, so no join ever multiplies a row. The summary never reads the
 victims: it adds up the tolls each incident keeps (Incident.civilians_killed and the rest, and
 IncidentOccupationToll), which the incident services write from the victims in the same transaction as every
-victim change, so a figure is always exactly the count of its records.
+victim change, so a figure is always exactly the count of its records. Without an attribution filter and with
+dates on whole months, it adds up the monthly rollups instead (IncidentMonthRollup and its weapon, facility and
+occupation rows), which every incident and victim write recounts in the same transaction.
 
 Each figure carries its measure and breakdown: `records_behind(figure.measure, filters, **figure.breakdown)`
 is exactly the set of records counted, which is what the "records" links of the page and the API show.

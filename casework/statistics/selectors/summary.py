@@ -4,11 +4,23 @@ import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, Sum
+from django.conf import settings
+from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from casework.incidents.models import FacilityType, Governorate, IncidentOccupationToll, Occupation, WeaponType
+from casework.incidents.models import (
+    FacilityType,
+    Governorate,
+    IncidentMonthRollup,
+    IncidentOccupationToll,
+    Occupation,
+    RollupFacility,
+    RollupOccupation,
+    RollupWeapon,
+    WeaponType,
+)
 from casework.statistics.selectors.filters import StatisticsFilter, vocabulary_labels
 from casework.statistics.selectors.records import (
     HIGHLIGHTED_WEAPONS,
@@ -100,7 +112,77 @@ def _totals_by_month(filters: StatisticsFilter) -> dict[str, MonthTotals]:
     return _totals_by_month_and_governorate(filters, {})[0]
 
 
+def rollups_apply(filters: StatisticsFilter) -> bool:
+    """Whether the monthly rollups (IncidentMonthRollup and its rows) hold exactly the filtered incidents: no
+    attribution filter, dates on whole months, months counted in the time zone of the rollups. Otherwise the
+    summary adds up the incidents themselves."""
+    if filters.party or filters.confidences:
+        return False
+    if timezone.get_current_timezone_name() != settings.TIME_ZONE:
+        return False
+    if filters.date_from and filters.date_from.day != 1:
+        return False
+    return not (filters.date_to and (filters.date_to + dt.timedelta(days=1)).day != 1)
+
+
+def _rollups(filters: StatisticsFilter) -> QuerySet[IncidentMonthRollup]:
+    """The monthly rollups of the filtered incidents (when rollups_apply)."""
+    rows = IncidentMonthRollup.objects.filter(case_id__in=filters.case_ids)
+    if filters.date_from:
+        rows = rows.filter(month__gte=filters.date_from)
+    if filters.date_to:
+        rows = rows.filter(month__lte=filters.date_to)
+    if filters.governorate:
+        rows = rows.filter(governorate__code=filters.governorate)
+    return rows
+
+
 def _totals_by_month_and_governorate(
+    filters: StatisticsFilter, governorate_codes: dict[int, str]
+) -> tuple[dict[str, MonthTotals], dict[str, int]]:
+    if rollups_apply(filters):
+        return _rollup_totals_by_month_and_governorate(filters, governorate_codes)
+    return _incident_totals_by_month_and_governorate(filters, governorate_codes)
+
+
+def _rollup_totals_by_month_and_governorate(
+    filters: StatisticsFilter, governorate_codes: dict[int, str]
+) -> tuple[dict[str, MonthTotals], dict[str, int]]:
+    """_totals_by_month_and_governorate from the monthly rollups: one query over a row per case, month and
+    governorate. Their massacres count incidents with at least the massacre minimum of the settings; another
+    minimum (the massacre_min filter) counts those incidents again, in one more query."""
+    rows = _rollups(filters).filter(incidents__gt=0).order_by()
+    by_month: dict[str, MonthTotals] = {}
+    by_governorate: dict[str, int] = {}
+    other_minimum = False
+    for month, governorate, incident_count, massacres, minimum, *values in rows.values_list(
+        "month", "governorate_id", "incidents", "massacres", "massacre_minimum", *VICTIM_TOTALS
+    ):
+        totals = by_month.setdefault(_month_code(month), MonthTotals(0, 0, dict.fromkeys(VICTIM_TOTALS, 0)))
+        totals.incidents += incident_count
+        totals.massacres += massacres
+        other_minimum = other_minimum or minimum != filters.massacre_min
+        for key, value in zip(VICTIM_TOTALS, values, strict=True):
+            totals.victims[key] += value
+        code = governorate_codes.get(governorate, str(governorate))
+        by_governorate[code] = by_governorate.get(code, 0) + incident_count
+    if other_minimum:
+        for totals in by_month.values():
+            totals.massacres = 0
+        for month, massacres in (
+            filters.incidents()
+            .filter(civilians_killed__gte=filters.massacre_min)
+            .order_by()
+            .annotate(month=TruncMonth("start_time"))
+            .values("month")
+            .annotate(massacres=Count("id"))
+            .values_list("month", "massacres")
+        ):
+            by_month[_month_code(month)].massacres = massacres
+    return by_month, by_governorate
+
+
+def _incident_totals_by_month_and_governorate(
     filters: StatisticsFilter, governorate_codes: dict[int, str]
 ) -> tuple[dict[str, MonthTotals], dict[str, int]]:
     """{"YYYY-MM": totals} of the incidents starting in each month (in the current time zone, like the month=
@@ -142,12 +224,14 @@ def _killed_by_occupation(
     filters: StatisticsFilter, occupation_codes: dict[int, str] | None = None
 ) -> dict[str, dict[str, int]]:
     """{occupation code or NO_OCCUPATION: {killed, adult_women_killed, girls_killed}} of the filtered incidents,
-    added up from their IncidentOccupationToll rows (written with the victims, like the incident's tolls)."""
-    rows = IncidentOccupationToll.objects.order_by()
-    if filters.narrows_incidents:
-        rows = rows.filter(incident__in=filters.incidents().values("pk"))
+    added up from their IncidentOccupationToll rows (written with the victims, like the incident's tolls), or
+    from the monthly rollups' RollupOccupation rows when rollups_apply."""
+    if rollups_apply(filters):
+        rows = RollupOccupation.objects.order_by().filter(rollup__in=_rollups(filters).values("pk"))
+    elif filters.narrows_incidents:
+        rows = IncidentOccupationToll.objects.order_by().filter(incident__in=filters.incidents().values("pk"))
     else:
-        rows = rows.filter(incident__case_id__in=filters.case_ids)
+        rows = IncidentOccupationToll.objects.order_by().filter(incident__case_id__in=filters.case_ids)
     columns = tuple(occupation_figures())
     if occupation_codes is None:
         occupation_codes = dict(Occupation.objects.values_list("id", "code"))
@@ -160,8 +244,9 @@ def _killed_by_occupation(
     return by_code
 
 
-def _month_code(value: dt.datetime | str) -> str:
-    """The "YYYY-MM" of a TruncMonth read through a plain cursor: a datetime, or text on SQLite."""
+def _month_code(value: dt.date | str) -> str:
+    """The "YYYY-MM" of a TruncMonth read through a plain cursor (a datetime, or text on SQLite) or of a
+    rollup's month (a date)."""
     if isinstance(value, str):
         return value[:7]
     return f"{value.year:04d}-{value.month:02d}"
@@ -182,7 +267,8 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     and governorate (the totals and the governorate rows add them up), occupations, facilities, governorate ×
     weapon. An incident is listed once per weapon or facility (each pair is stored once), so those count rows.
     None reads the victims: the victim figures add up the tolls written with them (see _totals_by_month), so
-    the cost follows the number of incidents, not of victims.
+    the cost follows the number of incidents, not of victims; and when rollups_apply, none reads the incidents
+    either: the monthly rollups recounted with every write hold their sums, so the cost follows the months.
     """
     case_ids = filters.case_ids
     # The figures are grouped by term id (no join to the vocabularies), then added up by code.
@@ -226,14 +312,40 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     ]
     occupations.sort(key=lambda row: (not row.highlighted, row.code == NO_OCCUPATION))
 
+    with_rollups = rollups_apply(filters)
+    if with_rollups:
+        rollup_ids = _rollups(filters).values("pk")
+        facility_counts = (
+            RollupFacility.objects.filter(rollup__in=rollup_ids)
+            .order_by()
+            .values("facility_id")
+            .annotate(incidents=Sum("incidents"))
+            .values_list("facility_id", "incidents")
+        )
+        cell_counts = (
+            RollupWeapon.objects.filter(rollup__in=rollup_ids)
+            .order_by()
+            .values("rollup__governorate_id", "weapon_id")
+            .annotate(incidents=Sum("incidents"))
+            .values_list("rollup__governorate_id", "weapon_id", "incidents")
+        )
+    else:
+        facility_counts = (
+            incidents.filter(facilities_hit__isnull=False)
+            .order_by()
+            .values("facilities_hit")
+            .annotate(incidents=Count("id"))
+            .values_list("facilities_hit", "incidents")
+        )
+        cell_counts = (
+            incidents.filter(weapons__isnull=False)
+            .order_by()
+            .values("governorate_id", "weapons")
+            .annotate(incidents=Count("id"))
+            .values_list("governorate_id", "weapons", "incidents")
+        )
     by_facility: dict[str, int] = {}
-    for facility_id, count in (
-        incidents.filter(facilities_hit__isnull=False)
-        .order_by()
-        .values("facilities_hit")
-        .annotate(incidents=Count("id"))
-        .values_list("facilities_hit", "incidents")
-    ):
+    for facility_id, count in facility_counts:
         code = codes["facility"][facility_id]
         by_facility[code] = by_facility.get(code, 0) + count
     facilities = [
@@ -243,13 +355,7 @@ def statistics_summary(filters: StatisticsFilter) -> StatisticsSummary:
     ]
 
     cells: dict[tuple[str, str], int] = {}
-    for governorate_id, weapon_id, count in (
-        incidents.filter(weapons__isnull=False)
-        .order_by()
-        .values("governorate_id", "weapons")
-        .annotate(incidents=Count("id"))
-        .values_list("governorate_id", "weapons", "incidents")
-    ):
+    for governorate_id, weapon_id, count in cell_counts:
         cell = (codes["governorate"][governorate_id], codes["weapon"][weapon_id])
         cells[cell] = cells.get(cell, 0) + count
     weapon_totals: dict[str, int] = {}
