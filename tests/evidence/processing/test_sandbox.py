@@ -11,6 +11,7 @@ from PIL import Image
 from casework.evidence.processing import ProbeFailed, probe_media
 from casework.evidence.processing.sandbox import sandbox_diagnostics
 from casework.evidence.samples import write_jpeg
+from tests.conftest import wait_for
 
 WORKER_SECRETS = ("SECRET_KEY", "DATABASE_URL", "FIELD_ENCRYPTION_KEYS", "CELERY_BROKER_URL")
 
@@ -179,6 +180,10 @@ def test_exiftool_that_died_is_restarted_for_the_next_file(fresh_sandbox, tmp_pa
     child = fresh_sandbox.process.pid
     (exiftool,) = processes_in_group_named(child, "exiftool")
     os.kill(exiftool, signal.SIGKILL)
+    # The kill is delivered asynchronously: the next file is sent once exiftool has really died (a zombie or
+    # gone), which is what the sandbox notices. (One that dies in the middle of a file ends that file's probe
+    # at its time limit instead; the next file then gets a new exiftool too.)
+    wait_for(lambda: exiftool not in processes_in_group_named(child, "exiftool"), timeout=10, what="exiftool to die")
     (tmp_path / "second").mkdir()
     result = probe_photo(photo, tmp_path / "second")
     assert (result.device_make, result.device_model) == ("Samsung", "SM-J500F")
