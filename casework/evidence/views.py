@@ -20,7 +20,7 @@ from casework.evidence.ranges import RangeNotSatisfiable, RangeReader, requested
 from casework.evidence.uploads import IntakeRejected
 from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
-from casework.web.views_bulk import bulk_report
+from casework.web.views_bulk import bulk_run, may_act_in_bulk
 from casework.witnesses.models import identity_fields_through
 
 
@@ -372,7 +372,7 @@ def media_graphic(request: HttpRequest, item_id: int) -> HttpResponse:
 
 def _bulk_form(request: HttpRequest, case) -> BulkActionForm | None:
     """The bulk actions' form for someone who may edit or review the case's media, else None."""
-    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+    if not may_act_in_bulk(request.user, case):
         return None
     return BulkActionForm(case=case, records=MediaItem.objects.none(), actions=services.MediaBulkAction.choices)
 
@@ -382,7 +382,7 @@ def _bulk_form(request: HttpRequest, case) -> BulkActionForm | None:
 def media_bulk(request: HttpRequest, reference: str) -> HttpResponse:
     """Apply one action to the items ticked on the list, each through its single-item service."""
     case = case_get_for_user(reference=reference, user=request.user)
-    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+    if not may_act_in_bulk(request.user, case):
         raise PermissionDenied
     form = BulkActionForm(
         request.POST,
@@ -390,20 +390,9 @@ def media_bulk(request: HttpRequest, reference: str) -> HttpResponse:
         records=MediaItem.objects.filter(case=case).select_related("case").order_by("exhibit_sequence"),
         actions=services.MediaBulkAction.choices,
     )
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        try:
-            outcome = services.media_bulk_apply(
-                items=form.cleaned_data["items"],
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                incident=form.cleaned_data["incident"],
-            )
-        except Refused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            bulk_report(request, outcome)
+    bulk_run(
+        request,
+        form,
+        lambda items, **action: services.media_bulk_apply(items=items, actor=request.user, **action),
+    )
     return redirect("evidence:media_list", reference=case.reference)

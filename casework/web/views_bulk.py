@@ -6,6 +6,30 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from casework.bulk import BulkOutcome
+from casework.cases import access
+from casework.errors import Refused
+
+
+def may_act_in_bulk(user, case) -> bool:
+    """Bulk actions are for those who may edit or review the case's records."""
+    return user.has_perm(access.EDIT_RECORDS, case) or user.has_perm(access.REVIEW, case)
+
+
+def bulk_run(request: HttpRequest, form, apply) -> None:
+    """Check the bulk form, then `apply(records, action=..., incident=...)` and report what it did and refused."""
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return
+    try:
+        outcome = apply(
+            form.cleaned_data["items"], action=form.cleaned_data["action"], incident=form.cleaned_data["incident"]
+        )
+    except Refused as refusal:
+        messages.error(request, str(refusal))
+    else:
+        bulk_report(request, outcome)
 
 
 def bulk_report(request: HttpRequest, outcome: BulkOutcome) -> None:

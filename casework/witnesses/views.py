@@ -18,7 +18,7 @@ from casework.errors import Refused, add_refusal_to_form
 from casework.evidence.selectors import media_summaries
 from casework.web.forms_bulk import BulkActionForm
 from casework.web.listing import paginated
-from casework.web.views_bulk import bulk_report
+from casework.web.views_bulk import bulk_run, may_act_in_bulk
 from casework.witnesses import selectors, services
 from casework.witnesses.forms import (
     ConsentForm,
@@ -229,7 +229,7 @@ def testimony_list(request: HttpRequest, reference: str) -> HttpResponse:
             "bulk_form": BulkActionForm(
                 case=case, records=Testimony.objects.none(), actions=services.BulkTestimonyAction.choices
             )
-            if request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)
+            if may_act_in_bulk(request.user, case)
             else None,
             "bulk_url": reverse("witnesses:testimony_bulk", args=[case.reference]),
             **paginated(request, testimonies),
@@ -376,7 +376,7 @@ def witness_reveal(request: HttpRequest, reference: str, witness_id: int) -> Htt
 def testimony_bulk(request: HttpRequest, reference: str) -> HttpResponse:
     """Apply one action to the testimonies ticked on the list, each through its single-item service."""
     case = case_get_for_user(reference=reference, user=request.user)
-    if not (request.user.has_perm(access.EDIT_RECORDS, case) or request.user.has_perm(access.REVIEW, case)):
+    if not may_act_in_bulk(request.user, case):
         raise PermissionDenied
     form = BulkActionForm(
         request.POST,
@@ -387,20 +387,11 @@ def testimony_bulk(request: HttpRequest, reference: str) -> HttpResponse:
         .order_by("-interview_date", "-id"),
         actions=services.BulkTestimonyAction.choices,
     )
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        try:
-            outcome = services.testimonies_bulk_apply(
-                testimonies=form.cleaned_data["items"],
-                actor=request.user,
-                action=form.cleaned_data["action"],
-                incident=form.cleaned_data["incident"],
-            )
-        except Refused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            bulk_report(request, outcome)
+    bulk_run(
+        request,
+        form,
+        lambda testimonies, **action: services.testimonies_bulk_apply(
+            testimonies=testimonies, actor=request.user, **action
+        ),
+    )
     return redirect("witnesses:testimony_list", reference=case.reference)
