@@ -11,6 +11,7 @@ from casework.evidence.tus import ResumableUploadDetailView, ResumableUploadList
 from casework.incidents.api import IncidentViewSet, VictimViewSet
 from casework.incidents.tabular_api import VictimsImportView
 from casework.notifications.api import MediaAssignView, NotificationViewSet, TestimonyAssignView
+from casework.search.api import SearchView
 from casework.statistics.api_urls import urlpatterns as statistics_urlpatterns
 from casework.web.api import ApiDocsView, ApiTokenDetailView, ApiTokenListView
 from casework.witnesses.api import ConsentViewSet, TestimonyViewSet, WitnessViewSet
@@ -39,6 +40,7 @@ urlpatterns = [
     # Anyone signed in lists the cases they are on; superusers and organisation admins open new ones.
     path("cases/", CaseViewSet.as_view(LIST), name="case_list"),
     path(f"{CASE}/", CaseViewSet.as_view(READ), name="case_detail"),
+    path(f"{CASE}/search/", SearchView.as_view(), name="search"),
     path(f"{CASE}/incidents/", IncidentViewSet.as_view(LIST), name="incident_list"),
     path(f"{CASE}/incidents/<int:incident_id>/", IncidentViewSet.as_view(DETAIL), name="incident_detail"),
     path(f"{CASE}/victims/", VictimViewSet.as_view(LIST), name="victim_list"),

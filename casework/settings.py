@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "casework.audit",
     "casework.statistics",
     "casework.notifications",
+    "casework.search",
     "casework.web",
     # Last: Django's own widget templates, which casework/web/templates/django/forms/ overrides (FORM_RENDERER).
     "django.forms",

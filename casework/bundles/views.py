@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from casework.bundles import services, signing
 from casework.bundles.forms import BundleRequestForm
-from casework.bundles.models import BundleStatus, EvidenceBundle
+from casework.bundles.models import BundleScope, BundleStatus, EvidenceBundle
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
@@ -24,10 +24,23 @@ def _bundle_case(request: HttpRequest, reference: str):
     return case
 
 
+def _initial_from_saved_search(request: HttpRequest, case) -> dict:
+    """A packet of the incidents behind a saved search's hits (?saved_search=<id>), chosen in the form."""
+    from casework.search.selectors import saved_search_incident_ids
+
+    saved_id = request.GET.get("saved_search", "")
+    if request.method != "GET" or not saved_id.isdigit():
+        return {}
+    incident_ids = saved_search_incident_ids(case=case, user=request.user, saved_id=int(saved_id))
+    if incident_ids is None:
+        raise Http404
+    return {"scope": BundleScope.INCIDENTS, "incidents": incident_ids}
+
+
 @login_required
 def bundle_list(request: HttpRequest, reference: str) -> HttpResponse:
     case = _bundle_case(request, reference)
-    form = BundleRequestForm(request.POST or None, case=case)
+    form = BundleRequestForm(request.POST or None, case=case, initial=_initial_from_saved_search(request, case))
     if request.method == "POST" and form.is_valid():
         try:
             bundle = services.bundle_request(case=case, actor=request.user, **form.cleaned_data)

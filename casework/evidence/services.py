@@ -69,6 +69,8 @@ from casework.evidence.uploads import (
 from casework.incidents.models import Incident
 from casework.notifications.services import notify_processing_failed
 from casework.queueing import enqueue_after_commit
+from casework.search.models import RecordKind
+from casework.search.services import search_index
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +222,7 @@ def _store_or_link_once(*, case, received, mime_type, kind, arrival, incidents, 
             details={**media_provenance(item), "arrival": first_arrival.pk},
         )
         _link_incidents(item, incidents, actor=item.acquired_by)
+        search_index(kind=RecordKind.MEDIA, ids=[item.pk])
         media_schedule_processing(item_id=item.pk)
     return IngestResult(item, created=True)
 
@@ -387,6 +390,8 @@ def media_process(*, item_id: int) -> None:
         return
     with _lease_renewed(item):
         _process_claimed(item)
+    # Processing may store text on the item (text read from a document); make it searchable.
+    search_index(kind=RecordKind.MEDIA, ids=[item.pk])
     media_find_near_duplicates(item=item)
 
 
@@ -865,6 +870,8 @@ def media_update(
         if changed_columns:
             stored._history_user = actor
             stored.save(update_fields=changed_columns)
+            if "description" in changed_columns:
+                search_index(kind=RecordKind.MEDIA, ids=[stored.pk])
         custody_record(
             action=CustodyAction.EDITED,
             target=stored,

@@ -34,6 +34,8 @@ from casework.incidents.models import (
     VictimQuerySet,
     WeaponType,
 )
+from casework.search.models import RecordKind
+from casework.search.services import search_forget, search_index
 
 INCIDENT_FIELDS = (
     "reference", "title", "description", "start_time", "end_time", "date_precision", "governorate", "district",
@@ -343,6 +345,7 @@ def incident_write(
                     _victim_delete(change.victim, incident=incident, actor=actor)
             else:
                 _victim_save(change.victim, incident=incident, values=change.values, actor=actor)
+        search_index(kind=RecordKind.INCIDENT, ids=[incident.pk])
         incident_refresh_tolls(incident_id=incident.pk, rollups_also=() if creating else previous)
     incident.refresh_from_db(fields=["version", "civilians_killed", "children_killed", "adult_women_killed",
                                      "injured", "civilians_injured", "is_massacre",
@@ -381,6 +384,7 @@ def _victim_save(victim: Victim, *, incident: Incident, values: Mapping[str, Any
     victim._history_user = actor
     # The duplicate link is a reviewer's decision (victim_mark_duplicate), not part of an edit.
     save_checked(victim, update_fields=None if creating else changed, exclude=["duplicate_of"])
+    search_index(kind=RecordKind.VICTIM, ids=[victim.pk])
     return victim
 
 
@@ -390,7 +394,9 @@ def _victim_delete(victim: Victim, *, incident: Incident, actor) -> None:
     if victim.duplicates.exists():
         raise Refused(_("Other records are linked to this one as duplicates; link them elsewhere first."))
     victim._history_user = actor
+    victim_id = victim.pk
     victim.delete()
+    search_forget(kind=RecordKind.VICTIM, ids=[victim_id])
 
 
 def victim_write(*, actor, values: Mapping[str, Any], victim: Victim | None = None, incident: Incident | None = None):
@@ -425,6 +431,7 @@ def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -
     with transaction.atomic():
         if rows:
             bulk_create_with_history(rows, Victim, batch_size=500, default_user=actor)
+            search_index(kind=RecordKind.VICTIM, ids=[victim.pk for victim in rows])
         incidents_refresh_tolls(incident_ids=[victim.incident_id for victim in rows])
     return len(rows)
 

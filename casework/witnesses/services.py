@@ -23,6 +23,8 @@ from casework.cases.versioning import version_claim
 from casework.errors import Refused, save_checked
 from casework.evidence.services import media_set_testimony_recordings
 from casework.notifications.services import notify_testimony_rejected
+from casework.search.models import RecordKind
+from casework.search.services import search_index
 from casework.web import formatting
 from casework.witnesses.models import (
     IDENTITY_FIELDS,
@@ -255,6 +257,7 @@ def testimony_write(
             media_set_testimony_recordings(testimony=testimony, items=list(recordings), actor=actor)
         if text_edited:
             testimony.authors.add(actor)
+            search_index(kind=RecordKind.TESTIMONY, ids=[testimony.pk])
     return testimony
 
 
