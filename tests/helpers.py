@@ -159,6 +159,11 @@ EXPECTED = {
     "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
     "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
     "bundles:bundle_list": ("GET", ANALYSTS),
+    # Case search: the whole team; a saved search is deleted only by who saved it (the case admin here).
+    "search:search": ("GET", CASE_ROLES),
+    "search:saved_search_create": ("POST", CASE_ROLES),
+    "search:saved_search_delete": ("POST", {"case_admin"}),
+    "api:search": ("GET", CASE_ROLES),
     "bundles:bundle_download": ("GET", ANALYSTS),
     "bundles:bundle_retry": ("POST", ANALYSTS),
     "api:case_list": ("GET", CASE_ROLES | {"outsider"}),
@@ -244,6 +249,7 @@ def post_data(name: str, arguments: dict) -> dict:
         "web:review_assign": {"testimony": arguments["testimony_id"], "assignee": ""},
         "api:testimony_assign": {"assignee": ""},
         "api:media_assign": {"assignee": ""},
+        "search:saved_search_create": {"name": "Market", "parameters": "q=market"},
     }.get(name, {})
 
 

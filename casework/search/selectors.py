@@ -285,8 +285,8 @@ def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
     item's linked incidents): the scope of a packet requested from a saved search."""
     by_kind: dict[str, list[int]] = {kind: [] for kind in RecordKind.values}
     # Read first, not as subqueries: the text match names the index table, which a subquery would alias.
-    for kind, object_id in search_entries(case=case, user=user, filters=filters).order_by().values_list(
-        "kind", "object_id"
+    for kind, object_id in (
+        search_entries(case=case, user=user, filters=filters).order_by().values_list("kind", "object_id")
     ):
         by_kind[kind].append(object_id)
     ids: set[int] = set()

@@ -5,6 +5,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -90,10 +91,8 @@ def saved_search_delete(request: HttpRequest, reference: str, saved_id: int) -> 
     saved = saved_searches_visible_to(case=case, user=request.user).filter(pk=saved_id).first()
     if saved is None:
         raise Http404
-    try:
-        services.saved_search_delete(saved=saved, actor=request.user)
-    except Refused as refusal:
-        messages.error(request, refusal.message)
-    else:
-        messages.success(request, _("Saved search deleted."))
+    if saved.created_by_id != request.user.pk:
+        raise PermissionDenied
+    services.saved_search_delete(saved=saved, actor=request.user)
+    messages.success(request, _("Saved search deleted."))
     return redirect("search:search", reference=case.reference)

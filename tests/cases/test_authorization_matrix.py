@@ -17,6 +17,7 @@ from casework.evidence.resumable import upload_create
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
 from casework.notifications.models import Notification
+from casework.search.services import saved_search_create
 from casework.web.models import ApiToken
 from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
@@ -74,6 +75,9 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
     )
     api_token, _text = ApiToken.objects.create(user=case_admin)
     upload = upload_create(case_id=case.pk, user_id=intake_worker.pk, length=10, filename="w.jpg", details={})
+    saved_search = saved_search_create(
+        case=case, actor=case_admin, name="Market", parameters={"q": "market"}, shared=True
+    )
     notification = Notification.objects.create(
         recipient=intake_worker, case=case, kind="processing_failed", media_item=item
     )
@@ -99,6 +103,7 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "consent_id": consent.pk,
         "token_id": api_token.pk,
         "notification_id": notification.pk,
+        "saved_id": saved_search.pk,
         "upload_id": upload.token,
         "user_id": intake_worker.pk,
         "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
