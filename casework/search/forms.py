@@ -26,7 +26,11 @@ class SearchForm(forms.Form):
     date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     governorate = forms.ModelChoiceField(
-        label=_("Governorate"), queryset=Governorate.objects.none(), required=False, to_field_name="code"
+        label=_("Governorate"),
+        queryset=Governorate.objects.none(),
+        required=False,
+        to_field_name="code",
+        empty_label="—",
     )
     status = forms.ChoiceField(label=_("Testimony status"), choices=[("", "—"), *ReviewStatus.choices], required=False)
     verification = forms.ChoiceField(

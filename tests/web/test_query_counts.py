@@ -148,3 +148,25 @@ def test_each_staff_page_runs_a_fixed_number_of_queries(client, case, case_admin
     for seed in (2, 3, 4):
         add_records(case, case_admin, seed=seed)
     assert queries_of(client, url) == PAGES[name][1], "more records must not mean more queries"
+
+
+# The case search with hits of every kind: the four first queries; the governorate typed in the filter
+# (validated); count; the page of index rows; one query per kind of record on the page (incidents, victims
+# with their incident, testimonies with their witness's pseudonym, media items); the saved searches with who
+# saved them; the navigation's two; the filter's list of governorates.
+SEARCH_QUERIES = 15
+
+
+def test_search_page_runs_a_fixed_number_of_queries(client, case, case_admin):
+    from django.core.management import call_command
+
+    add_records(case, case_admin, seed=1)
+    call_command("search_reindex", stdout=io.StringIO())
+    client.force_login(case_admin)
+    url = reverse("search:search", args=[case.reference]) + "?governorate=idlib"
+    queries_of(client, url)
+    assert queries_of(client, url) == SEARCH_QUERIES
+    for seed in (2, 3, 4):
+        add_records(case, case_admin, seed=seed)
+    call_command("search_reindex", stdout=io.StringIO())
+    assert queries_of(client, url) == SEARCH_QUERIES, "more records must not mean more queries"
