@@ -286,3 +286,18 @@ def test_reindex_command_fills_the_index_for_records_written_without_it(case, in
     call_command("search_reindex", "--case", case.reference, stdout=open("/dev/null", "w"))
     assert (RecordKind.INCIDENT, incident.pk) in found(case, intake_worker, "clinic")
     assert len(found(case, intake_worker, "العياده")) == 1
+
+
+def test_victims_added_in_bulk_by_an_import_are_searchable(case, intake_worker, incident):
+    from casework.incidents.models import Victim
+    from casework.incidents.services import victims_add
+
+    victims_add(
+        incident_victims=[
+            (incident, Victim(name="Huda Darwish", status="killed", sex="female", age_band="adult")),
+            (incident, Victim(name="هدى درويش", status="killed", sex="female", age_band="adult")),
+        ],
+        actor=intake_worker,
+    )
+    assert {kind for kind, _ in found(case, intake_worker, "Darwish")} == {RecordKind.VICTIM}
+    assert len(found(case, intake_worker, "درويش")) == 1
