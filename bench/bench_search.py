@@ -192,7 +192,7 @@ AR_SENTENCES = [
 # (label, query text, filters); each run picks one of the texts, so the plan sees different words.
 QUERIES = [
     ("one English word", ["bakery", "checkpoint", "mosque", "stadium", "olive"], {}),
-    ("one Arabic word, spelling variant (ة/ه, أ/ا)", ["الطائره", "مدرسه", "المستشفي", "اطفال"], {}),
+    ("one Arabic word, spelling variant (ة/ه, أ/ا)", ["الطائره", "المدرسه", "المستشفي", "الاطفال"], {}),
     ("English phrase", ['"field hospital"', '"cluster munition"', '"water station"'], {}),
     ("Arabic phrase", ['"محطه المياه"', '"برميل متفجر"', '"بستان الزيتون"'], {}),
     (
@@ -354,13 +354,12 @@ def index_all() -> float:
 
 
 def run_query(case, user, filters):
-    from django.core.paginator import Paginator
-
     from casework.search.selectors import search_entries, search_hits
 
-    page = Paginator(search_entries(case=case, user=user, filters=filters), 20).get_page(1)
+    results = search_entries(case=case, user=user, filters=filters)
+    page = results.page(1, 20)
     hits = search_hits(case=case, entries=page.object_list, filters=filters)
-    return page.paginator.count, hits
+    return results.count, hits
 
 
 def explain(case, user, filters) -> tuple[str, list[str]]:
@@ -368,7 +367,7 @@ def explain(case, user, filters) -> tuple[str, list[str]]:
 
     from casework.search.selectors import search_entries
 
-    sql, params = search_entries(case=case, user=user, filters=filters)[:20].query.sql_with_params()
+    sql, params = search_entries(case=case, user=user, filters=filters).entries[:20].query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params)
         lines = [row[0] for row in cursor.fetchall()]

@@ -19,7 +19,7 @@ from casework.api import api_case
 from casework.cases import access
 from casework.search.forms import SearchForm
 from casework.search.models import RecordKind
-from casework.search.selectors import search_entries, search_hits
+from casework.search.selectors import COUNT_LIMIT, search_entries, search_hits
 
 MAX_PAGE_SIZE = 100
 
@@ -34,7 +34,9 @@ class SearchHitSerializer(serializers.Serializer):
 
 
 class SearchResultsSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text=f"Matches, counted up to {COUNT_LIMIT + 1}.")
+    more = serializers.BooleanField(help_text=f"More than {COUNT_LIMIT} records match (count is capped).")
+    ranked = serializers.BooleanField(help_text="Ordered by relevance; otherwise newest first.")
     next = serializers.URLField(allow_null=True)
     previous = serializers.URLField(allow_null=True)
     results = SearchHitSerializer(many=True)
@@ -69,14 +71,18 @@ class SearchView(APIView):
             number = int(request.query_params.get("page", 1))
         except ValueError:
             raise ValidationError({"page": ["A whole number."]}) from None
-        paginator = Paginator(search_entries(case=case, user=request.user, filters=filters), page_size)
+        results = search_entries(case=case, user=request.user, filters=filters)
+        paginator = Paginator(results.entries, page_size)
+        paginator.count = results.count
         try:
             page = paginator.page(number)
         except EmptyPage:
             raise ValidationError({"page": ["No such page."]}) from None
         url = request.build_absolute_uri()
         data = {
-            "count": paginator.count,
+            "count": results.count,
+            "more": results.more_than_limit,
+            "ranked": results.ranked,
             "next": replace_query_param(url, "page", number + 1) if page.has_next() else None,
             "previous": replace_query_param(url, "page", number - 1) if page.has_previous() else None,
             "results": SearchHitSerializer(

@@ -92,8 +92,9 @@ def _english_stem(word: str) -> str:
     return word
 
 
-def _kind_scopes(case, user, filters: SearchFilters) -> Q | None:
-    """The index rows of records `user` may see in `case` that pass the filters (None: nothing can)."""
+def _kind_scopes(case, user, filters: SearchFilters) -> list[Q]:
+    """Per kind of record `user` may see in `case` that the filters leave: the condition on its index rows
+    (the kind, and the ids of its records that pass the filters, if any filter applies to it)."""
     kinds = set(filters.kinds or RecordKind.values)
     if not user.has_perm(access.VIEW_MEDIA, case):
         kinds.discard(RecordKind.MEDIA)
@@ -107,7 +108,7 @@ def _kind_scopes(case, user, filters: SearchFilters) -> Q | None:
 
     date_from, date_to = filters.date_from, filters.date_to
     governorate = filters.governorate
-    scopes = Q(pk__in=[])
+    scopes = []
     for kind in sorted(kinds):
         conditions = Q()
         if kind == RecordKind.INCIDENT:
@@ -137,42 +138,119 @@ def _kind_scopes(case, user, filters: SearchFilters) -> Q | None:
                 records = records.alias(search_day=TruncDate(Coalesce("capture_time", "acquired_at")))
             records = records.filter(conditions)
             records = records.filter(incident__case=case) if kind == RecordKind.VICTIM else records.filter(case=case)
-            scopes |= Q(kind=kind, object_id__in=records.values("pk"))
+            scopes.append(Q(kind=kind, object_id__in=records.values("pk")))
         else:
-            scopes |= Q(kind=kind)
+            scopes.append(Q(kind=kind))
     return scopes
 
 
-def search_entries(*, case, user, filters: SearchFilters) -> QuerySet[SearchEntry]:
-    """The matching index rows of `case`, best first; the caller checked that `user` may view the case.
+# Counted up to this many (and one more, to know there are more): a count of every match of a common word
+# would read all of them.
+COUNT_LIMIT = 1000
 
-    Records of a kind `user` may not see (media without VIEW_MEDIA) never match. An empty search matches
-    nothing. Fetches only the columns a page of hits needs.
-    """
-    if filters.is_empty():
-        return SearchEntry.objects.none()
-    entries = SearchEntry.objects.filter(case=case).filter(_kind_scopes(case, user, filters))
-    query = filters.normalised_query()
-    phrases, words = _query_terms(query)
+
+@dataclass
+class SearchResults:
+    """The matching index rows in their order and how many there are, counted up to COUNT_LIMIT + 1."""
+
+    entries: QuerySet
+    count: int
+    ranked: bool
+
+    @property
+    def more_than_limit(self) -> bool:
+        return self.count > COUNT_LIMIT
+
+    def page(self, number, page_size: int):
+        """A Django Page of the entries, the paginator given the capped count (no second count)."""
+        from django.core.paginator import Paginator
+
+        paginator = Paginator(self.entries, page_size)
+        paginator.count = self.count
+        return paginator.get_page(number)
+
+
+ENTRY_COLUMNS = ("id", "kind", "object_id", "body")
+
+
+def _text_match(filters: SearchFilters) -> Q | None:
+    phrases, words = _query_terms(filters.normalised_query())
     if not phrases and not words:
-        return entries.only("kind", "object_id", "body").order_by("-id")
+        return None
     if _is_postgresql():
+        query = filters.normalised_query()
         text_match = RawSQL(f"search_searchentry.vector @@ {TSQUERY_SQL}", [query, query], output_field=BooleanField())
-        name_query = " ".join([*phrases, *words])
-        name_match = RawSQL("search_searchentry.document %% %s", [name_query], output_field=BooleanField())
-        entries = entries.filter(Q(text_match) | (Q(kind=RecordKind.VICTIM) & Q(name_match)))
+        name_match = RawSQL(
+            "search_searchentry.document %% %s", [" ".join([*phrases, *words])], output_field=BooleanField()
+        )
+        return Q(text_match) | (Q(kind=RecordKind.VICTIM) & Q(name_match))
+    condition = Q()
+    for phrase in phrases:
+        condition &= Q(document__contains=phrase)
+    for word in words:
+        condition &= Q(document__contains=_english_stem(word))
+    return condition
+
+
+def _match_parts(*, case, user, filters: SearchFilters) -> list[QuerySet[SearchEntry]]:
+    """The matching index rows as disjoint parts: one per kind when a filter names records of that kind (so
+    that PostgreSQL can start from those few records, through the (kind, object_id) index, instead of from
+    every match of the words), else one."""
+    if filters.is_empty():
+        return []
+    scopes = _kind_scopes(case, user, filters)
+    text = _text_match(filters)
+    base = SearchEntry.objects.filter(case=case)
+    if text is not None:
+        base = base.filter(text)
+    if any(len(scope) > 1 for scope in scopes):
+        return [base.filter(scope) for scope in scopes]
+    combined = Q(pk__in=[])
+    for scope in scopes:
+        combined |= scope
+    return [base.filter(combined)]
+
+
+def search_matches(*, case, user, filters: SearchFilters) -> QuerySet:
+    """The (kind, object_id) of every matching index row of `case`; the caller checked that `user` may view
+    the case. Records of a kind `user` may not see (media without VIEW_MEDIA) never match; an empty search
+    matches nothing."""
+    parts = [part.values_list("kind", "object_id") for part in _match_parts(case=case, user=user, filters=filters)]
+    if not parts:
+        return SearchEntry.objects.none().values_list("kind", "object_id")
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+
+
+def search_entries(*, case, user, filters: SearchFilters) -> SearchResults:
+    """The matching index rows (dicts of ENTRY_COLUMNS), best first, with their count (up to COUNT_LIMIT + 1):
+    two queries.
+
+    Ranked by relevance (PostgreSQL, with a text) when at most COUNT_LIMIT records match; otherwise, and on
+    SQLite, newest index rows first: ranking every match of a common word would read all of them (narrowing
+    the search brings back the ranking).
+    """
+    parts = _match_parts(case=case, user=user, filters=filters)
+    if not parts:
+        return SearchResults(entries=SearchEntry.objects.none().values(*ENTRY_COLUMNS), count=0, ranked=False)
+
+    def combined(querysets):
+        return querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
+
+    count = combined([part.order_by().values("pk") for part in parts])[: COUNT_LIMIT + 1].count()
+    phrases, words = _query_terms(filters.normalised_query())
+    ranked = _is_postgresql() and bool(phrases or words) and count <= COUNT_LIMIT
+    if ranked:
+        query = filters.normalised_query()
         rank = RawSQL(f"ts_rank(search_searchentry.vector, {TSQUERY_SQL})", [query, query], output_field=FloatField())
-        similarity = RawSQL("similarity(search_searchentry.document, %s)", [name_query], output_field=FloatField())
-        entries = entries.annotate(
-            score=rank + Case(When(kind=RecordKind.VICTIM, then=similarity), default=Value(0.0))
-        ).order_by(F("score").desc(), "-id")
+        similarity = RawSQL(
+            "similarity(search_searchentry.document, %s)", [" ".join([*phrases, *words])], output_field=FloatField()
+        )
+        score = rank + Case(When(kind=RecordKind.VICTIM, then=similarity), default=Value(0.0))
+        entries = combined([part.annotate(score=score).values(*ENTRY_COLUMNS, "score") for part in parts])
+        entries = entries.order_by(F("score").desc(), F("id").desc())
     else:
-        for phrase in phrases:
-            entries = entries.filter(document__contains=phrase)
-        for word in words:
-            entries = entries.filter(document__contains=_english_stem(word))
-        entries = entries.order_by("-id")
-    return entries.only("kind", "object_id", "body")
+        entries = combined([part.values(*ENTRY_COLUMNS) for part in parts]).order_by("-id")
+    return SearchResults(entries=entries, count=count, ranked=ranked)
 
 
 def _loaders(case):
@@ -213,31 +291,32 @@ def _loaders(case):
 
 
 def search_hits(*, case, entries, filters: SearchFilters) -> list[SearchHit]:
-    """The hits for a page of index rows, in their order: one query per kind present; rows whose record is
-    gone (or moved out of the case) are left out."""
+    """The hits for a page of index rows (dicts of ENTRY_COLUMNS), in their order: one query per kind present;
+    rows whose record is gone (or moved out of the case) are left out."""
     entries = list(entries)
     loaders = _loaders(case)
     records: dict[tuple[str, int], object] = {}
-    for kind in {entry.kind for entry in entries}:
+    for kind in {entry["kind"] for entry in entries}:
         fetch = loaders[kind][0]
-        for record in fetch([entry.object_id for entry in entries if entry.kind == kind]):
+        for record in fetch([entry["object_id"] for entry in entries if entry["kind"] == kind]):
             records[(kind, record.pk)] = record
     phrases, words = _query_terms(filters.normalised_query())
     hits = []
     for entry in entries:
-        record = records.get((entry.kind, entry.object_id))
+        kind = entry["kind"]
+        record = records.get((kind, entry["object_id"]))
         if record is None:
             continue
-        _, label, url, day = loaders[entry.kind]
+        _, label, url, day = loaders[kind]
         hits.append(
             SearchHit(
-                kind=entry.kind,
-                kind_label=RecordKind(entry.kind).label,
+                kind=kind,
+                kind_label=RecordKind(kind).label,
                 record=record,
                 label=label(record),
                 url=url(record),
                 day=day(record),
-                snippet=highlight(entry.body, phrases=phrases, words=words),
+                snippet=highlight(entry["body"], phrases=phrases, words=words),
             )
         )
     return hits
@@ -285,9 +364,7 @@ def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
     item's linked incidents): the scope of a packet requested from a saved search."""
     by_kind: dict[str, list[int]] = {kind: [] for kind in RecordKind.values}
     # Read first, not as subqueries: the text match names the index table, which a subquery would alias.
-    for kind, object_id in (
-        search_entries(case=case, user=user, filters=filters).order_by().values_list("kind", "object_id")
-    ):
+    for kind, object_id in search_matches(case=case, user=user, filters=filters):
         by_kind[kind].append(object_id)
     ids: set[int] = set()
     ids.update(Incident.objects.filter(case=case, pk__in=by_kind[RecordKind.INCIDENT]).values_list("pk", flat=True))

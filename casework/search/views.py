@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -35,13 +34,13 @@ def search(request: HttpRequest, reference: str) -> HttpResponse:
     if form.is_bound and form.is_valid():
         filters = form.filters()
         if not filters.is_empty():
-            page_obj = Paginator(search_entries(case=case, user=request.user, filters=filters), PAGE_SIZE).get_page(
-                request.GET.get("page")
-            )
+            results = search_entries(case=case, user=request.user, filters=filters)
+            page_obj = results.page(request.GET.get("page"), PAGE_SIZE)
             query = request.GET.copy()
             query.pop("page", None)
             context.update(
                 searched=True,
+                results=results,
                 page_obj=page_obj,
                 hits=search_hits(case=case, entries=page_obj.object_list, filters=filters),
                 querystring_without_page=query.urlencode(),
