@@ -365,9 +365,9 @@ def run_query(case, user, filters):
 def explain(case, user, filters) -> tuple[str, list[str]]:
     from django.db import connection
 
-    from casework.search.selectors import search_entries
+    from casework.search.selectors import search_rows_query
 
-    sql, params = search_entries(case=case, user=user, filters=filters).entries[:20].query.sql_with_params()
+    sql, params = search_rows_query(case=case, user=user, filters=filters).query.sql_with_params()
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + sql, params)
         lines = [row[0] for row in cursor.fetchall()]

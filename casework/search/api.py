@@ -72,8 +72,7 @@ class SearchView(APIView):
         except ValueError:
             raise ValidationError({"page": ["A whole number."]}) from None
         results = search_entries(case=case, user=request.user, filters=filters)
-        paginator = Paginator(results.entries, page_size)
-        paginator.count = results.count
+        paginator = Paginator(results.rows, page_size)
         try:
             page = paginator.page(number)
         except EmptyPage:

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import BooleanField, Case, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
@@ -151,26 +151,24 @@ COUNT_LIMIT = 1000
 
 @dataclass
 class SearchResults:
-    """The matching index rows in their order and how many there are, counted up to COUNT_LIMIT + 1."""
+    """The matching index rows in their order ({"id", "kind", "object_id"}), at most COUNT_LIMIT + 1."""
 
-    entries: QuerySet
-    count: int
+    rows: list[dict]
     ranked: bool
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
 
     @property
     def more_than_limit(self) -> bool:
         return self.count > COUNT_LIMIT
 
     def page(self, number, page_size: int):
-        """A Django Page of the entries, the paginator given the capped count (no second count)."""
+        """A Django Page of the rows (the first COUNT_LIMIT + 1 matches only)."""
         from django.core.paginator import Paginator
 
-        paginator = Paginator(self.entries, page_size)
-        paginator.count = self.count
-        return paginator.get_page(number)
-
-
-ENTRY_COLUMNS = ("id", "kind", "object_id", "body")
+        return Paginator(self.rows, page_size).get_page(number)
 
 
 def _text_match(filters: SearchFilters) -> Q | None:
@@ -221,24 +219,27 @@ def search_matches(*, case, user, filters: SearchFilters) -> QuerySet:
     return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
-def search_entries(*, case, user, filters: SearchFilters) -> SearchResults:
-    """The matching index rows (dicts of ENTRY_COLUMNS), best first, with their count (up to COUNT_LIMIT + 1):
-    two queries.
-
-    Ranked by relevance (PostgreSQL, with a text) when at most COUNT_LIMIT records match; otherwise, and on
-    SQLite, newest index rows first: ranking every match of a common word would read all of them (narrowing
-    the search brings back the ranking).
-    """
+def search_rows_query(*, case, user, filters: SearchFilters) -> QuerySet:
+    """The first COUNT_LIMIT + 1 matching index rows, newest first, as {"id", "kind", "object_id"}."""
     parts = _match_parts(case=case, user=user, filters=filters)
     if not parts:
-        return SearchResults(entries=SearchEntry.objects.none().values(*ENTRY_COLUMNS), count=0, ranked=False)
+        return SearchEntry.objects.none().values("id", "kind", "object_id")
+    columns = [part.values("id", "kind", "object_id") for part in parts]
+    matches = columns[0].union(*columns[1:], all=True) if len(columns) > 1 else columns[0]
+    return matches.order_by("-id")[: COUNT_LIMIT + 1]
 
-    def combined(querysets):
-        return querysets[0].union(*querysets[1:], all=True) if len(querysets) > 1 else querysets[0]
 
-    count = combined([part.order_by().values("pk") for part in parts])[: COUNT_LIMIT + 1].count()
+def search_entries(*, case, user, filters: SearchFilters) -> SearchResults:
+    """The matching index rows, best first, up to COUNT_LIMIT + 1 of them: one query, and one more to rank.
+
+    Ranked by relevance (PostgreSQL, with a text) when at most COUNT_LIMIT records match: the rank of those
+    few is read by primary key. Otherwise, and on SQLite, newest index rows first: ranking every match of a
+    common word would read all of them (narrowing the search brings back the ranking). The text of the rows
+    is read for a page only, by `search_hits`.
+    """
+    rows = list(search_rows_query(case=case, user=user, filters=filters))
     phrases, words = _query_terms(filters.normalised_query())
-    ranked = _is_postgresql() and bool(phrases or words) and count <= COUNT_LIMIT
+    ranked = _is_postgresql() and bool(phrases or words) and 1 < len(rows) <= COUNT_LIMIT
     if ranked:
         query = filters.normalised_query()
         rank = RawSQL(f"ts_rank(search_searchentry.vector, {TSQUERY_SQL})", [query, query], output_field=FloatField())
@@ -246,11 +247,13 @@ def search_entries(*, case, user, filters: SearchFilters) -> SearchResults:
             "similarity(search_searchentry.document, %s)", [" ".join([*phrases, *words])], output_field=FloatField()
         )
         score = rank + Case(When(kind=RecordKind.VICTIM, then=similarity), default=Value(0.0))
-        entries = combined([part.annotate(score=score).values(*ENTRY_COLUMNS, "score") for part in parts])
-        entries = entries.order_by(F("score").desc(), F("id").desc())
-    else:
-        entries = combined([part.values(*ENTRY_COLUMNS) for part in parts]).order_by("-id")
-    return SearchResults(entries=entries, count=count, ranked=ranked)
+        scores = dict(
+            SearchEntry.objects.filter(pk__in=[row["id"] for row in rows])
+            .annotate(score=score)
+            .values_list("id", "score")
+        )
+        rows.sort(key=lambda row: (scores.get(row["id"], 0.0), row["id"]), reverse=True)
+    return SearchResults(rows=rows, ranked=ranked)
 
 
 def _loaders(case):
@@ -291,9 +294,11 @@ def _loaders(case):
 
 
 def search_hits(*, case, entries, filters: SearchFilters) -> list[SearchHit]:
-    """The hits for a page of index rows (dicts of ENTRY_COLUMNS), in their order: one query per kind present;
-    rows whose record is gone (or moved out of the case) are left out."""
-    entries = list(entries)
+    """The hits for a page of SearchResults rows, in their order: their texts (one query), then one query per
+    kind present; rows whose record is gone (or moved out of the case) are left out."""
+    rows = list(entries)
+    bodies = dict(SearchEntry.objects.filter(pk__in=[row["id"] for row in rows]).values_list("id", "body"))
+    entries = [{**row, "body": bodies.get(row["id"], "")} for row in rows]
     loaders = _loaders(case)
     records: dict[tuple[str, int], object] = {}
     for kind in {entry["kind"] for entry in entries}:

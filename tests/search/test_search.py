@@ -28,8 +28,7 @@ postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="
 
 def found(case, user, q="", **filters):
     results = search_entries(case=case, user=user, filters=SearchFilters(q=q, **filters))
-    entries = list(results.entries)
-    assert results.count == len(entries)
+    entries = results.rows
     return {(entry["kind"], entry["object_id"]) for entry in entries}
 
 
@@ -238,7 +237,7 @@ def test_hits_link_to_the_records_and_show_pseudonyms_only(case, intake_worker, 
     testimony = new_testimony(case, intake_worker, "the market entrance was full", incident=incident)
     filters = SearchFilters(q="entrance")
     hits = search_hits(
-        case=case, entries=search_entries(case=case, user=intake_worker, filters=filters).entries, filters=filters
+        case=case, entries=search_entries(case=case, user=intake_worker, filters=filters).rows, filters=filters
     )
     by_kind = {hit.kind: hit for hit in hits}
     assert by_kind[RecordKind.TESTIMONY].url == reverse(
