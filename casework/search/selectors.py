@@ -3,7 +3,8 @@
 Matching, PostgreSQL: the normalised query against the `vector` column (migration 0002) as two tsqueries,
 'simple' (words as typed, Arabic included) OR 'english' (stems: "entrances" finds "entrance"), web-search
 syntax ("a phrase", or); and, for victims, trigram similarity of the name (`%`, pg_trgm), so that a
-spelling variant ("Mohamad Alhasan") finds "Mohammed Al-Hassan". Ranked by ts_rank (plus the similarity).
+spelling variant ("Mohamad Alhasan") finds "Mohammed Al-Hassan". Ranked by ts_rank (plus the similarity)
+when at most COUNT_LIMIT records match, else newest first (see search_entries).
 
 Matching, SQLite (the documented fallback, for development and tests without PostgreSQL): every normalised
 query word, or quoted phrase, must occur in `document` as a substring; a word ending in an English plural or
