@@ -1,7 +1,13 @@
+import os
+
 import pytest
 
 from casework.evidence.samples import write_jpeg, write_video
 from tests.captures.sources import Sources, serving
+
+# Read by the session's worker process (started after collection), which fetches from the suite's local server.
+os.environ["CASEWORK_CAPTURE_ALLOW_LOOPBACK"] = "1"
+os.environ["CASEWORK_CAPTURE_SECONDS"] = "30"
 
 
 @pytest.fixture(scope="session")
@@ -15,3 +21,10 @@ def web(source_files):
     """A local HTTP server for the test: `web.base` is its address."""
     with serving(Sources(video=source_files["video"], photo=source_files["photo"])) as sources:
         yield sources
+
+
+@pytest.fixture(autouse=True)
+def loopback_allowed(settings):
+    """The suite's sources are on 127.0.0.1: only tests let captures reach loopback."""
+    settings.CASEWORK_CAPTURE_ALLOW_LOOPBACK = True
+    settings.CASEWORK_CAPTURE_SECONDS = 30
