@@ -80,10 +80,16 @@ def _handler(sources: Sources):
     return Handler
 
 
+class QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        pass  # a client that hangs up (a refused or timed-out fetch) is expected here
+
+
 @contextmanager
 def serving(sources: Sources):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(sources))
-    server.daemon_threads = True
+    server = QuietServer(("127.0.0.1", 0), _handler(sources))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     sources.base = f"http://127.0.0.1:{server.server_address[1]}"
