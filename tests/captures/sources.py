@@ -6,6 +6,10 @@ from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pytest
+
+from casework.evidence.samples import write_jpeg, write_video
+
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Shelling of the market</title>
 <meta property="og:title" content="Shelling of the market">
@@ -98,3 +102,23 @@ def serving(sources: Sources):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture(scope="session")
+def source_files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("sources")
+    return {"video": write_video(folder / "clip.mp4", seconds=2.0), "photo": write_jpeg(folder / "photo.jpg")}
+
+
+@pytest.fixture
+def web(source_files):
+    """A local HTTP server for the test: `web.base` is its address."""
+    with serving(Sources(video=source_files["video"], photo=source_files["photo"])) as sources:
+        yield sources
+
+
+@pytest.fixture
+def loopback_allowed(settings):
+    """Captures in this process may reach the local server (the worker gets the same setting from conftest)."""
+    settings.CASEWORK_CAPTURE_ALLOW_LOOPBACK = True
+    settings.CASEWORK_CAPTURE_SECONDS = 30
