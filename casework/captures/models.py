@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from casework.cases.models import Case
 from casework.errors import ConstraintMessagesByField
@@ -12,7 +13,7 @@ from casework.incidents.models import Incident
 class CaptureState(models.TextChoices):
     QUEUED = "queued", _("Waiting")
     RUNNING = "running", _("Capturing")
-    DONE = "done", _("Captured")
+    DONE = "done", pgettext_lazy("capture state", "Captured")
     FAILED = "failed", _("Failed")
 
 
