@@ -349,6 +349,11 @@ CASEWORK_CAPTURE_SECONDS = env.int("CASEWORK_CAPTURE_SECONDS", default=300)
 CASEWORK_CAPTURE_WATCH_HOURS = env.int("CASEWORK_CAPTURE_WATCH_HOURS", default=24)
 CASEWORK_CAPTURE_WATCH_BATCH = env.int("CASEWORK_CAPTURE_WATCH_BATCH", default=200)
 CASEWORK_CAPTURE_CHECK_SECONDS = env.int("CASEWORK_CAPTURE_CHECK_SECONDS", default=20)
+# Trusted timestamps (RFC 3161): when set, each capture's manifest hash and the custody head are timestamped by
+# this authority. CASEWORK_TSA_CA_FILE (PEM) is the authority's root certificate: tokens are checked against
+# it, and packets carry it for their recipients to check them offline.
+CASEWORK_TSA_URL = env.str("CASEWORK_TSA_URL", default="")
+CASEWORK_TSA_CA_FILE = env.str("CASEWORK_TSA_CA_FILE", default="")
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses sign-in attempts for a username and address after too many failures.

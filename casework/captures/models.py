@@ -78,6 +78,12 @@ class Capture(ConstraintMessagesByField, models.Model):
     # Whether this capture stored the media item, or found the same file already in the case and linked it.
     media_was_new = models.BooleanField(_("media stored by this capture"), default=False)
     manifest_sha256 = models.CharField(_("manifest SHA-256"), max_length=64, blank=True)
+    # RFC 3161: the exact bytes timestamped (the manifest hash and the custody head, as JSON), the authority's
+    # time, or why no token was obtained. The token itself is the TIMESTAMP artefact.
+    timestamp_statement = models.TextField(_("timestamped statement"), blank=True, editable=False)
+    timestamped_at = models.DateTimeField(_("trusted timestamp"), null=True, blank=True)
+    timestamp_authority = models.URLField(_("timestamping authority"), max_length=500, blank=True)
+    timestamp_error = models.TextField(_("timestamp problem"), blank=True)
 
     # Watching: what the latest re-check found, and the fingerprint it compares against.
     source_status = models.CharField(

@@ -331,7 +331,9 @@ def capture_run(*, capture_id: int) -> None:
             _fail(capture, refused.reason, refused.detail)
             return
         _progress(capture, _("Storing the artefacts"))
-        capture_store(capture=capture, fetched=fetched, folder=folder)
+        capture = capture_store(capture=capture, fetched=fetched, folder=folder)
+        if settings.CASEWORK_TSA_URL and capture.state == CaptureState.DONE:
+            capture_timestamp(capture=capture, folder=folder)
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
@@ -426,6 +428,38 @@ def capture_store(*, capture: Capture, fetched: Fetched, folder: Path) -> Captur
 
 
 _REASONS = set(FailureReason.values)
+
+
+def capture_timestamp(*, capture: Capture, folder: Path) -> Capture:
+    """Have CASEWORK_TSA_URL timestamp the capture's manifest hash and the custody head (the capture's own
+    custody event, which links every earlier one); the token is checked against CASEWORK_TSA_CA_FILE when set,
+    then stored as the TIMESTAMP artefact. A failure is recorded on the capture, which stays captured."""
+    from casework.captures import timestamps
+    from casework.evidence.selectors import custody_history
+
+    head = custody_history(target=capture).order_by("-sequence").values_list("event_hash", flat=True).first()
+    statement = timestamps.timestamp_statement(manifest_sha256=capture.manifest_sha256, custody_head=head or "")
+    try:
+        token, when = timestamps.timestamp_obtain(data=statement, url=settings.CASEWORK_TSA_URL)
+        if settings.CASEWORK_TSA_CA_FILE:
+            roots = timestamps.load_certificates(Path(settings.CASEWORK_TSA_CA_FILE).read_bytes())
+            timestamps.timestamp_verify(token=token, data=statement, roots=roots)
+    except timestamps.TimestampFailed as failure:
+        Capture.objects.filter(pk=capture.pk).update(timestamp_error=str(failure)[:2000])
+        return capture
+    token_path = folder / "timestamp.tsr"
+    token_path.write_bytes(token)
+    with transaction.atomic():
+        if not capture.artefacts.filter(kind=ArtefactKind.TIMESTAMP).exists():
+            _store_artefact(capture, ArtefactKind.TIMESTAMP, token_path)
+        Capture.objects.filter(pk=capture.pk).update(
+            timestamp_statement=statement.decode(),
+            timestamped_at=when,
+            timestamp_authority=settings.CASEWORK_TSA_URL[:500],
+            timestamp_error="",
+        )
+    capture.refresh_from_db()
+    return capture
 
 
 def capture_record_download(*, capture: Capture, artefact: CaptureArtefact, actor, request=None) -> None:
