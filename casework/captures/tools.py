@@ -189,6 +189,9 @@ def ytdlp_download(url: str, *, folder: Path, policy: FetchPolicy, refusals: Ref
         "cookiefile": None,
         "usenetrc": False,
         "fixup": "never",
+        # Every byte through our request handler: no ffmpeg or other program fetching on yt-dlp's behalf.
+        "external_downloader": {"default": "native"},
+        "hls_prefer_native": True,
         "postprocessors": [],
         "check_formats": False,
         "max_filesize": policy.max_bytes,
