@@ -144,9 +144,7 @@ def main() -> None:
     finally:
         server.shutdown()
     total_mb = args.urls * args.video_mb
-    print(
-        f"{args.urls} pages, each with its own {args.video_mb} MB video ({total_mb} MB); capture states and videos stored: {states}"
-    )
+    print(f"{args.urls} pages, each with its own {args.video_mb} MB video ({total_mb} MB); states: {states}")
     print(f"captures:  {seconds:7.1f} s  {60 * args.urls / seconds:6.1f} captures/min  {total_mb / seconds:6.1f} MB/s")
     rate = 60 * args.urls / baseline
     print(f"baseline:  {baseline:7.1f} s  {rate:6.1f} videos/min    {total_mb / baseline:6.1f} MB/s"
