@@ -231,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "casework.evidence.models.MediaKind",
         "NotificationKindEnum": "casework.notifications.models.NotificationKind",
+        "SourceStatusEnum": "casework.captures.models.SourceStatus",
     },
 }
 

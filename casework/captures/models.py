@@ -26,6 +26,7 @@ class FailureReason(models.TextChoices):
     UNREACHABLE = "unreachable", _("Unreachable")
     HTTP_ERROR = "http_error", _("The source answered with an error")
     GAVE_UP = "gave_up", _("Gave up after repeated attempts")
+    FAILED = "failed", _("The capture failed unexpectedly")
 
 
 class SourceStatus(models.TextChoices):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -329,6 +330,13 @@ def capture_run(*, capture_id: int) -> None:
             fetched = capture_fetch(url=capture.url, folder=folder, progress=lambda text: _progress(capture, text))
         except FetchRefused as refused:
             _fail(capture, refused.reason, refused.detail)
+            return
+        except SoftTimeLimitExceeded:
+            _fail(capture, FailureReason.TIMED_OUT, "the task's time limit")
+            return
+        except Exception as error:  # a browser or extractor crash: say so, rather than retry it for ever
+            logger.exception("Capture %s failed", capture.pk)
+            _fail(capture, FailureReason.FAILED, type(error).__name__)
             return
         _progress(capture, _("Storing the artefacts"))
         capture = capture_store(capture=capture, fetched=fetched, folder=folder)

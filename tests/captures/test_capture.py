@@ -115,3 +115,14 @@ def test_running_a_capture_twice_changes_nothing_the_second_time(case, intake_wo
     assert CustodyEvent.objects.count() == events
     assert capture.artefacts.count() == 2
     assert ArtefactKind.WARC in capture.artefacts.values_list("kind", flat=True)
+
+
+def test_a_crash_of_a_tool_fails_the_capture_with_a_reason(case, intake_worker, web, monkeypatch):
+    from casework.captures import tools
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("browser closed")
+
+    monkeypatch.setattr(tools, "chromium_capture", crash)
+    capture = _captured(case, intake_worker, f"{web.base}/page")
+    assert (capture.state, capture.failure_reason, capture.failure_detail) == ("failed", "failed", "RuntimeError")
