@@ -127,6 +127,6 @@ def capture_artefact(request: HttpRequest, reference: str, capture_id: int, kind
 @require_POST
 def capture_retry(request: HttpRequest, reference: str, capture_id: int) -> HttpResponse:
     capture = _capture_for(request, reference, capture_id)
-    services.capture_retry(capture=capture, actor=request.user)
-    messages.success(request, _("The capture is queued again."))
+    if services.capture_retry(capture=capture, actor=request.user).state == CaptureState.QUEUED:
+        messages.success(request, _("The capture is queued again."))
     return redirect("captures:capture_detail", reference=capture.case.reference, capture_id=capture.pk)
