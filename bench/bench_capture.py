@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -113,7 +114,8 @@ def main() -> None:
     from casework.captures.models import Capture
     from casework.cases.models import Case
 
-    videos = make_videos(Path(tempfile.mkdtemp(prefix="capture-bench-")), args.urls, args.video_mb)
+    video_folder = Path(tempfile.mkdtemp(prefix="capture-bench-"))
+    videos = make_videos(video_folder, args.urls, args.video_mb)
     server, base = serve(videos)
     try:
         # Baseline: the videos' bytes through the checked client alone, hashed as intake would.
@@ -143,6 +145,9 @@ def main() -> None:
         seconds, self_mb, child_mb, states = float(output[0]), float(output[1]), float(output[2]), output[3]
     finally:
         server.shutdown()
+        # Hundreds of MB of videos, originals and artefacts: removed once measured.
+        shutil.rmtree(video_folder, ignore_errors=True)
+        shutil.rmtree(workdir, ignore_errors=True)
     total_mb = args.urls * args.video_mb
     print(f"{args.urls} pages, each with its own {args.video_mb} MB video ({total_mb} MB); states: {states}")
     print(f"captures:  {seconds:7.1f} s  {60 * args.urls / seconds:6.1f} captures/min  {total_mb / seconds:6.1f} MB/s")
