@@ -3,7 +3,7 @@ FROM python:3.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends libmagic1 libimage-exiftool-perl ffmpeg \
+    && apt-get install -y --no-install-recommends libmagic1 libimage-exiftool-perl ffmpeg chromium \
        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-hosny-amiri \
     && rm -rf /var/lib/apt/lists/*
 

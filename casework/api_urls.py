@@ -5,6 +5,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from casework.bundles.api import BundleViewSet
+from casework.captures.api import CaptureViewSet
 from casework.cases.api import CaseViewSet
 from casework.evidence.api import CustodyEventViewSet, MediaViewSet
 from casework.evidence.tus import ResumableUploadDetailView, ResumableUploadListView
@@ -104,6 +105,8 @@ urlpatterns = [
     path(f"{CASE}/media/<int:item_id>/original/", MediaViewSet.as_view({"get": "original"}), name="media_original"),
     path(f"{CASE}/custody/", CustodyEventViewSet.as_view(READ_LIST), name="custody_list"),
     path(f"{CASE}/custody/<int:sequence>/", CustodyEventViewSet.as_view(READ), name="custody_detail"),
+    path(f"{CASE}/captures/", CaptureViewSet.as_view(LIST), name="capture_list"),
+    path(f"{CASE}/captures/<int:capture_id>/", CaptureViewSet.as_view(READ), name="capture_detail"),
     path(f"{CASE}/packets/", BundleViewSet.as_view(LIST), name="bundle_list"),
     path(f"{CASE}/packets/<int:bundle_id>/", BundleViewSet.as_view(READ), name="bundle_detail"),
     path(

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "casework.incidents",
     "casework.witnesses",
     "casework.evidence",
+    "casework.captures",
     "casework.bundles",
     "casework.audit",
     "casework.statistics",
@@ -231,6 +232,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "KindEnum": "casework.evidence.models.MediaKind",
         "NotificationKindEnum": "casework.notifications.models.NotificationKind",
+        "SourceStatusEnum": "casework.captures.models.SourceStatus",
     },
 }
 
@@ -332,7 +334,28 @@ CELERY_BEAT_SCHEDULE = {
     "clean-dead-uploads": {"task": "casework.evidence.tasks.incoming_clean_task", "schedule": 3600},
     "expire-old-packets": {"task": "casework.bundles.tasks.bundles_expire_task", "schedule": 3600},
     "remove-expired-uploads": {"task": "casework.evidence.tasks.uploads_remove_expired_task", "schedule": 3600},
+    "re-check-captured-sources": {
+        "task": "casework.captures.tasks.captures_watch_task",
+        "schedule": env.int("CASEWORK_CAPTURE_WATCH_SWEEP_SECONDS", default=900),
+    },
+    "re-enqueue-stalled-captures": {"task": "casework.captures.tasks.captures_sweep_task", "schedule": 300},
 }
+
+# Capturing online sources (casework/captures). Every fetch is refused for private, local and metadata
+# addresses; CASEWORK_CAPTURE_ALLOW_LOOPBACK lets loopback through, for the test suite's local server only.
+CASEWORK_CAPTURE_ALLOW_LOOPBACK = env.bool("CASEWORK_CAPTURE_ALLOW_LOOPBACK", default=False)
+# The time limit of one capture (page, browser and media together); the size limit is CASEWORK_MAX_UPLOAD_BYTES.
+CASEWORK_CAPTURE_SECONDS = env.int("CASEWORK_CAPTURE_SECONDS", default=300)
+# A captured source is re-checked when its last check is older than this; each sweep re-checks at most
+# CASEWORK_CAPTURE_WATCH_BATCH of them, with requests bounded by CASEWORK_CAPTURE_CHECK_SECONDS.
+CASEWORK_CAPTURE_WATCH_HOURS = env.int("CASEWORK_CAPTURE_WATCH_HOURS", default=24)
+CASEWORK_CAPTURE_WATCH_BATCH = env.int("CASEWORK_CAPTURE_WATCH_BATCH", default=200)
+CASEWORK_CAPTURE_CHECK_SECONDS = env.int("CASEWORK_CAPTURE_CHECK_SECONDS", default=20)
+# Trusted timestamps (RFC 3161): when set, each capture's manifest hash and the custody head are timestamped by
+# this authority. CASEWORK_TSA_CA_FILE (PEM) is the authority's root certificate: tokens are checked against
+# it, and packets carry it for their recipients to check them offline.
+CASEWORK_TSA_URL = env.str("CASEWORK_TSA_URL", default="")
+CASEWORK_TSA_CA_FILE = env.str("CASEWORK_TSA_CA_FILE", default="")
 
 AUTHENTICATION_BACKENDS = [
     # First: refuses sign-in attempts for a username and address after too many failures.

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("casework.incidents.urls")),
     path("", include("casework.witnesses.urls")),
     path("", include("casework.audit.urls")),
+    path("", include("casework.captures.urls")),
     path("", include("casework.bundles.urls")),
     path("", include("casework.statistics.urls")),
     path("", include("casework.search.urls")),

@@ -227,6 +227,8 @@ def running_worker(*, log_path: Path, media_root: Path, database_url: str, extra
         "DATABASE_URL": database_url,
         "CELERY_TASK_DEFAULT_QUEUE": queue,
         "MEDIA_ROOT": str(media_root),
+        # Captures fetch from the suite's local web server (tests/captures/sources.py), on 127.0.0.1.
+        "CASEWORK_CAPTURE_ALLOW_LOOPBACK": "1",
         **(extra_env or {}),
     }
     command = [

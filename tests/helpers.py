@@ -158,6 +158,14 @@ EXPECTED = {
     "evidence:near_duplicate_decide": ("POST", REVIEWERS),
     "witnesses:witness_reveal": ("GET", {"case_admin", "superuser"}),
     "audit:case_audit_log": ("GET", {"case_admin", "superuser"}),
+    # Captures of online sources: everyone who sees the case's media reads them; whoever uploads media captures.
+    "captures:capture_list": ("GET", CASE_ROLES),
+    "captures:capture_gone": ("GET", CASE_ROLES),
+    "captures:capture_detail": ("GET", CASE_ROLES),
+    "captures:capture_artefact": ("GET", CASE_ROLES),
+    "captures:capture_retry": ("POST", EDITORS),
+    "api:capture_list": ("GET", CASE_ROLES),
+    "api:capture_detail": ("GET", CASE_ROLES),
     "bundles:bundle_list": ("GET", ANALYSTS),
     # Case search: the whole team; a saved search is deleted only by who saved it (the case admin here).
     "search:search": ("GET", CASE_ROLES),

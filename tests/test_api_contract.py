@@ -8,6 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from casework.bundles.models import EvidenceBundle
+from casework.captures.models import Capture, CaptureArtefact, CaptureCheck
 from casework.evidence.custody import custody_record
 from casework.incidents.models import Attribution, FacilityType, Incident, Occupation, Party, Victim, WeaponType
 from casework.witnesses.models import Consent, TestimonyTranslation
@@ -25,6 +26,7 @@ LIST_ENDPOINTS = [
     "cases/CW-0042/media/",
     "cases/CW-0042/custody/",
     "cases/CW-0042/packets/",
+    "cases/CW-0042/captures/",
 ]
 
 
@@ -74,6 +76,10 @@ def add_records(case, person, count: int) -> None:
         bundle = EvidenceBundle.objects.create(case=case, scope="incidents", recipient="UN", profile="court",
                                                requested_by=person)  # fmt: skip
         bundle.incidents.add(incident)
+        capture = Capture.objects.create(case=case, url="https://example.org/p", requested_by=person, media_item=item)
+        capture.incidents.add(incident)
+        CaptureArtefact.objects.create(capture=capture, kind="warc", file="captures/w", sha256="c" * 64, size_bytes=1)
+        CaptureCheck.objects.create(capture=capture, checked_at=capture.requested_at, outcome="online")
 
 
 def queries_for(api, person, endpoint: str) -> int:

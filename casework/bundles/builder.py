@@ -22,9 +22,10 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from PIL import Image, ImageFile, ImageOps
 
-from casework.bundles import profiles, signing
+from casework.bundles import capture_exhibits, profiles, signing
 from casework.bundles.models import BundleScope, EvidenceBundle
 from casework.bundles.report import render_report
+from casework.captures.models import Capture
 from casework.cases.models import CaseMembership
 from casework.evidence.custody import custody_head_hash, event_canonical_form
 from casework.evidence.models import MediaItem
@@ -204,7 +205,7 @@ def _excluded_entries(excluded: list[dict], rules: profiles.ProfileRules) -> lis
     return [{"kind": kind, "reason": reason, "count": count} for (kind, reason), count in sorted(counts.items())]
 
 
-def _custody_excerpt(item: MediaItem, rules: profiles.ProfileRules, roles: dict[int, str]) -> list[dict]:
+def _custody_excerpt(item: MediaItem | Capture, rules: profiles.ProfileRules, roles: dict[int, str]) -> list[dict]:
     events = []
     for event in custody_history(target=item):
         if rules.custody_in_full:
@@ -348,6 +349,14 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
                     "incidents": [incident.reference for incident in testimony.incidents.all()],
                 }
             )
+        progress(91, "captures")
+        captures, captures_excluded = capture_exhibits.packet_captures(
+            incidents=incidents, rules=rules, names_witnesses=names_witnesses, on=today
+        )
+        excluded.extend(captures_excluded)
+        capture_entries = capture_exhibits.add_captures(
+            writer, captures, rules=rules, exhibit_numbers={item.pk: number for number, item, _entry in exhibits}
+        )
         shown_excluded = _excluded_entries(excluded, rules)
         testimony_count = len(statements)
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
@@ -364,6 +373,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
             ),
         )
         custody = {item.sha256: _custody_excerpt(item, rules, roles) for _number, item, _entry in exhibits}
+        custody.update({f"capture-{capture.pk}": _custody_excerpt(capture, rules, roles) for capture in captures})
         writer.add_bytes("custody.json", json.dumps(custody, ensure_ascii=False, indent=2).encode())
         if rules.writes_loadfile:
             writer.add_bytes("loadfile.dat", concordance_dat(writer.files, rules).encode("utf-8"))
@@ -383,6 +393,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
             "custody_excerpts": "full" if rules.custody_in_full else "hashes and links",
             "originals_included": rules.include_originals,
             "files": writer.files,
+            "captures": capture_entries,
             "excluded": shown_excluded,
         }
         manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True).encode()

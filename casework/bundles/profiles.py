@@ -207,3 +207,26 @@ def covers(*, carried: str, now: Disclosure) -> bool:
 
 def consent_lapse_day(*, witness: Witness, rules: ProfileRules) -> datetime.date | None:
     return consent_ended_on(witness=witness, scope=rules.consent_scope)
+
+
+# Captures of online sources. A packet that carries originals carries every artefact of a capture (the WARC,
+# screenshot, rendered text, media information, manifest and timestamp token); one that does not (public)
+# carries the screenshot and the timestamp only: the WARC and text hold the page's raw content and headers, the
+# manifest staff usernames.
+ALL_CAPTURE_ARTEFACTS = ("warc", "screenshot", "text", "info", "manifest", "timestamp")
+PUBLISHABLE_CAPTURE_ARTEFACTS = ("screenshot", "timestamp")
+# Reasons about the form of a media file, not about consent: they do not keep its capture's screenshot out.
+_FORMAT_REASONS = (NOT_A_PHOTO, NOT_PROCESSED)
+
+
+def capture_artefact_kinds(rules: ProfileRules) -> tuple[str, ...]:
+    return ALL_CAPTURE_ARTEFACTS if rules.include_originals else PUBLISHABLE_CAPTURE_ARTEFACTS
+
+
+def capture_exclusion_reason(*, capture, rules: ProfileRules, names_witnesses: bool, on=None) -> str:
+    """Why a capture stays out of a packet under `rules`, or "": its media item's own withdrawal, quarantine,
+    rejection or witness consent decides for the whole capture (a screenshot shows what the media shows)."""
+    if capture.media_item is None:
+        return ""
+    reason = media_exclusion_reason(item=capture.media_item, rules=rules, names_witnesses=names_witnesses, on=on)
+    return "" if reason in {str(format_reason) for format_reason in _FORMAT_REASONS} else reason

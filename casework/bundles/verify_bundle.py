@@ -2,10 +2,14 @@
 """Check a Casework evidence packet offline: every file against the signed manifest, and the custody log
 excerpts against their own hashes.
 
-Usage:  python3 verify_bundle.py PACKET.zip [--public-key KEY.pem]
-        python3 verify_bundle.py UNZIPPED-PACKET-FOLDER [--public-key KEY.pem]
+Usage:  python3 verify_bundle.py PACKET.zip [--public-key KEY.pem] [--tsa-ca TSA-ROOT.pem]
+        python3 verify_bundle.py UNZIPPED-PACKET-FOLDER [--public-key KEY.pem] [--tsa-ca TSA-ROOT.pem]
 Needs Python 3.9+ and the `cryptography` package (pip install cryptography). Without --public-key the key
 inside the packet is used; compare its fingerprint (printed) with the one the sender published.
+A packet with captures of online sources may carry RFC 3161 timestamp tokens: they are checked (signature up
+to the timestamping authority's root, and imprint) with the `rfc3161-client` package (pip install
+rfc3161-client), against --tsa-ca or else the root certificate inside the packet (compare its fingerprint,
+printed, with the one the authority publishes).
 Exit status 0 when the packet is intact, 1 otherwise.
 """
 
@@ -27,6 +31,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.json.sig"
 PUBLIC_KEY = "public_key.pem"
+TSA_CERTIFICATE = "tsa_ca.pem"
 CUSTODY = "custody.json"
 UNLISTED = {MANIFEST, SIGNATURE}
 CHUNK = 1024 * 1024
@@ -124,6 +129,8 @@ class Result:
         self.custody_rehashed = 0
         self.custody_links = 0
         self.custody_hash_only = 0
+        self.timestamps: list[str] = []
+        self.tsa_fingerprint = ""
 
     @property
     def intact(self) -> bool:
@@ -140,7 +147,7 @@ def key_fingerprint(public_key_pem: bytes) -> str:
     return hashlib.sha256(public_key_pem.strip()).hexdigest()
 
 
-def check(path: str, public_key_pem: bytes | None = None) -> Result:
+def check(path: str, public_key_pem: bytes | None = None, tsa_ca_pem: bytes | None = None) -> Result:
     """Check the packet at `path` (a ZIP file or an unzipped folder). Never raises for a bad packet."""
     result = Result()
     try:
@@ -150,14 +157,16 @@ def check(path: str, public_key_pem: bytes | None = None) -> Result:
         return result
     try:
         _check_packet(packet, public_key_pem, result)
+        if result.manifest and result.manifest.get("captures"):
+            _check_timestamps(packet, result.manifest, tsa_ca_pem, result)
     finally:
         packet.close()
     return result
 
 
-def verify(path: str, public_key_pem: bytes | None = None) -> list[str]:
+def verify(path: str, public_key_pem: bytes | None = None, tsa_ca_pem: bytes | None = None) -> list[str]:
     """Problems found in the packet at `path` (an empty list means intact)."""
-    return check(path, public_key_pem).problems
+    return check(path, public_key_pem, tsa_ca_pem).problems
 
 
 def _check_packet(packet, public_key_pem: bytes | None, result: Result) -> None:
@@ -276,16 +285,72 @@ def _check_custody(packet, result: Result) -> None:
             previous = event
 
 
+def _check_timestamps(packet, manifest: dict, tsa_ca_pem: bytes | None, result: Result) -> None:
+    """Each capture's RFC 3161 token: signed by an authority under the root given (or carried), over the exact
+    statement beside it, and that statement names the SHA-256 of the capture's manifest in the packet."""
+    stamped = [entry for entry in manifest["captures"] if isinstance(entry, dict) and entry.get("timestamp")]
+    if not stamped:
+        return
+    try:
+        from cryptography import x509
+        from rfc3161_client import VerificationError, VerifierBuilder, decode_timestamp_response
+    except ImportError:
+        result.problems.append(
+            "timestamp tokens cannot be checked: install rfc3161-client (pip install rfc3161-client)"
+        )
+        return
+    try:
+        if tsa_ca_pem is None:
+            tsa_ca_pem = packet.read(TSA_CERTIFICATE)
+        roots = x509.load_pem_x509_certificates(tsa_ca_pem)
+    except (Unreadable, ValueError):
+        result.problems.append("timestamp tokens cannot be checked: no root certificate (give --tsa-ca)")
+        return
+    result.tsa_fingerprint = hashlib.sha256(tsa_ca_pem.strip()).hexdigest()
+    for entry in stamped:
+        stamp = entry["timestamp"]
+        label = f"capture {entry.get('capture')}: timestamp"
+        try:
+            token = packet.read(stamp["token"])
+            statement = packet.read(stamp["statement"])
+            response = decode_timestamp_response(token)
+            verifier = VerifierBuilder()
+            for root in roots:
+                verifier = verifier.add_root_certificate(root)
+            verifier.build().verify_message(response, statement)
+        except (Unreadable, KeyError, TypeError) as error:
+            result.problems.append(f"{label}: cannot be read ({error})")
+            continue
+        except (ValueError, VerificationError) as error:
+            result.problems.append(f"{label}: the token does not verify ({str(error) or type(error).__name__})")
+            continue
+        if stamp.get("manifest"):
+            try:
+                claimed = json.loads(statement.decode("utf-8"))["capture_manifest_sha256"]
+                actual = hashlib.sha256(packet.read(stamp["manifest"])).hexdigest()
+            except (Unreadable, ValueError, KeyError, TypeError):
+                result.problems.append(f"{label}: its statement or the capture manifest cannot be read")
+                continue
+            if claimed != actual:
+                result.problems.append(f"{label}: the timestamped statement is not about this capture's manifest")
+                continue
+        result.timestamps.append(f"capture {entry.get('capture')}: {response.tst_info.gen_time.isoformat()}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Verify a Casework evidence packet offline.")
     parser.add_argument("packet", help="the packet's ZIP file, or the folder it was unzipped into")
     parser.add_argument("--public-key", help="PEM file of the sender's published public key")
+    parser.add_argument("--tsa-ca", help="PEM file of the timestamping authority's root certificate")
     args = parser.parse_args(argv)
-    key = None
+    key = tsa_ca = None
     if args.public_key:
         with open(args.public_key, "rb") as key_file:
             key = key_file.read()
-    result = check(args.packet, key)
+    if args.tsa_ca:
+        with open(args.tsa_ca, "rb") as tsa_file:
+            tsa_ca = tsa_file.read()
+    result = check(args.packet, key, tsa_ca)
     manifest = result.manifest
     if manifest:
         files = manifest.get("files") or []
@@ -303,6 +368,10 @@ def main(argv: list[str] | None = None) -> int:
                 "from this packet), so only their links were checked"
             )
         print(line)
+    if result.tsa_fingerprint:
+        print(f"Timestamping authority root fingerprint (SHA-256 of the PEM): {result.tsa_fingerprint}")
+    for line in result.timestamps:
+        print(f"Trusted timestamp (RFC 3161) verified, {line}")
     if result.problems:
         print("VERDICT: NOT INTACT")
         for problem in result.problems:

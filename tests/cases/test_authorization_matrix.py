@@ -9,9 +9,12 @@ import re
 
 import pytest
 from django.contrib import admin
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 
 from casework.bundles.services import bundle_build, bundle_request
+from casework.captures.models import Capture, CaptureArtefact
 from casework.evidence.models import CustodyEvent, MediaItem, NearDuplicate
 from casework.evidence.resumable import upload_create
 from casework.evidence.samples import jpeg_bytes
@@ -74,6 +77,9 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         witness=witness, scope="internal", given_on="2024-01-01", method="written", allows_name=True
     )
     api_token, _text = ApiToken.objects.create(user=case_admin)
+    capture = Capture.objects.create(case=case, url="https://example.org/post/1", requested_by=intake_worker)
+    screenshot = default_storage.save(f"captures/{case.pk}/screenshot.png", ContentFile(b"\x89PNG\r\n\x1a\n"))
+    CaptureArtefact.objects.create(capture=capture, kind="screenshot", file=screenshot, sha256="f" * 64, size_bytes=8)
     upload = upload_create(case_id=case.pk, user_id=intake_worker.pk, length=10, filename="w.jpg", details={})
     saved_search = saved_search_create(
         case=case, actor=case_admin, name="Market", parameters={"q": "market"}, shared=True
@@ -105,6 +111,8 @@ def world(case, other_case, intake_worker, reviewer, analyst, case_admin, outsid
         "notification_id": notification.pk,
         "saved_id": saved_search.pk,
         "upload_id": upload.token,
+        "capture_id": capture.pk,
+        "kind": "screenshot",
         "user_id": intake_worker.pk,
         "sequence": CustodyEvent.objects.filter(case=case).values_list("sequence", flat=True).first(),
     }

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.bundles.services import bundle_request
+from casework.captures.models import Capture, CaptureArtefact, CaptureCheck
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
 from casework.notifications.models import Notification, ReviewAssignment
@@ -54,7 +55,20 @@ def add_records(case, person, *, seed: int) -> dict:
         ("processing_failed", {"media_item": item}),
     ]:
         Notification.objects.create(recipient=person, case=case, kind=kind, actor=person, **record)
-    return {"incident": incident, "victim": victim, "witness": witness, "testimony": testimony, "item": item}
+    capture = Capture.objects.create(
+        case=case, url=f"https://example.org/post/{seed}", requested_by=person, state="done", media_item=item,
+        source_status="gone", captured_at=timezone.now(), gone_since=timezone.now(),
+    )  # fmt: skip
+    capture.incidents.add(incident)
+    for kind in ("warc", "screenshot"):
+        CaptureArtefact.objects.create(
+            capture=capture, kind=kind, file=f"captures/{kind}", sha256="c" * 64, size_bytes=1
+        )
+    CaptureCheck.objects.create(capture=capture, checked_at=timezone.now(), outcome="gone", http_status=404)
+    return {
+        "incident": incident, "victim": victim, "witness": witness, "testimony": testimony, "item": item,
+        "capture": capture,
+    }  # fmt: skip
 
 
 # Every page starts with the same four queries: the session, the person, their TOTP devices (django-otp),
@@ -110,6 +124,12 @@ PAGES = {
     "web:review_queue": (("reference",), 10),
     # Packets with requester; their incidents. (The request form's incident picker starts empty.)
     "bundles:bundle_list": (("reference",), 8),
+    # Captures with requester and media item (one query). (The capture form's incident picker starts empty.)
+    "captures:capture_list": (("reference",), 7),
+    # Captures gone offline with requester and media item.
+    "captures:capture_gone": (("reference",), 7),
+    # The capture with requester and media item; its artefacts; its incidents; its re-checks.
+    "captures:capture_detail": (("reference", "capture"), 10),
     # Count; the page of audit events.
     "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
