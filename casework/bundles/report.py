@@ -319,7 +319,16 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
-    fonts = FontConfiguration()
+    # The parts' boxes hold reference cycles: a collection after each part frees them. Freezing what the
+    # process held before keeps each collection to the objects of the render (0.09 s a collection to 0.02).
+    gc.freeze()
+    try:
+        return _render_frozen(weasyprint, FontConfiguration(), context, exhibit_rows, fetcher)
+    finally:
+        gc.unfreeze()
+
+
+def _render_frozen(weasyprint, fonts, context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
     front, _anchors = _render_part(weasyprint, fonts, fetcher, context, part="front")
     exhibit_parts, exhibit_pages, offset = [], {}, 0
     for part, anchors in _render_chunks(
@@ -331,7 +340,7 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
     index_pages = sum(
         -(-len(chunk) // INDEX_ENTRIES_PER_PAGE) or 1 for chunk in _chunks(exhibit_rows, INDEX_ENTRIES_PER_PART)
     )
-    while True:
+    for _attempt in range(4):
         first_exhibit_page = front.pages + index_pages + 1
         rows = [{**row, "page": first_exhibit_page + exhibit_pages[row["anchor"]]} for row in exhibit_rows]
         index_parts = [
@@ -343,6 +352,8 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
         if sum(part.pages for part in index_parts) == index_pages:
             break
         index_pages = sum(part.pages for part in index_parts)
+    else:
+        raise RuntimeError("the exhibit index's length changes with its own page numbers")
     parts = [front, *index_parts, *exhibit_parts]
     total = sum(part.pages for part in parts)
     numbers, _anchors = _render_part(weasyprint, fonts, fetcher, context, part="numbers", pages=range(total))
