@@ -26,10 +26,14 @@ from casework.incidents.models import (
     FacilityType,
     Governorate,
     Incident,
+    IncidentMonthRollup,
     IncidentOccupationToll,
     IncidentType,
     Occupation,
     Party,
+    RollupFacility,
+    RollupOccupation,
+    RollupWeapon,
     Victim,
     VictimQuerySet,
     WeaponType,
@@ -259,6 +263,111 @@ def rollups_rebuild(*, apps=django_apps, massacre_minimum: int | None = None) ->
         for key in sorted(keys):
             _rollup_recount(models, key, massacre_minimum)
     return len(keys)
+
+
+@dataclass
+class RollupRepair:
+    """What rollups_repair checked and the differences it fixed, one readable line each."""
+
+    incidents: int
+    rollups: int
+    fixed: list[str]
+
+
+INCIDENT_TOLLS = ("civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured",
+                  "is_massacre")  # fmt: skip
+OCCUPATION_TOLLS = ("killed", "adult_women_killed", "girls_killed")
+
+
+def rollups_repair(*, case_ids: Iterable[int] | None = None) -> RollupRepair:
+    """Recount the tolls of every incident of these cases (None: every case), their tolls by occupation and
+    their monthly rollups from the victims and incidents, and say what differed: the way back to exact figures
+    after a change the services did not see (a fix made in SQL, a restored table, a counting rule changed).
+    Idempotent: a second run finds nothing to fix.
+
+    One transaction: every incident is locked as a victim write locks it and every rollup as a write recounts
+    it, so writes of these cases wait until it ends, and nothing is half repaired if it fails. The rollups
+    recounted are the months of the incidents and every rollup row the cases have (a month whose incidents
+    moved away keeps its row with zeros, as a write leaves it)."""
+    with transaction.atomic():
+        incidents = Incident.objects.order_by("pk")
+        rollups = IncidentMonthRollup.objects.all()
+        if case_ids is not None:
+            case_ids = list(case_ids)
+            incidents = incidents.filter(case_id__in=case_ids)
+            rollups = rollups.filter(case_id__in=case_ids)
+        tolls_before, rollups_before = _tolls_snapshot(incidents), _rollups_snapshot(rollups)
+        keys = set(rollups.values_list("case_id", "month", "governorate_id"))
+        for incident_id in incidents.values_list("pk", flat=True):
+            keys.add(_incident_refresh_tolls(incident_id))
+        rollups_recount(keys=[key for key in keys if key is not None])
+        tolls_after, rollups_after = _tolls_snapshot(incidents), _rollups_snapshot(rollups)
+    fixed = _differences(tolls_before, tolls_after) + _differences(rollups_before, rollups_after)
+    return RollupRepair(incidents=len(tolls_after), rollups=len(rollups_after), fixed=fixed)
+
+
+def _tolls_snapshot(incidents) -> dict[str, dict[str, object]]:
+    """{"CW-0042 incident INC-1": {toll: value, "occupation medical-personnel": (killed, women, girls)}}."""
+    occupations: dict[int, dict[str, object]] = {}
+    for row in (
+        IncidentOccupationToll.objects.filter(incident__in=incidents)
+        .values("incident_id", "occupation__code", *OCCUPATION_TOLLS)
+        .order_by()
+    ):
+        label = f"occupation {row['occupation__code'] or '(none)'}"
+        occupations.setdefault(row["incident_id"], {})[label] = tuple(row[name] for name in OCCUPATION_TOLLS)
+    return {
+        f"{row['case__reference']} incident {row['reference']}": {
+            **{name: row[name] for name in INCIDENT_TOLLS},
+            **occupations.get(row["pk"], {}),
+        }
+        for row in incidents.values("pk", "case__reference", "reference", *INCIDENT_TOLLS)
+    }
+
+
+def _rollups_snapshot(rollups) -> dict[str, dict[str, object]]:
+    """{"CW-0042 rollup 2024-03 idlib": {count: value, "weapon barrel-bomb": incidents, ...}}."""
+    snapshot: dict[int, tuple[str, dict[str, object]]] = {}
+    for row in rollups.values("pk", "case__reference", "month", "governorate__code", "massacre_minimum",
+                              "incidents", "massacres", *ROLLUP_TOLLS).order_by():  # fmt: skip
+        label = f"{row['case__reference']} rollup {row['month']:%Y-%m} {row['governorate__code']}"
+        values = {name: row[name] for name in ("incidents", "massacres", "massacre_minimum", *ROLLUP_TOLLS)}
+        snapshot[row["pk"]] = (label, values)
+    children = (
+        (RollupWeapon, "weapon", ("incidents",)),
+        (RollupFacility, "facility", ("incidents",)),
+        (RollupOccupation, "occupation", OCCUPATION_TOLLS),
+    )
+    for model, term, columns in children:
+        for row in model.objects.filter(rollup__in=rollups).values("rollup_id", f"{term}__code", *columns).order_by():
+            value = row[columns[0]] if len(columns) == 1 else tuple(row[name] for name in columns)
+            snapshot[row["rollup_id"]][1][f"{term} {row[f'{term}__code'] or '(none)'}"] = value
+    return dict(snapshot.values())
+
+
+def _differences(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
+    lines = []
+    for label in sorted(before.keys() | after.keys()):
+        if label not in before:
+            lines.append(f"{label}: missing, recounted")
+            continue
+        old, new = before[label], after.get(label, {})
+        changes = [
+            f"{name} {_shown(old.get(name))} → {_shown(new.get(name))}"
+            for name in sorted(old.keys() | new.keys())
+            if old.get(name) != new.get(name)
+        ]
+        if changes:
+            lines.append(f"{label}: {'; '.join(changes)}")
+    return lines
+
+
+def _shown(value) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return "/".join(str(part) for part in value)
+    return str(value)
 
 
 def _check_terms(case: Case, values: Mapping[str, Any]) -> None:

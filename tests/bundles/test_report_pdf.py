@@ -5,6 +5,7 @@ each word's position) and kept as PNG in test-artifacts/screenshots/."""
 
 import dataclasses
 import datetime
+import io
 import re
 import subprocess
 import xml.etree.ElementTree as ElementTree
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from casework.bundles import profiles, report
 from casework.bundles.models import BundleScope, RedactionProfile
@@ -183,8 +185,20 @@ def make_packet_material(case, intake_worker, reviewer):
     return incident, items
 
 
+@pytest.fixture(params=["whole", "in parts"])
+def layout(request, monkeypatch):
+    """The report as one part of each kind (every packet of up to 100 exhibits), or laid out in many parts
+    (as a packet of thousands of exhibits is): one exhibit per part, index entries three at a time, and a
+    wrong first guess of the index's length, so that the index is laid out again."""
+    if request.param == "in parts":
+        monkeypatch.setattr(report, "EXHIBITS_PER_PART", 1)
+        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PART", 3)
+        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PAGE", 1)
+    return request.param
+
+
 def test_court_report_is_marked_on_every_page_with_the_issuer_and_the_key_fingerprint_on_the_cover(
-    case, intake_worker, reviewer, analyst, settings
+    case, intake_worker, reviewer, analyst, settings, layout
 ):
     # Quotes, a backslash and "</style>" must not break the page margins' CSS.
     settings.CASEWORK_ORGANISATION_NAME = 'Idlib "Documentation" </style> Centre \\ مركز'
@@ -212,9 +226,23 @@ def test_court_report_is_marked_on_every_page_with_the_issuer_and_the_key_finger
     assert 'Idlib "Documentation" </style> Centre' in cover
     assert "Evidence packet" in cover and "For the named recipient only." in cover
     assert "4 files; 0 items left out under this profile" in cover
+    # The bookmarks of every part, in order.
+    outline = [item.title for item in flattened(PdfReader(io.BytesIO(pdf)).outline)]
+    assert outline[:2] == [f"Evidence packet {bundle.pk}", "Summary"], outline
+    sections = [title for title in outline if title in ("Incidents", "Testimonies", "Exhibit index", "Exhibits")]
+    assert sections == ["Incidents", "Testimonies", "Exhibit index", "Exhibits"], outline
+    assert [title.split(" · ")[0] for title in outline if " · " in title] == [
+        f"CW-0042-{index:06d}" for index in range(1, 5)
+    ], outline
 
 
-def test_arabic_paragraphs_are_set_right_to_left_and_translations_left_to_right(case, intake_worker, reviewer, analyst):
+def flattened(outline) -> list:
+    return [entry for item in outline for entry in (flattened(item) if isinstance(item, list) else [item])]
+
+
+def test_arabic_paragraphs_are_set_right_to_left_and_translations_left_to_right(
+    case, intake_worker, reviewer, analyst, layout
+):
     incident, _items = make_packet_material(case, intake_worker, reviewer)
     pages = pages_of(report_pdf(build(case, analyst, incident, "court")))
     (page,) = [page for page in pages if page.find("شاهدت")]
@@ -236,7 +264,7 @@ def test_arabic_paragraphs_are_set_right_to_left_and_translations_left_to_right(
     assert english[0].x_min < MARGIN + 10 / 25.4 * 72, "the translation is not left-aligned"
 
 
-def test_the_exhibit_index_lists_number_kind_name_hash_review_and_page(case, intake_worker, reviewer, analyst):
+def test_the_exhibit_index_lists_number_kind_name_hash_review_and_page(case, intake_worker, reviewer, analyst, layout):
     incident, items = make_packet_material(case, intake_worker, reviewer)
     bundle = build(case, analyst, incident, "court")
     pdf = report_pdf(bundle)
