@@ -30,7 +30,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.errors import Refused
-from casework.evidence.uploads import CHUNK_SIZE, SNIFF_BYTES, ReceivedFile, incoming_dir, too_large_message
+from casework.evidence.uploads import (
+    CHUNK_SIZE,
+    SNIFF_BYTES,
+    AppendingWriter,
+    ReceivedFile,
+    incoming_dir,
+    too_large_message,
+)
 from casework.witnesses.crypto import decrypt_text, encrypt_text
 
 TOKEN = re.compile(r"\A[0-9a-f]{32}\Z")
@@ -175,7 +182,8 @@ class PartialUpload:
         digest = self._running_digest(current)
         remaining = content_length
         try:
-            with open(self.data_path, "ab") as out:
+            out = AppendingWriter(self.data_path)
+            try:
                 while remaining > 0:
                     chunk = stream.read(min(CHUNK_SIZE, remaining))
                     if not chunk:
@@ -184,6 +192,8 @@ class PartialUpload:
                     out.write(chunk)
                     current += len(chunk)
                     remaining -= len(chunk)
+            finally:
+                out.close()
         finally:
             # What was written is what was hashed (a write that failed midway leaves the hash to be rebuilt).
             if self.data_path.exists() and self.data_path.stat().st_size == current:
