@@ -84,6 +84,7 @@ class AppendingWriter:
         self.offset = os.fstat(self.descriptor).st_size  # appends start where the stored bytes end
         self.buffer = mmap.mmap(-1, CHUNK_SIZE) if self.direct else None  # page-aligned
         self.buffered = 0  # bytes in self.buffer, not yet written
+        self.closed = False
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -102,7 +103,10 @@ class AppendingWriter:
                 self._flush_buffer()
 
     def close(self) -> None:
-        """Write what is buffered, then close the file (even if that write fails)."""
+        """Write what is buffered, then close the file (even if that write fails). Once only."""
+        if self.closed:
+            return
+        self.closed = True
         try:
             if self.buffered:
                 self._flush_buffer()
@@ -205,35 +209,59 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         self.digest = hashlib.sha256()
         self.received_bytes = 0
         self.head = b""
+        # The bytes go to Django's temporary file through a writer of their own, past the page cache.
+        self.writer = AppendingWriter(self.file.temporary_file_path())
 
     def receive_data_chunk(self, raw_data, start):
         self.received_bytes += len(raw_data)
         if self.received_bytes > settings.CASEWORK_MAX_UPLOAD_BYTES:
-            self.file.close()
+            self._discard()
             raise StopUpload(connection_reset=True)
         if len(self.head) < SNIFF_BYTES:
             self.head += raw_data[: SNIFF_BYTES - len(self.head)]
         self.digest.update(raw_data)
-        try:
-            return super().receive_data_chunk(raw_data, start)
-        except OSError as error:
-            if not is_storage_full(error):
-                raise
-            # Raised here, the error would reach the CSRF check (which reads the form) as a 500. The partial file
-            # goes at once; StorageFullMiddleware answers 507 once the rest of the body has been read past.
-            partial = Path(self.file.temporary_file_path())
-            self.file.close()
-            partial.unlink(missing_ok=True)
-            self.request.casework_storage_full = True
-            raise StopUpload(connection_reset=False) from error
+        self._store(self.writer.write, raw_data)
+        return None  # taken: no later handler sees the chunk
 
     def file_complete(self, file_size):
+        self._store(self.writer.close)
         uploaded = super().file_complete(file_size)
         if uploaded is not None:
             uploaded.received = ReceivedFile(
                 Path(uploaded.temporary_file_path()), self.digest.hexdigest(), self.received_bytes, self.head
             )
         return uploaded
+
+    def upload_interrupted(self):
+        self._close_writer()
+        super().upload_interrupted()
+
+    def _store(self, operation, *arguments) -> None:
+        try:
+            operation(*arguments)
+        except OSError as error:
+            if not is_storage_full(error):
+                self._discard()
+                raise
+            # Raised here, the error would reach the CSRF check (which reads the form) as a 500. The partial file
+            # goes at once; StorageFullMiddleware answers 507 once the rest of the body has been read past.
+            self._discard()
+            self.request.casework_storage_full = True
+            raise StopUpload(connection_reset=False) from error
+
+    def _close_writer(self) -> None:
+        writer = getattr(self, "writer", None)
+        if writer is not None and not writer.closed:
+            try:
+                writer.close()
+            except OSError:
+                pass  # the file is being discarded anyway
+
+    def _discard(self) -> None:
+        self._close_writer()
+        partial = Path(self.file.temporary_file_path())
+        self.file.close()
+        partial.unlink(missing_ok=True)
 
 
 def receive_upload(uploaded) -> ReceivedFile:

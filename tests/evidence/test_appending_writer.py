@@ -100,3 +100,26 @@ def test_receive_stream_hashes_what_it_stores(tmp_path, data, settings):
     assert received.temporary_path.read_bytes() == data
     assert received.sha256 == hashlib.sha256(data).hexdigest() and received.size_bytes == len(data)
     assert received.head == data[: uploads.SNIFF_BYTES]
+
+
+@pytest.mark.django_db
+def test_a_multipart_upload_of_odd_size_is_stored_byte_for_byte(api, intake_worker, case):
+    import hashlib
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from casework.evidence.models import MediaItem
+
+    content = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + random.Random(5).randbytes(2 * CHUNK_SIZE + 777)
+    api.force_authenticate(intake_worker)
+    answer = api.post(
+        f"/api/cases/{case.reference}/media/",
+        {"file": SimpleUploadedFile("clip.mp4", content), "source": "witness"},
+        format="multipart",
+    )
+    assert answer.status_code == 201, answer.content
+    item = MediaItem.objects.get()
+    assert item.sha256 == hashlib.sha256(content).hexdigest() and item.size_bytes == len(content)
+    assert Path(default_storage.path(item.original.name)).read_bytes() == content
