@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -76,9 +77,9 @@ class PartialUpload:
     token: str
     state: dict
 
-    @property
+    @cached_property
     def directory(self) -> Path:
-        return resumable_dir()
+        return resumable_dir()  # made if missing: once per request, not once per file name
 
     @property
     def data_path(self) -> Path:

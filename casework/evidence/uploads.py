@@ -7,6 +7,7 @@ import logging
 import mmap
 import os
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -57,6 +58,24 @@ def incoming_dir() -> Path:
 DIRECT_ALIGNMENT = 4096
 
 
+# One aligned buffer kept per thread between writers (a resumable upload opens one per PATCH): a new one would be
+# faulted in page by page each time.
+_spare_buffers = threading.local()
+
+
+def _take_buffer() -> mmap.mmap:
+    buffer = getattr(_spare_buffers, "buffer", None)
+    _spare_buffers.buffer = None
+    return buffer if buffer is not None else mmap.mmap(-1, CHUNK_SIZE)  # page-aligned
+
+
+def _give_back_buffer(buffer: mmap.mmap) -> None:
+    if getattr(_spare_buffers, "buffer", None) is None:
+        _spare_buffers.buffer = buffer
+    else:
+        buffer.close()
+
+
 class AppendingWriter:
     """Appends received bytes to a file, past the page cache (O_DIRECT) where the filesystem allows it.
 
@@ -82,7 +101,7 @@ class AppendingWriter:
             self.descriptor = os.open(path, flags)
             self.direct = False
         self.offset = os.fstat(self.descriptor).st_size  # appends start where the stored bytes end
-        self.buffer = mmap.mmap(-1, CHUNK_SIZE) if self.direct else None  # page-aligned
+        self.buffer = _take_buffer() if self.direct else None
         self.buffered = 0  # bytes in self.buffer, not yet written
         self.closed = False
 
@@ -115,7 +134,7 @@ class AppendingWriter:
             buffer, self.buffer = self.buffer, None
             if buffer is not None:
                 try:
-                    buffer.close()
+                    _give_back_buffer(buffer)
                 except BufferError:  # a failed write's traceback still holds a view of it: freed with that
                     pass
 
