@@ -144,18 +144,16 @@ def main() -> None:
         print(f"resumable, {label}: {mb / seconds:,.0f} MB/s ({seconds:.2f} s)")
     print()
     # Anything that stores the file pays for writing it (cp); what a path costs beyond that is its own.
-    print("CPU seconds per GB (user + system, this run)        total        beyond writing (total - cp)")
-    print(f"  openssl dgst -sha256:                          {openssl_cpu / gb:5.2f}")
-    print(f"  cp (writing the bytes at all):                 {copy_cpu / gb:5.2f}")
+    # The goal (issue 16) is the total against openssl. cp is what copying the bytes through the page cache costs
+    # here; the upload paths write past it (O_DIRECT), so they can cost less than cp.
+    print("CPU seconds per GB (user + system, this run)      total   x openssl   x cp")
+    print(f"  openssl dgst -sha256 (read + hash):            {openssl_cpu / gb:5.2f}")
+    print(f"  cp (read + write through the page cache):      {copy_cpu / gb:5.2f}")
     paths = {"multipart (parse + hash + store)": multipart_cpu} | {
         f"resumable, {label}": cpu for label, (_seconds, cpu) in resumable.items()
     }
     for label, cpu in paths.items():
-        beyond = cpu - copy_cpu
-        print(
-            f"  {label + ':':<46} {cpu / gb:5.2f} ({cpu / openssl_cpu:3.1f}x openssl)"
-            f"  {beyond / gb:5.2f} ({beyond / openssl_cpu:3.1f}x openssl)"
-        )
+        print(f"  {label + ':':<46} {cpu / gb:5.2f}   {cpu / openssl_cpu:5.1f}x   {cpu / copy_cpu:5.1f}x")
 
 
 def run_resumable(file_path: Path, piece_bytes: int, *, lose_hash_at: float | None) -> tuple[float, float]:
