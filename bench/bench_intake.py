@@ -7,7 +7,8 @@ CPU seconds per GB (user + system), and the process's peak memory.
 The resumable path goes through the whole Django stack (WSGI handler, middleware, token authentication, the
 view) with each PATCH body streamed from the file, as a server reads it from the socket. It runs twice: in one
 process (the running SHA-256 is kept between pieces, so every byte is hashed once), and interrupted at 60% with
-the hash state lost (a restart, or the next piece served by another process), which re-reads the 60% stored.
+the hash state lost (a restart, or the next piece served by another process): the rest is stored without
+hashing and the completion reads the whole file once to hash it.
 """
 
 import argparse
