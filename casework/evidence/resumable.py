@@ -41,6 +41,7 @@ from casework.evidence.uploads import (
     AppendingWriter,
     ReceivedFile,
     incoming_dir,
+    read_chunks,
     too_large_message,
 )
 from casework.witnesses.crypto import decrypt_text, encrypt_text
@@ -223,11 +224,8 @@ class PartialUpload:
         if running is not None and running[1] == self.length:
             return running[0]
         digest = hashlib.sha256()
-        with open(self.data_path, "rb") as stored:
-            remaining = self.length
-            while remaining > 0 and (chunk := stored.read(min(CHUNK_SIZE, remaining))):
-                digest.update(chunk)
-                remaining -= len(chunk)
+        for piece in read_chunks(self.data_path, self.length):
+            digest.update(piece)
         rehashed_bytes += self.length
         return digest
 

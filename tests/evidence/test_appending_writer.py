@@ -3,6 +3,7 @@
 filesystem refuses direct writes."""
 
 import errno
+import hashlib
 import os
 import random
 
@@ -123,3 +124,15 @@ def test_a_multipart_upload_of_odd_size_is_stored_byte_for_byte(api, intake_work
     item = MediaItem.objects.get()
     assert item.sha256 == hashlib.sha256(content).hexdigest() and item.size_bytes == len(content)
     assert Path(default_storage.path(item.original.name)).read_bytes() == content
+
+
+@pytest.mark.parametrize("direct", [True, False])
+def test_read_chunks_gives_the_stored_bytes_whole_or_up_to_a_length(tmp_path, data, monkeypatch, direct):
+    if not direct:
+        monkeypatch.delattr(os, "O_DIRECT", raising=False)
+    path = tmp_path / "stored"
+    path.write_bytes(data)
+    assert b"".join(bytes(piece) for piece in uploads.read_chunks(path)) == data
+    for length in (0, 1, 4096, CHUNK_SIZE, CHUNK_SIZE + 1, len(data) - 1):
+        assert b"".join(bytes(piece) for piece in uploads.read_chunks(path, length)) == data[:length]
+    assert uploads.file_sha256(path) == hashlib.sha256(data).hexdigest()
