@@ -14,6 +14,7 @@ hashing and the completion reads the whole file once to hash it.
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -65,7 +66,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = setup_django()
+    try:
+        measure(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # several GB: the file, its copies and the stored originals
 
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
     from django.contrib.auth import get_user_model
     from django.http.multipartparser import MultiPartParser
     from django.test import RequestFactory
