@@ -77,6 +77,12 @@ def _give_back_buffer(buffer: mmap.mmap) -> None:
         buffer.close()
 
 
+def _set_direct(descriptor: int, direct: bool) -> None:
+    """Switch O_DIRECT on or off for an open file."""
+    flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+    fcntl.fcntl(descriptor, fcntl.F_SETFL, flags | os.O_DIRECT if direct else flags & ~os.O_DIRECT)
+
+
 class AppendingWriter:
     """Appends received bytes to a file, past the page cache (O_DIRECT) where the filesystem allows it.
 
@@ -157,16 +163,16 @@ class AppendingWriter:
 
     def _write_cached(self, view: memoryview) -> None:
         if self.direct:
-            fcntl.fcntl(self.descriptor, fcntl.F_SETFL, fcntl.fcntl(self.descriptor, fcntl.F_GETFL) & ~os.O_DIRECT)
+            _set_direct(self.descriptor, False)
             try:
                 self._write_all(view)
             finally:
-                fcntl.fcntl(self.descriptor, fcntl.F_SETFL, fcntl.fcntl(self.descriptor, fcntl.F_GETFL) | os.O_DIRECT)
+                _set_direct(self.descriptor, True)
         else:
             self._write_all(view)
 
     def _stop_direct(self) -> None:
-        fcntl.fcntl(self.descriptor, fcntl.F_SETFL, fcntl.fcntl(self.descriptor, fcntl.F_GETFL) & ~os.O_DIRECT)
+        _set_direct(self.descriptor, False)
         self.direct = False
 
     def _write_all(self, view: memoryview) -> None:
@@ -325,8 +331,7 @@ def read_chunks(path: Path | str, length: int | None = None) -> Iterator[memoryv
                 except OSError as error:
                     if error.errno != errno.EINVAL or not direct:
                         raise
-                    flags_now = fcntl.fcntl(descriptor, fcntl.F_GETFL)
-                    fcntl.fcntl(descriptor, fcntl.F_SETFL, flags_now & ~os.O_DIRECT)
+                    _set_direct(descriptor, False)
                     direct = 0
                     continue
                 if count == 0:
