@@ -7,12 +7,14 @@ CPU seconds per GB (user + system), and the process's peak memory.
 The resumable path goes through the whole Django stack (WSGI handler, middleware, token authentication, the
 view) with each PATCH body streamed from the file, as a server reads it from the socket. It runs twice: in one
 process (the running SHA-256 is kept between pieces, so every byte is hashed once), and interrupted at 60% with
-the hash state lost (a restart, or the next piece served by another process), which re-reads the 60% stored.
+the hash state lost (a restart, or the next piece served by another process): the rest is stored without
+hashing and the completion reads the whole file once to hash it.
 """
 
 import argparse
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import time
@@ -64,7 +66,13 @@ def main() -> None:
     )
     args = parser.parse_args()
     workdir = setup_django()
+    try:
+        measure(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)  # several GB: the file, its copies and the stored originals
 
+
+def measure(args: argparse.Namespace, workdir: Path) -> None:
     from django.contrib.auth import get_user_model
     from django.http.multipartparser import MultiPartParser
     from django.test import RequestFactory
@@ -97,15 +105,27 @@ def main() -> None:
     (workdir / "copy.bin").unlink()
     os.sync()
 
+    def multipart_intake(body: Path, length: int, into: Case):
+        with open(body, "rb") as stream:
+            meta = {"CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}", "CONTENT_LENGTH": str(length)}
+            handler = HashingUploadHandler(RequestFactory().post("/"))
+            _post, files = MultiPartParser(meta, stream, [handler], "utf-8").parse()
+            uploaded = files["files"]
+            result = media_ingest_upload(uploaded=uploaded, case=into, source="witness", acquired_by=user)
+            uploaded.close()
+        return result
+
+    # A server process has loaded its code and URLs before the upload that matters: one small file through each
+    # path first (about 1 s of CPU for the first request through the whole Django stack), not counted.
+    warm_up = workdir / "warm-up.jpg"
+    write_payload(warm_up, 1)
+    warm_up_body = workdir / "warm-up.body"
+    multipart_intake(warm_up_body, write_multipart_body(warm_up_body, warm_up), Case.objects.create(reference="CW-W"))
+    run_resumable(warm_up, 256 * 1024, lose_hash_at=None)
+
     rss_before = peak_rss_mb()
     started, cpu_started = time.perf_counter(), cpu_seconds()
-    with open(body_path, "rb") as stream:
-        meta = {"CONTENT_TYPE": f"multipart/form-data; boundary={BOUNDARY}", "CONTENT_LENGTH": str(body_size)}
-        handler = HashingUploadHandler(RequestFactory().post("/"))
-        _post, files = MultiPartParser(meta, stream, [handler], "utf-8").parse()
-        uploaded = files["files"]
-        result = media_ingest_upload(uploaded=uploaded, case=case, source="witness", acquired_by=user)
-        uploaded.close()
+    result = multipart_intake(body_path, body_size, case)
     multipart_cpu = cpu_seconds() - cpu_started
     os.sync()  # count the stored bytes reaching the disk, as the cp baseline does
     intake_seconds = time.perf_counter() - started
@@ -116,6 +136,8 @@ def main() -> None:
     resumable = {}
     runs = [(f"{piece} MiB pieces, one process", piece, None) for piece in args.piece_mb]
     runs.append((f"{args.piece_mb[0]} MiB pieces, hash lost at 60%", args.piece_mb[0], 0.6))
+    # Several server processes (gunicorn's workers) take the pieces: each finds its running hash behind.
+    runs.append((f"{args.piece_mb[0]} MiB pieces, each in another process", args.piece_mb[0], "every piece"))
     for label, piece, lose_hash_at in runs:
         resumable[label] = run_resumable(file_path, piece * 1024 * 1024, lose_hash_at=lose_hash_at)
 
@@ -132,23 +154,23 @@ def main() -> None:
         print(f"resumable, {label}: {mb / seconds:,.0f} MB/s ({seconds:.2f} s)")
     print()
     # Anything that stores the file pays for writing it (cp); what a path costs beyond that is its own.
-    print("CPU seconds per GB (user + system, this run)        total        beyond writing (total - cp)")
-    print(f"  openssl dgst -sha256:                          {openssl_cpu / gb:5.2f}")
-    print(f"  cp (writing the bytes at all):                 {copy_cpu / gb:5.2f}")
+    # The goal (issue 16) is the total against openssl. cp is what copying the bytes through the page cache costs
+    # here; the upload paths write past it (O_DIRECT), so they can cost less than cp.
+    print("CPU seconds per GB (user + system, this run)      total   x openssl   x cp")
+    print(f"  openssl dgst -sha256 (read + hash):            {openssl_cpu / gb:5.2f}")
+    print(f"  cp (read + write through the page cache):      {copy_cpu / gb:5.2f}")
     paths = {"multipart (parse + hash + store)": multipart_cpu} | {
         f"resumable, {label}": cpu for label, (_seconds, cpu) in resumable.items()
     }
     for label, cpu in paths.items():
-        beyond = cpu - copy_cpu
-        print(
-            f"  {label + ':':<46} {cpu / gb:5.2f} ({cpu / openssl_cpu:3.1f}x openssl)"
-            f"  {beyond / gb:5.2f} ({beyond / openssl_cpu:3.1f}x openssl)"
-        )
+        print(f"  {label + ':':<46} {cpu / gb:5.2f}   {cpu / openssl_cpu:5.1f}x   {cpu / copy_cpu:5.1f}x")
 
 
-def run_resumable(file_path: Path, piece_bytes: int, *, lose_hash_at: float | None) -> tuple[float, float]:
+def run_resumable(file_path: Path, piece_bytes: int, *, lose_hash_at: float | str | None) -> tuple[float, float]:
     """Upload `file_path` through the tus endpoint, each PATCH body read straight from the file. Each run uses a
-    new case, so the file is stored again rather than linked as a duplicate. Returns (wall s, CPU s)."""
+    new case, so the file is stored again rather than linked as a duplicate. `lose_hash_at`: the share of the file
+    after which the running hash is lost once, or "every piece" (each piece served by another process).
+    Returns (wall s, CPU s)."""
     import base64
     import io
 
@@ -204,7 +226,9 @@ def run_resumable(file_path: Path, piece_bytes: int, *, lose_hash_at: float | No
     offset = 0
     with open(file_path, "rb") as source:
         while offset < size:
-            if lose_hash_at is not None and offset >= size * lose_hash_at:
+            if lose_hash_at == "every piece" and offset:
+                resumable._running.clear()
+            elif isinstance(lose_hash_at, float) and offset >= size * lose_hash_at:
                 resumable._running.clear()
                 lose_hash_at = None
                 status, headers = call("HEAD", location)

@@ -6,9 +6,13 @@ Layout, under uploads.incoming_dir() / "resumable": `<token>.part` (the bytes so
 file name encrypted as MediaArrival keeps it) and `<token>.lock` (one writer at a time, across processes).
 
 hashlib objects cannot be pickled, so the running SHA-256 lives in the memory of the process that received
-the bytes (`_running`, keyed by token, with the offset it has reached). A PATCH served by another process, or
-after a restart, first re-reads the bytes already stored to rebuild it (counted in `rehashed_bytes`); in the
-usual case (one client, one server process) every byte is hashed exactly once, as it arrives.
+the bytes (`_running`, keyed by token, with the offset it has reached). When a PATCH reaches a process whose
+hash has not seen every byte before it (another of the server's worker processes took the previous piece, or
+the server restarted), its bytes are stored without hashing, and the upload's completion reads the whole file
+once to hash it (counted in `rehashed_bytes`). Rebuilding the hash at that PATCH instead would re-read
+everything stored so far each time the pieces change process: with several worker processes, most pieces.
+While the pieces stay in one process every byte is hashed exactly once, as it arrives; otherwise each byte is
+hashed at most twice.
 """
 
 import fcntl
@@ -22,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -30,7 +35,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.errors import Refused
-from casework.evidence.uploads import CHUNK_SIZE, SNIFF_BYTES, ReceivedFile, incoming_dir, too_large_message
+from casework.evidence.uploads import (
+    CHUNK_SIZE,
+    SNIFF_BYTES,
+    AppendingWriter,
+    ReceivedFile,
+    incoming_dir,
+    read_chunks,
+    too_large_message,
+)
 from casework.witnesses.crypto import decrypt_text, encrypt_text
 
 TOKEN = re.compile(r"\A[0-9a-f]{32}\Z")
@@ -69,9 +82,9 @@ class PartialUpload:
     token: str
     state: dict
 
-    @property
+    @cached_property
     def directory(self) -> Path:
-        return resumable_dir()
+        return resumable_dir()  # made if missing: once per request, not once per file name
 
     @property
     def data_path(self) -> Path:
@@ -172,45 +185,53 @@ class PartialUpload:
             )
         if current + content_length > self.length:
             raise UploadTooLarge(_("More bytes than the length declared for this upload."))
-        digest = self._running_digest(current)
+        digest = self._arrival_digest(current)
         remaining = content_length
         try:
-            with open(self.data_path, "ab") as out:
+            out = AppendingWriter(self.data_path)
+            try:
                 while remaining > 0:
                     chunk = stream.read(min(CHUNK_SIZE, remaining))
                     if not chunk:
                         break
-                    digest.update(chunk)
+                    if digest is not None:
+                        digest.update(chunk)
                     out.write(chunk)
                     current += len(chunk)
                     remaining -= len(chunk)
+            finally:
+                out.close()
         finally:
             # What was written is what was hashed (a write that failed midway leaves the hash to be rebuilt).
-            if self.data_path.exists() and self.data_path.stat().st_size == current:
+            if digest is not None and self.data_path.exists() and self.data_path.stat().st_size == current:
                 _remember(self.token, digest, current)
             else:
                 _running.pop(self.token, None)
         return current
 
-    def _running_digest(self, offset: int):
-        global rehashed_bytes
+    def _arrival_digest(self, offset: int):
+        """The SHA-256 to continue with the bytes arriving at `offset`: this process's running one if it has
+        seen every byte before them (a new one at 0); otherwise None, and the completion hashes the file."""
         running = _running.pop(self.token, None)
         if running is not None and running[1] == offset:
             return running[0]
+        return hashlib.sha256() if offset == 0 else None
+
+    def _complete_digest(self):
+        """The SHA-256 of all `length` bytes: the running one if it saw them all, else read from the file."""
+        global rehashed_bytes
+        running = _running.pop(self.token, None)
+        if running is not None and running[1] == self.length:
+            return running[0]
         digest = hashlib.sha256()
-        if offset:
-            with open(self.data_path, "rb") as stored:
-                remaining = offset
-                while remaining > 0 and (chunk := stored.read(min(CHUNK_SIZE, remaining))):
-                    digest.update(chunk)
-                    remaining -= len(chunk)
-            rehashed_bytes += offset
+        for piece in read_chunks(self.data_path, self.length):
+            digest.update(piece)
+        rehashed_bytes += self.length
         return digest
 
     def received(self) -> ReceivedFile:
         """The complete file as intake takes it (the temporary file then belongs to the intake service)."""
-        digest = self._running_digest(self.length)
-        _running.pop(self.token, None)
+        digest = self._complete_digest()
         with open(self.data_path, "rb") as stored:
             head = stored.read(SNIFF_BYTES)
         return ReceivedFile(self.data_path, digest.hexdigest(), self.length, head)

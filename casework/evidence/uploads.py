@@ -1,12 +1,16 @@
 """Receiving bytes: hash and count while they stream to a temporary file, so nothing is read twice."""
 
 import errno
+import fcntl
 import hashlib
 import logging
+import mmap
 import os
 import tempfile
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -51,6 +55,133 @@ def incoming_dir() -> Path:
     return path
 
 
+# O_DIRECT needs the buffer, the file offset and the length aligned to the device's block; 4 KiB covers them all.
+DIRECT_ALIGNMENT = 4096
+
+
+# One aligned buffer kept per thread between writers (a resumable upload opens one per PATCH): a new one would be
+# faulted in page by page each time.
+_spare_buffers = threading.local()
+
+
+def _take_buffer() -> mmap.mmap:
+    buffer = getattr(_spare_buffers, "buffer", None)
+    _spare_buffers.buffer = None
+    return buffer if buffer is not None else mmap.mmap(-1, CHUNK_SIZE)  # page-aligned
+
+
+def _give_back_buffer(buffer: mmap.mmap) -> None:
+    if getattr(_spare_buffers, "buffer", None) is None:
+        _spare_buffers.buffer = buffer
+    else:
+        buffer.close()
+
+
+def _set_direct(descriptor: int, direct: bool) -> None:
+    """Switch O_DIRECT on or off for an open file."""
+    flags = fcntl.fcntl(descriptor, fcntl.F_GETFL)
+    fcntl.fcntl(descriptor, fcntl.F_SETFL, flags | os.O_DIRECT if direct else flags & ~os.O_DIRECT)
+
+
+class AppendingWriter:
+    """Appends received bytes to a file, past the page cache (O_DIRECT) where the filesystem allows it.
+
+    Buffered writes of a large upload cost more CPU than hashing it (the kernel copies every byte into the page
+    cache, allocating it; 1-3 s per GB measured here, against 0.6 for SHA-256) and push everything else out of
+    the cache; direct writes go from one aligned buffer to the disk (0.15 s per GB). The bytes on disk are the
+    same either way. What does not fill an aligned block, at the start of an unaligned append and at the end,
+    is written through the page cache. A filesystem without O_DIRECT (tmpfs on older kernels, some network
+    filesystems), or a write it refuses as unaligned, gets ordinary writes. Not thread-safe; close() writes
+    what is still buffered, and must be called (it also closes the file).
+    """
+
+    def __init__(self, path: Path | str):
+        """Appends to the existing file at `path`."""
+        flags = os.O_WRONLY | os.O_CLOEXEC
+        direct = getattr(os, "O_DIRECT", 0)
+        try:
+            self.descriptor = os.open(path, flags | direct)
+            self.direct = bool(direct)
+        except OSError as error:
+            if error.errno != errno.EINVAL:
+                raise
+            self.descriptor = os.open(path, flags)
+            self.direct = False
+        self.offset = os.fstat(self.descriptor).st_size  # appends start where the stored bytes end
+        self.buffer = _take_buffer() if self.direct else None
+        self.buffered = 0  # bytes in self.buffer, not yet written
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            if self.buffer is None or (self.buffered == 0 and self.offset % DIRECT_ALIGNMENT):
+                # Through the page cache: no O_DIRECT here, or up to the next aligned offset.
+                size = len(view) if self.buffer is None else -self.offset % DIRECT_ALIGNMENT
+                self._write_cached(view[:size])
+                view = view[size:]
+                continue
+            size = min(len(view), CHUNK_SIZE - self.buffered)
+            self.buffer[self.buffered : self.buffered + size] = view[:size]
+            self.buffered += size
+            view = view[size:]
+            if self.buffered == CHUNK_SIZE:
+                self._flush_buffer()
+
+    def close(self) -> None:
+        """Write what is buffered, then close the file (even if that write fails). Once only."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            if self.buffered:
+                self._flush_buffer()
+        finally:
+            os.close(self.descriptor)
+            buffer, self.buffer = self.buffer, None
+            if buffer is not None:
+                try:
+                    _give_back_buffer(buffer)
+                except BufferError:  # a failed write's traceback still holds a view of it: freed with that
+                    pass
+
+    def _flush_buffer(self) -> None:
+        assert self.buffer is not None
+        aligned = self.buffered - self.buffered % DIRECT_ALIGNMENT
+        with memoryview(self.buffer) as whole:
+            if aligned:
+                try:
+                    self._write_all(whole[:aligned])
+                except OSError as error:
+                    if error.errno != errno.EINVAL:
+                        raise
+                    self._stop_direct()  # the filesystem wants another alignment: ordinary writes from now on
+                    self._write_all(whole[:aligned])
+            if self.buffered > aligned:
+                self._write_cached(whole[aligned : self.buffered])
+        self.buffered = 0
+
+    def _write_cached(self, view: memoryview) -> None:
+        if self.direct:
+            _set_direct(self.descriptor, False)
+            try:
+                self._write_all(view)
+            finally:
+                _set_direct(self.descriptor, True)
+        else:
+            self._write_all(view)
+
+    def _stop_direct(self) -> None:
+        _set_direct(self.descriptor, False)
+        self.direct = False
+
+    def _write_all(self, view: memoryview) -> None:
+        while view:
+            written = os.pwrite(self.descriptor, view, self.offset)
+            self.offset += written
+            view = view[written:]
+
+
 def receive_stream(stream: BinaryIO) -> ReceivedFile:
     """Copy a stream to a temporary file in 1 MiB chunks, hashing as it goes; enforces the size limit."""
     digest = hashlib.sha256()
@@ -58,8 +189,10 @@ def receive_stream(stream: BinaryIO) -> ReceivedFile:
     head = b""
     limit = settings.CASEWORK_MAX_UPLOAD_BYTES
     handle, name = tempfile.mkstemp(dir=incoming_dir(), prefix="intake-")
+    os.close(handle)
     try:
-        with os.fdopen(handle, "wb") as out:
+        out = AppendingWriter(name)
+        try:
             while chunk := stream.read(CHUNK_SIZE):
                 size += len(chunk)
                 if size > limit:
@@ -68,6 +201,8 @@ def receive_stream(stream: BinaryIO) -> ReceivedFile:
                     head += chunk[: SNIFF_BYTES - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
+        finally:
+            out.close()
     except BaseException as error:
         Path(name).unlink(missing_ok=True)
         if is_storage_full(error):
@@ -100,35 +235,59 @@ class HashingUploadHandler(TemporaryFileUploadHandler):
         self.digest = hashlib.sha256()
         self.received_bytes = 0
         self.head = b""
+        # The bytes go to Django's temporary file through a writer of their own, past the page cache.
+        self.writer = AppendingWriter(self.file.temporary_file_path())
 
     def receive_data_chunk(self, raw_data, start):
         self.received_bytes += len(raw_data)
         if self.received_bytes > settings.CASEWORK_MAX_UPLOAD_BYTES:
-            self.file.close()
+            self._discard()
             raise StopUpload(connection_reset=True)
         if len(self.head) < SNIFF_BYTES:
             self.head += raw_data[: SNIFF_BYTES - len(self.head)]
         self.digest.update(raw_data)
-        try:
-            return super().receive_data_chunk(raw_data, start)
-        except OSError as error:
-            if not is_storage_full(error):
-                raise
-            # Raised here, the error would reach the CSRF check (which reads the form) as a 500. The partial file
-            # goes at once; StorageFullMiddleware answers 507 once the rest of the body has been read past.
-            partial = Path(self.file.temporary_file_path())
-            self.file.close()
-            partial.unlink(missing_ok=True)
-            self.request.casework_storage_full = True
-            raise StopUpload(connection_reset=False) from error
+        self._store(self.writer.write, raw_data)
+        return None  # taken: no later handler sees the chunk
 
     def file_complete(self, file_size):
+        self._store(self.writer.close)
         uploaded = super().file_complete(file_size)
         if uploaded is not None:
             uploaded.received = ReceivedFile(
                 Path(uploaded.temporary_file_path()), self.digest.hexdigest(), self.received_bytes, self.head
             )
         return uploaded
+
+    def upload_interrupted(self):
+        self._close_writer()
+        super().upload_interrupted()
+
+    def _store(self, operation, *arguments) -> None:
+        try:
+            operation(*arguments)
+        except OSError as error:
+            if not is_storage_full(error):
+                self._discard()
+                raise
+            # Raised here, the error would reach the CSRF check (which reads the form) as a 500. The partial file
+            # goes at once; StorageFullMiddleware answers 507 once the rest of the body has been read past.
+            self._discard()
+            self.request.casework_storage_full = True
+            raise StopUpload(connection_reset=False) from error
+
+    def _close_writer(self) -> None:
+        writer = getattr(self, "writer", None)
+        if writer is not None and not writer.closed:
+            try:
+                writer.close()
+            except OSError:
+                pass  # the file is being discarded anyway
+
+    def _discard(self) -> None:
+        self._close_writer()
+        partial = Path(self.file.temporary_file_path())
+        self.file.close()
+        partial.unlink(missing_ok=True)
 
 
 def receive_upload(uploaded) -> ReceivedFile:
@@ -150,11 +309,50 @@ def is_storage_full(error: BaseException) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
+def read_chunks(path: Path | str, length: int | None = None) -> Iterator[memoryview]:
+    """The first `length` bytes of the file (all of it by default) in pieces of up to CHUNK_SIZE, read past the
+    page cache (O_DIRECT) where the filesystem allows it: what is on the disk, for less CPU than through the
+    cache (see AppendingWriter). Each piece is valid until the next is asked for."""
+    flags = os.O_RDONLY | os.O_CLOEXEC
+    direct = getattr(os, "O_DIRECT", 0)
+    try:
+        descriptor = os.open(path, flags | direct)
+    except OSError as error:
+        if error.errno != errno.EINVAL or not direct:
+            raise
+        descriptor, direct = os.open(path, flags), 0
+    buffer = _take_buffer()
+    try:
+        offset = 0
+        with memoryview(buffer) as whole:
+            while length is None or offset < length:
+                try:
+                    count = os.preadv(descriptor, [whole], offset)
+                except OSError as error:
+                    if error.errno != errno.EINVAL or not direct:
+                        raise
+                    _set_direct(descriptor, False)
+                    direct = 0
+                    continue
+                if count == 0:
+                    break
+                if length is not None:
+                    count = min(count, length - offset)
+                with whole[:count] as piece:
+                    yield piece
+                offset += count
+    finally:
+        os.close(descriptor)
+        try:
+            _give_back_buffer(buffer)
+        except BufferError:
+            pass
+
+
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(CHUNK_SIZE):
-            digest.update(chunk)
+    for piece in read_chunks(path):
+        digest.update(piece)
     return digest.hexdigest()
 
 

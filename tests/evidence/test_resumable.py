@@ -111,7 +111,7 @@ def test_a_dropped_connection_keeps_the_bytes_that_arrived(intake_worker, case, 
     assert upload_find(upload.token).offset == sixty
 
 
-def test_resuming_in_another_process_rebuilds_the_hash_from_the_stored_bytes(api, intake_worker, case, content):
+def test_resuming_in_another_process_hashes_the_stored_file_once_complete(api, intake_worker, case, content):
     api.force_authenticate(intake_worker)
     location = create(api, case, content)["Location"]
     sixty = len(content) * 60 // 100
@@ -119,8 +119,21 @@ def test_resuming_in_another_process_rebuilds_the_hash_from_the_stored_bytes(api
     resumable._running.clear()  # as if the server restarted, or another worker took the next request
     before = resumable.rehashed_bytes
     assert send(api, location, content[sixty:], sixty).status_code == 204
-    assert resumable.rehashed_bytes - before == sixty
+    assert resumable.rehashed_bytes - before == len(content)
     assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_pieces_spread_over_worker_processes_read_the_file_once_not_once_per_piece(api, intake_worker, case, content):
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    before = resumable.rehashed_bytes
+    for start in range(0, len(content), 100_000):
+        if start:
+            resumable._running.clear()  # each piece reaches another worker process than the one before
+        assert send(api, location, content[start : start + 100_000], start).status_code == 204
+    assert resumable.rehashed_bytes - before == len(content)
+    item = MediaItem.objects.get()
+    assert item.sha256 == hashlib.sha256(content).hexdigest() and item.original.read() == content
 
 
 def test_in_one_process_no_byte_is_read_twice(api, intake_worker, case, content):

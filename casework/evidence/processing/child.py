@@ -378,7 +378,9 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
             image.load()
             upright = ImageOps.exif_transpose(image)
             preview = upright.convert("RGB")
-            preview.thumbnail(THUMBNAIL_SIZE)
+            # Bilinear, not Pillow's default bicubic: after the reduced-scale decode the picture is at most
+            # twice the thumbnail's size, where bilinear costs half as much and looks the same at 480 px.
+            preview.thumbnail(THUMBNAIL_SIZE, resample=Image.Resampling.BILINEAR)
             # One resize serves both: the hash's 32 px are taken from the thumbnail, not the decoded picture.
             result["perceptual_hashes"] = [str(imagehash.phash(preview))]
             preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
