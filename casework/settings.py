@@ -360,6 +360,10 @@ CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default
 # A worker processing a media item holds a lease this long and renews it every quarter of it; a worker killed
 # or cut off from the database frees the item for the redelivered task once the lease runs out.
 CASEWORK_MEDIA_LEASE_SECONDS = env.int("CASEWORK_MEDIA_LEASE_SECONDS", default=60)
+# Text of photos and PDFs (OCR by Tesseract): the languages read (Debian's tesseract-ocr-<code> data) and the
+# mean word confidence (0-100) below which text read from a photo or scan is not kept.
+CASEWORK_OCR_LANGUAGES = env.str("CASEWORK_OCR_LANGUAGES", default="ara+eng")
+CASEWORK_OCR_MIN_CONFIDENCE = env.int("CASEWORK_OCR_MIN_CONFIDENCE", default=60)
 # Packet files are deleted this many days after they were built (the record stays, marked expired).
 CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)
 # Who issues the evidence packets: named on the cover and in the running header of every report.pdf page.
