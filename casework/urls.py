@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("casework.audit.urls")),
     path("", include("casework.bundles.urls")),
     path("", include("casework.statistics.urls")),
+    path("", include("casework.maps.urls")),
     path("", include("casework.web.urls")),
 ]

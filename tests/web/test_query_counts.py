@@ -106,8 +106,13 @@ PAGES = {
     # numbers); its translations.
     "witnesses:testimony_edit": (("reference", "testimony"), 13),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
-    # unreviewed media with assignee; recently rejected testimonies.
-    "web:review_queue": (("reference",), 10),
+    # unreviewed media with assignee; their incidents' positions (the far-from-incident flag); recently rejected
+    # testimonies.
+    "web:review_queue": (("reference",), 11),
+    # The map page: the governorate choices of its filter form (the points come from the JSON endpoint).
+    "maps:case_map": (("reference",), 7),
+    # The map's points (no navigation): incidents with a position; media with GPS; their incidents' positions.
+    "maps:case_map_points": (("reference",), 7),
     # Packets with requester; their incidents. (The request form's incident picker starts empty.)
     "bundles:bundle_list": (("reference",), 8),
     # Count; the page of audit events.
