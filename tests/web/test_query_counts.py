@@ -2,6 +2,7 @@
 count is exact (the queries are listed beside it), and the same with twice the records (no N+1)."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.django_db
 
 def add_records(case, person, *, seed: int) -> dict:
     """One more of each record a page lists, linked as in real use."""
-    incident = IncidentFactory(case=case)
+    incident = IncidentFactory(case=case, latitude=Decimal("35.930600"), longitude=Decimal("36.633900"))
     victim = VictimFactory(incident=incident)
     VictimFactory(incident=incident, duplicate_of=victim)
     witness = WitnessFactory(case=case)
@@ -29,7 +30,7 @@ def add_records(case, person, *, seed: int) -> dict:
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=person, created_by=person, status="submitted")
     testimony.incidents.add(incident)
     item = media_ingest_stream(
-        stream=io.BytesIO(jpeg_bytes(seed=seed)),
+        stream=io.BytesIO(jpeg_bytes(seed=seed, latitude=36.2021, longitude=37.1343)),  # far from the incident
         case=case,
         original_filename=f"photo-{seed}.jpg",
         source="witness",
