@@ -444,6 +444,8 @@ def _process_claimed(item: MediaItem) -> None:
 
 # Types whose text is read: PDFs, and the photos Pillow decodes (HEIC has no decoder here, see child.py).
 TEXT_MIME_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff")
+# Fewer words than this read from a photo are noise (a shop sign's letters, texture taken for glyphs).
+MIN_OCR_WORDS = 3
 
 
 def _read_text(item: MediaItem, original_path: Path, derived_dir: str) -> dict[str, object]:
@@ -476,9 +478,6 @@ def text_worth_keeping(read: TextResult) -> str:
         return read.text
     confident = (read.confidence or 0) >= settings.CASEWORK_OCR_MIN_CONFIDENCE and read.words >= MIN_OCR_WORDS
     return read.text if confident else ""
-
-
-MIN_OCR_WORDS = 3
 
 
 def _text_outcome(read: TextResult) -> str:

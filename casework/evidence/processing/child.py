@@ -665,6 +665,8 @@ def pdf_text_layer(path: str, *, timeout_seconds: int) -> tuple[str, int]:
         package="poppler-utils",
     )
     text = layer.stdout.decode("utf-8", errors="replace") if layer.returncode == 0 else ""
+    # Pages end with a form feed; a NUL cannot be stored in PostgreSQL's text.
+    text = text.replace("\x00", "").replace("\f", "\n\n")
     letters = sum(character.isalnum() for character in text)
     return (text if letters >= MIN_TEXT_LAYER_CHARACTERS * max(1, min(pages, MAX_OCR_PAGES)) else ""), pages
 
