@@ -5,6 +5,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libmagic1 libimage-exiftool-perl ffmpeg chromium \
        libpango-1.0-0 libpangoft2-1.0-0 fonts-noto-core fonts-hosny-amiri \
+       poppler-utils tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
 
 RUN useradd --create-home --uid 1000 casework

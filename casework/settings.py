@@ -3,6 +3,7 @@
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp.constants import NONE, SELF
@@ -51,6 +52,7 @@ INSTALLED_APPS = [
     "casework.statistics",
     "casework.notifications",
     "casework.search",
+    "casework.maps",
     "casework.web",
     # Last: Django's own widget templates, which casework/web/templates/django/forms/ overrides (FORM_RENDERER).
     "django.forms",
@@ -384,6 +386,23 @@ CASEWORK_BUNDLE_LEASE_SECONDS = env.int("CASEWORK_BUNDLE_LEASE_SECONDS", default
 # A worker processing a media item holds a lease this long and renews it every quarter of it; a worker killed
 # or cut off from the database frees the item for the redelivered task once the lease runs out.
 CASEWORK_MEDIA_LEASE_SECONDS = env.int("CASEWORK_MEDIA_LEASE_SECONDS", default=60)
+# Text of photos and PDFs (OCR by Tesseract): the languages read (Debian's tesseract-ocr-<code> data) and the
+# mean word confidence (0-100) below which text read from a photo or scan is not kept.
+CASEWORK_OCR_LANGUAGES = env.str("CASEWORK_OCR_LANGUAGES", default="ara+eng")
+CASEWORK_OCR_MIN_CONFIDENCE = env.int("CASEWORK_OCR_MIN_CONFIDENCE", default=60)
+# The case map: a tile server's URL template ("https://tiles.example.org/{z}/{x}/{y}.png") and the attribution
+# its licence asks for. Without one the map draws country borders shipped with the app (Natural Earth).
+CASEWORK_MAP_TILE_URL = env.str("CASEWORK_MAP_TILE_URL", default="")
+CASEWORK_MAP_TILE_ATTRIBUTION = env.str("CASEWORK_MAP_TILE_ATTRIBUTION", default="")
+if CASEWORK_MAP_TILE_URL:
+    # The map's tiles are images from the tile server: its origin joins img-src ({s}, Leaflet's rotating
+    # subdomain, as a wildcard).
+    _tiles = urlsplit(CASEWORK_MAP_TILE_URL.replace("{s}.", "tile-subdomain."))
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["img-src"].append(
+        f"{_tiles.scheme}://{_tiles.netloc}".replace("tile-subdomain.", "*.")
+    )
+# A media item whose GPS position lies farther than this from an incident it is linked to is flagged.
+CASEWORK_FAR_FROM_INCIDENT_KM = env.float("CASEWORK_FAR_FROM_INCIDENT_KM", default=25.0)
 # Packet files are deleted this many days after they were built (the record stays, marked expired).
 CASEWORK_PACKET_RETENTION_DAYS = env.int("CASEWORK_PACKET_RETENTION_DAYS", default=90)
 # Who issues the evidence packets: named on the cover and in the running header of every report.pdf page.

@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include("casework.bundles.urls")),
     path("", include("casework.statistics.urls")),
     path("", include("casework.search.urls")),
+    path("", include("casework.maps.urls")),
     path("", include("casework.web.urls")),
 ]

@@ -122,6 +122,9 @@ EXPECTED = {
     "cases:team_remove": ("POST", CASE_ADMINS),
     "api:testimony_assign": ("POST", REVIEWERS),
     "api:media_assign": ("POST", REVIEWERS),
+    # The case map and its points: every role on the case (media points only for those who may see media).
+    "maps:case_map": ("GET", CASE_ROLES),
+    "maps:case_map_points": ("GET", CASE_ROLES),
     "incidents:incident_list": ("GET", CASE_ROLES),
     "incidents:incident_detail": ("GET", CASE_ROLES),
     "incidents:victim_list": ("GET", CASE_ROLES),

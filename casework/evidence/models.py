@@ -1,4 +1,5 @@
 import json
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -38,6 +39,17 @@ class ProcessingState(models.TextChoices):
     DONE = "done", _("Processed")
     FAILED = "failed", _("Failed")
     QUARANTINED = "quarantined", _("Quarantined")
+
+
+class TextExtraction(models.TextChoices):
+    """What reading the text of a photo or PDF gave. Every photo and PDF is read; OCR text is kept only when
+    Tesseract is confident of it (CASEWORK_OCR_MIN_CONFIDENCE), so that scene photos get no stray letters."""
+
+    NOT_READ = "", _("Not read")
+    TEXT_LAYER = "text_layer", _("Text of the PDF")
+    OCR = "ocr", _("Read by OCR")
+    NO_TEXT = "no_text", _("No text found")
+    FAILED = "failed", _("Reading the text failed")
 
 
 class VerificationStatus(models.TextChoices):
@@ -202,6 +214,12 @@ class MediaItem(ConstraintMessagesByField, models.Model):
     # Person fields of the embedded metadata (artist, owner, copyright, serial numbers...), kept apart from
     # `metadata` and encrypted at rest like witness identities.
     identifying_metadata = EncryptedJSONField(_("identifying metadata"), default=dict, blank=True, editable=False)
+    # Text read from a document photo or PDF (see TextExtraction); searchable, shown on the item page.
+    extracted_text = models.TextField(_("extracted text"), blank=True, default="")
+    text_extraction = models.CharField(
+        _("text extraction"), max_length=12, choices=TextExtraction.choices, blank=True, default=""
+    )
+    text_extraction_error = models.TextField(_("text extraction error"), blank=True, default="")
     capture_time = models.DateTimeField(_("capture time"), null=True, blank=True)
     # False when the file gives a clock time without its zone: `capture_time` then holds that wall-clock time
     # as if it were UTC, and is shown as local time with "time zone unknown", never as a UTC instant.
@@ -269,6 +287,7 @@ class MediaItem(ConstraintMessagesByField, models.Model):
         "media_source_valid": "source",
         "media_processing_state_valid": "processing_state",
         "media_verification_valid": "verification_status",
+        "media_text_extraction_valid": "text_extraction",
         "media_latitude_range": "latitude",
         "media_longitude_range": "longitude",
         "media_duration_not_negative": "duration_seconds",
@@ -321,6 +340,11 @@ class MediaItem(ConstraintMessagesByField, models.Model):
             models.CheckConstraint(
                 condition=Q(verification_status__in=VerificationStatus.values),
                 name="media_verification_valid",
+                violation_error_message=_("Choose one of the listed values."),
+            ),
+            models.CheckConstraint(
+                condition=Q(text_extraction__in=TextExtraction.values),
+                name="media_text_extraction_valid",
                 violation_error_message=_("Choose one of the listed values."),
             ),
             models.CheckConstraint(
@@ -385,6 +409,11 @@ class MediaItem(ConstraintMessagesByField, models.Model):
         """Whether the page shows or plays the original itself. Only after processing: a file that is still
         waiting, failed or was quarantined is never handed to a browser's decoder."""
         return self.processing_state == ProcessingState.DONE and self.mime_type in INLINE_MIME_TYPES
+
+    @property
+    def extracted_paragraphs(self) -> list[str]:
+        """The extracted text's paragraphs, each shown with its own direction (Arabic and English mix)."""
+        return [paragraph.strip() for paragraph in re.split(r"\n\s*\n", self.extracted_text) if paragraph.strip()]
 
     @property
     def is_pdf(self) -> bool:

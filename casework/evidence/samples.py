@@ -9,7 +9,7 @@ from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 EXIF_IFD = 0x8769
 GPS_IFD = 0x8825
@@ -250,4 +250,41 @@ def pdf_bytes(*, seed: int = 1) -> bytes:
     """A one-page PDF (a scene drawn by Pillow), as a scanned document would arrive."""
     buffer = io.BytesIO()
     scene_image(seed, size=(620, 877)).save(buffer, "PDF", resolution=72)
+    return buffer.getvalue()
+
+
+# Debian's fonts-noto-core (installed by bin/setup): a naskh face for Arabic, a sans face for Latin text.
+ARABIC_FONT = "/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf"
+LATIN_FONT = "/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf"
+DOCUMENT_LINES = (
+    ("en", "Hospital entrance damaged"),
+    ("ar", "مدخل السوق الشعبي"),
+    ("en", "Report 2017 Idlib"),
+)
+
+
+def document_image(lines=DOCUMENT_LINES, *, size: tuple[int, int] = (1400, 560)) -> Image.Image:
+    """A photographed page: each (language, text) line drawn in its script's font, Arabic right-aligned and
+    shaped (Pillow's raqm layout), on off-white paper."""
+    image = Image.new("RGB", size, (246, 244, 238))
+    draw = ImageDraw.Draw(image)
+    arabic, latin = ImageFont.truetype(ARABIC_FONT, 56), ImageFont.truetype(LATIN_FONT, 48)
+    for row, (language, text) in enumerate(lines):
+        top = 60 + row * (size[1] - 120) // max(1, len(lines))
+        if language == "ar":
+            draw.text((size[0] - 60, top), text, font=arabic, fill="black", direction="rtl", language="ar", anchor="ra")
+        else:
+            draw.text((60, top), text, font=latin, fill="black")
+    return image
+
+
+def document_photo_bytes(lines=DOCUMENT_LINES, **options) -> bytes:
+    """document_image() as a camera JPEG (with the options of jpeg_bytes: capture time, GPS...)."""
+    return jpeg_bytes(image=document_image(lines), **options)
+
+
+def scanned_pdf_bytes(lines=DOCUMENT_LINES) -> bytes:
+    """document_image() as a one-page PDF holding only the picture: a scan without a text layer."""
+    buffer = io.BytesIO()
+    document_image(lines, size=(1400, 1980)).convert("L").save(buffer, "PDF", resolution=150)
     return buffer.getvalue()

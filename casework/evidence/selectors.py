@@ -1,8 +1,12 @@
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.conf import settings
+from django.db.models import Prefetch, Q, QuerySet
 
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
+from casework.geo import haversine_km
+from casework.incidents.models import Incident
 from casework.witnesses.models import identity_fields_through
 
 
@@ -80,3 +84,36 @@ def media_online_sources(*, items: list[MediaItem]) -> list[OnlineSource]:
         OnlineSource(url, tuple(sorted(sources.values(), key=lambda item: item.exhibit_sequence)))
         for url, sources in sorted(found.items())
     ]
+
+
+def media_far_from_incidents(*, item: MediaItem, incidents: Iterable[Incident]) -> list[tuple[Incident, float]]:
+    """The incidents among `incidents` (those the item is linked to, already fetched) that lie farther from the
+    item's GPS position than CASEWORK_FAR_FROM_INCIDENT_KM, with the distance in km; [] when the item or an
+    incident has no position. No query: the caller fetched the incidents with their coordinates."""
+    if item.latitude is None or item.longitude is None:
+        return []
+    limit = settings.CASEWORK_FAR_FROM_INCIDENT_KM
+    far = []
+    for incident in incidents:
+        if incident.latitude is None or incident.longitude is None:
+            continue
+        distance = haversine_km(
+            float(item.latitude), float(item.longitude), float(incident.latitude), float(incident.longitude)
+        )
+        if distance > limit:
+            far.append((incident, round(distance, 1)))
+    return far
+
+
+def incident_positions() -> Prefetch:
+    """Prefetch of the items' linked incidents with only what the far-from-incident flag reads."""
+    return Prefetch("incidents", queryset=Incident.objects.only("id", "case_id", "reference", "latitude", "longitude"))
+
+
+def media_flag_far_from_incidents(items: Iterable[MediaItem]) -> list[MediaItem]:
+    """The items, each with `far_from_incidents` (see media_far_from_incidents), from their prefetched incidents
+    (incident_positions()): no query of its own."""
+    items = list(items)
+    for item in items:
+        item.far_from_incidents = media_far_from_incidents(item=item, incidents=item.incidents.all())
+    return items

@@ -43,6 +43,7 @@ from casework.evidence.models import (
     MediaSource,
     NearDuplicate,
     ProcessingState,
+    TextExtraction,
     VerificationStatus,
     hash_bands,
     original_upload_path,
@@ -50,8 +51,10 @@ from casework.evidence.models import (
 from casework.evidence.processing import (
     ProbeFailed,
     ProbeResult,
+    TextResult,
     UnsupportedMedia,
     classify,
+    extract_text,
     phash_distance,
     probe_media,
 )
@@ -433,14 +436,59 @@ def _process_claimed(item: MediaItem) -> None:
                 media_record_processing_failure(item=item, reason=failure.reason, quarantine=failure.quarantine)
                 return
             derived_names = _store_derived_files(item, Path(derived_dir), result)
+            text_fields = _read_text(item, original_path, derived_dir)
         server_paths = (str(original_path), os.path.realpath(original_path), derived_dir, str(_media_root()))
-        _save_probe_result(item, result, derived_names, server_paths=server_paths)
+        _save_probe_result(item, result, derived_names, server_paths=server_paths, text_fields=text_fields)
     except Exception:
         # Let a retry claim it at once; the attempt stays counted, so a persistent failure still ends.
         MediaItem.objects.filter(pk=item.pk, processing_state=ProcessingState.PROCESSING).update(
             processing_state=ProcessingState.PENDING
         )
         raise
+
+
+# Types whose text is read: PDFs, and the photos Pillow decodes (HEIC has no decoder here, see child.py).
+TEXT_MIME_TYPES = ("application/pdf", "image/jpeg", "image/png", "image/webp", "image/tiff")
+# Fewer words than this read from a photo are noise (a shop sign's letters, texture taken for glyphs).
+MIN_OCR_WORDS = 3
+
+
+def _read_text(item: MediaItem, original_path: Path, derived_dir: str) -> dict[str, object]:
+    """The text fields of a photo or PDF whose metadata was just extracted, under the same sandbox limits.
+
+    Runs inside the processing claim, so a file that kills the worker while being read counts an attempt like
+    any other and ends failed after MAX_PROCESSING_ATTEMPTS. A file that cannot be read is still processed:
+    only its text is marked failed, with the reason, and it is not read again unless reprocessed.
+    """
+    if item.mime_type not in TEXT_MIME_TYPES:
+        return {"extracted_text": "", "text_extraction": TextExtraction.NOT_READ, "text_extraction_error": ""}
+    try:
+        read = extract_text(
+            str(original_path), mime=item.mime_type, derived_dir=derived_dir, languages=settings.CASEWORK_OCR_LANGUAGES
+        )
+    except ProbeFailed as failure:
+        reason = scrub_paths(failure.reason, (str(_media_root()), str(original_path), derived_dir), any_absolute=True)
+        return {"extracted_text": "", "text_extraction": TextExtraction.FAILED, "text_extraction_error": reason}
+    return {
+        "extracted_text": text_worth_keeping(read),
+        "text_extraction": _text_outcome(read),
+        "text_extraction_error": "",
+    }
+
+
+def text_worth_keeping(read: TextResult) -> str:
+    """A PDF's text layer always; OCR text only when Tesseract read at least a few words with a mean confidence
+    of CASEWORK_OCR_MIN_CONFIDENCE or more (a photo of a street yields a handful of unsure "words")."""
+    if read.method == "text_layer":
+        return read.text
+    confident = (read.confidence or 0) >= settings.CASEWORK_OCR_MIN_CONFIDENCE and read.words >= MIN_OCR_WORDS
+    return read.text if confident else ""
+
+
+def _text_outcome(read: TextResult) -> str:
+    if not text_worth_keeping(read):
+        return TextExtraction.NO_TEXT
+    return TextExtraction.TEXT_LAYER if read.method == "text_layer" else TextExtraction.OCR
 
 
 @contextmanager
@@ -493,7 +541,12 @@ def _replace_in_storage(name: str, path: Path) -> str:
 
 
 def _save_probe_result(
-    item: MediaItem, result: ProbeResult, derived_names: dict[str, object], *, server_paths: tuple[str, ...]
+    item: MediaItem,
+    result: ProbeResult,
+    derived_names: dict[str, object],
+    *,
+    server_paths: tuple[str, ...],
+    text_fields: dict[str, object],
 ) -> None:
     raw = json.loads(json.dumps(result.raw, default=str))
     # People's details in the file's metadata go to the encrypted field; the server's own paths go nowhere.
@@ -521,6 +574,7 @@ def _save_probe_result(
         "thumbnail": derived_names["thumbnail"],
         "keyframes": derived_names["keyframes"],
         "perceptual_hashes": list(result.perceptual_hashes),
+        **text_fields,
         "processing_state": ProcessingState.DONE,
         "processing_error": "",
         "processed_at": timezone.now(),
@@ -538,6 +592,8 @@ def _save_probe_result(
                 "device": " ".join(filter(None, [result.device_make, result.device_model])),
                 "duration_seconds": result.duration_seconds,
                 "thumbnail": bool(derived_names["thumbnail"]),
+                "text": text_fields["text_extraction"],
+                "text_characters": len(str(text_fields["extracted_text"])),
             },
         )
     for field, value in fields.items():

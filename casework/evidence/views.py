@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -106,13 +107,16 @@ def media_list(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required
 def media_detail(request: HttpRequest, item_id: int) -> HttpResponse:
     item = _media_for(request, item_id)
+    incidents = list(item.incidents.all())
     return render(
         request,
         "evidence/media_detail.html",
         {
             "item": item,
             "case": item.case,
-            "incidents": item.incidents.all(),
+            "incidents": incidents,
+            "far_from_incidents": selectors.media_far_from_incidents(item=item, incidents=incidents),
+            "far_km": settings.CASEWORK_FAR_FROM_INCIDENT_KM,
             "link_form": MediaLinkForm(case=item.case),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, item.case),
             "can_review": request.user.has_perm(access.REVIEW, item.case) and request.user.pk != item.acquired_by_id,

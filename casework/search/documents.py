@@ -18,7 +18,7 @@ from casework.search.models import RecordKind
 from casework.witnesses.models import Testimony, TestimonyTranslation
 
 # Not `original_filename`: encrypted at rest because a sender's file name can name the sender.
-MEDIA_TEXT_FIELDS: tuple[str, ...] = ("exhibit_number", "description")
+MEDIA_TEXT_FIELDS: tuple[str, ...] = ("exhibit_number", "description", "extracted_text")
 INCIDENT_TEXT_FIELDS: tuple[str, ...] = ("reference", "title", "description", "locality", "district")
 
 

@@ -13,6 +13,7 @@ from casework.cases.forms import CaseCreateForm
 from casework.cases.selectors import case_get_for_user, cases_visible_to
 from casework.errors import Refused
 from casework.evidence.models import MediaItem
+from casework.evidence.selectors import incident_positions, media_flag_far_from_incidents
 from casework.notifications import selectors as work
 from casework.notifications.services import review_assign as assign_for_review
 from casework.web import pickers
@@ -55,7 +56,9 @@ def review_queue(request: HttpRequest, reference: str) -> HttpResponse:
                 ("unassigned", _("Unassigned")),
             ],
             "testimonies": work.testimonies_waiting(case=case, user=request.user, show=show),
-            "media_items": work.media_waiting(case=case, user=request.user, show=show),
+            "media_items": media_flag_far_from_incidents(
+                work.media_waiting(case=case, user=request.user, show=show).prefetch_related(incident_positions())
+            ),
             "rejected": rejected,
             "can_assign": can_assign,
             "reviewers": list(work.reviewers_of(case)) if can_assign else [],

@@ -302,3 +302,27 @@ def test_victims_added_in_bulk_by_an_import_are_searchable(case, intake_worker, 
     )
     assert {kind for kind, _ in found(case, intake_worker, "Darwish")} == {RecordKind.VICTIM}
     assert len(found(case, intake_worker, "درويش")) == 1
+
+
+@pytest.mark.django_db
+def test_text_read_from_a_document_photo_is_found_by_search(case, intake_worker):
+    import io
+
+    from casework.evidence.samples import document_photo_bytes
+    from casework.evidence.services import media_ingest_stream, media_process
+
+    item = media_ingest_stream(
+        stream=io.BytesIO(document_photo_bytes()),
+        case=case,
+        original_filename="page.jpg",
+        source="field_capture",
+        acquired_by=intake_worker,
+    ).item
+    assert found(case, intake_worker, "entrance") == set()
+
+    media_process(item_id=item.pk)
+
+    item.refresh_from_db()
+    assert item.text_extraction == "ocr", item.text_extraction_error
+    assert found(case, intake_worker, "hospital entrance") == {(RecordKind.MEDIA, item.pk)}
+    assert found(case, intake_worker, "السوق") == {(RecordKind.MEDIA, item.pk)}

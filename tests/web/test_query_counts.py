@@ -2,6 +2,7 @@
 count is exact (the queries are listed beside it), and the same with twice the records (no N+1)."""
 
 import io
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -22,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def add_records(case, person, *, seed: int) -> dict:
     """One more of each record a page lists, linked as in real use."""
-    incident = IncidentFactory(case=case)
+    incident = IncidentFactory(case=case, latitude=Decimal("35.930600"), longitude=Decimal("36.633900"))
     victim = VictimFactory(incident=incident)
     VictimFactory(incident=incident, duplicate_of=victim)
     witness = WitnessFactory(case=case)
@@ -30,7 +31,7 @@ def add_records(case, person, *, seed: int) -> dict:
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=person, created_by=person, status="submitted")
     testimony.incidents.add(incident)
     item = media_ingest_stream(
-        stream=io.BytesIO(jpeg_bytes(seed=seed)),
+        stream=io.BytesIO(jpeg_bytes(seed=seed, latitude=36.2021, longitude=37.1343)),  # far from the incident
         case=case,
         original_filename=f"photo-{seed}.jpg",
         source="witness",
@@ -120,8 +121,13 @@ PAGES = {
     # numbers); its translations.
     "witnesses:testimony_edit": (("reference", "testimony"), 13),
     # The reviewers of the case (for "assign to…"); submitted testimonies with witness and assignee;
-    # unreviewed media with assignee; recently rejected testimonies.
-    "web:review_queue": (("reference",), 10),
+    # unreviewed media with assignee; their incidents' positions (the far-from-incident flag); recently rejected
+    # testimonies.
+    "web:review_queue": (("reference",), 11),
+    # The map page: the governorate choices of its filter form (the points come from the JSON endpoint).
+    "maps:case_map": (("reference",), 7),
+    # The map's points (no navigation): incidents with a position; media with GPS; their incidents' positions.
+    "maps:case_map_points": (("reference",), 7),
     # Packets with requester; their incidents. (The request form's incident picker starts empty.)
     "bundles:bundle_list": (("reference",), 8),
     # Captures with requester and media item (one query). (The capture form's incident picker starts empty.)

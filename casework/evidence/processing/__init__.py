@@ -4,7 +4,14 @@ Pure Python and Django-independent: nothing here touches the database or the set
 services call it and store what it returns.
 """
 
-from casework.evidence.processing.sandbox import FAILURES, ProbeFailed, ProbeResult, probe_media
+from casework.evidence.processing.sandbox import (
+    FAILURES,
+    ProbeFailed,
+    ProbeResult,
+    TextResult,
+    extract_text,
+    probe_media,
+)
 from casework.evidence.processing.sniffing import ALLOWED_MIME_TYPES, UnsupportedMedia, classify, sniff_mime
 
 __all__ = [
@@ -12,8 +19,10 @@ __all__ = [
     "FAILURES",
     "ProbeFailed",
     "ProbeResult",
+    "TextResult",
     "UnsupportedMedia",
     "classify",
+    "extract_text",
     "phash_distance",
     "probe_media",
     "sniff_mime",

@@ -15,8 +15,8 @@ import sys
 # Recorded before anything below changes it, for the diagnostics request.
 STARTING_ENVIRONMENT_KEYS = sorted(os.environ)
 # OpenBLAS (via numpy) would otherwise start one thread per core, each reserving address space that counts
-# against the memory limit: on a large machine that alone exceeds it.
-os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+# against the memory limit: on a large machine that alone exceeds it. Tesseract's OpenMP likewise.
+os.environ.update(OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", OMP_THREAD_LIMIT="1")
 
 import argparse  # noqa: E402
 import ctypes  # noqa: E402
@@ -400,9 +400,11 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
 # -- audio and video ----------------------------------------------------------------------------------------
 
 
-def run_tool(command: list[str], *, timeout_seconds: int) -> subprocess.CompletedProcess[bytes]:
+def run_tool(
+    command: list[str], *, timeout_seconds: int, package: str = "ffmpeg"
+) -> subprocess.CompletedProcess[bytes]:
     if shutil.which(command[0]) is None:
-        raise Refused("tool_missing", tool=f"{command[0]} (Debian package ffmpeg)")
+        raise Refused("tool_missing", tool=f"{command[0]} (Debian package {package})")
     try:
         return subprocess.run(command, capture_output=True, timeout=timeout_seconds, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
@@ -639,6 +641,119 @@ def hash_keyframes(keyframes: list[Path], derived: Path, result: dict[str, Any])
     result["thumbnail_written"] = True
 
 
+# -- text from documents -------------------------------------------------------------------------------------
+
+# Scanned PDFs: at most this many pages are rasterised and read, each at most this many pixels on its long side
+# (a page of any declared size costs the same), which bounds the time and memory of one document.
+MAX_OCR_PAGES = 20
+OCR_PAGE_PIXELS = 2400
+# Photos larger than this on their long side are shrunk before OCR: more pixels only cost time.
+OCR_PHOTO_PIXELS = 4000
+MAX_TEXT_CHARACTERS = 200_000
+# A text layer with fewer letters than this per page is taken for a scan with stray marks and read by OCR.
+MIN_TEXT_LAYER_CHARACTERS = 20
+
+
+def pdf_text_layer(path: str, *, timeout_seconds: int) -> tuple[str, int]:
+    """(text, pages) of the PDF's own text layer, the first MAX_OCR_PAGES pages; "" if it has none."""
+    info = run_tool(["pdfinfo", path], timeout_seconds=timeout_seconds, package="poppler-utils")
+    if info.returncode != 0:
+        raise Refused("not_readable_media", kind="PDF", detail=last_error_line(info, "pdfinfo"))
+    pages_match = re.search(rb"^Pages:\s+(\d+)", info.stdout, re.MULTILINE)
+    pages = int(pages_match.group(1)) if pages_match else 0
+    layer = run_tool(
+        ["pdftotext", "-q", "-enc", "UTF-8", "-l", str(MAX_OCR_PAGES), path, "-"],
+        timeout_seconds=timeout_seconds,
+        package="poppler-utils",
+    )
+    text = layer.stdout.decode("utf-8", errors="replace") if layer.returncode == 0 else ""
+    # Pages end with a form feed; a NUL cannot be stored in PostgreSQL's text.
+    text = text.replace("\x00", "").replace("\f", "\n\n")
+    letters = sum(character.isalnum() for character in text)
+    return (text if letters >= MIN_TEXT_LAYER_CHARACTERS * max(1, min(pages, MAX_OCR_PAGES)) else ""), pages
+
+
+def rasterise_pdf(path: str, work: Path, *, timeout_seconds: int) -> list[Path]:
+    run = run_tool(
+        ["pdftoppm", "-q", "-gray", "-png", "-l", str(MAX_OCR_PAGES), "-scale-to", str(OCR_PAGE_PIXELS),
+         path, str(work / "page")],
+        timeout_seconds=timeout_seconds,
+        package="poppler-utils",
+    )  # fmt: skip
+    pages = sorted(work.glob("page-*.png"))
+    if not pages:
+        raise Refused("not_readable_media", kind="PDF", detail=last_error_line(run, "pdftoppm"))
+    return pages
+
+
+def photo_for_ocr(path: str, mime: str, work: Path) -> Path:
+    """The photo upright (EXIF orientation applied), in grey, as PNG: Tesseract never parses the original."""
+    target = work / "photo.png"
+    with Image.open(path, formats=PILLOW_FORMATS[mime]) as image:
+        upright = ImageOps.exif_transpose(image).convert("L")
+        upright.thumbnail((OCR_PHOTO_PIXELS, OCR_PHOTO_PIXELS))
+        upright.save(target, "PNG")
+    return target
+
+
+def tesseract_words(image: Path, languages: str, *, timeout_seconds: int) -> tuple[str, list[float]]:
+    """(text, confidence of each word) read by Tesseract: lines in reading order, paragraphs apart."""
+    run = run_tool(
+        ["tesseract", str(image), "stdout", "-l", languages, "tsv"],
+        timeout_seconds=timeout_seconds,
+        package="tesseract-ocr tesseract-ocr-ara tesseract-ocr-eng",
+    )
+    if run.returncode != 0:
+        raise Refused("internal_error", detail=last_error_line(run, "tesseract"))
+    lines: dict[tuple[str, ...], list[str]] = {}
+    confidences: list[float] = []
+    for row in run.stdout.decode("utf-8", errors="replace").splitlines()[1:]:
+        columns = row.split("\t")
+        if len(columns) != 12 or columns[0] != "5" or not columns[11].strip():
+            continue
+        lines.setdefault(tuple(columns[1:5]), []).append(columns[11].strip())
+        confidences.append(float(columns[10]))
+    paragraphs: dict[tuple[str, ...], list[str]] = {}
+    for (page, block, paragraph, _line), words in lines.items():
+        paragraphs.setdefault((page, block, paragraph), []).append(" ".join(words))
+    return "\n\n".join("\n".join(paragraph) for paragraph in paragraphs.values()), confidences
+
+
+def extract_text(request: dict[str, Any]) -> dict[str, Any]:
+    """The text of a document photo or PDF: a PDF's text layer if it has one, otherwise OCR of its pages.
+
+    Answers {"text", "method": "text_layer" | "ocr", "confidence": mean word confidence 0-100 (OCR only),
+    "words", "pages": pages in the file, "pages_read"}. Writes only into derived_dir.
+    """
+    path, mime = request["path"], request["mime"]
+    timeout_seconds = int(request["cpu_seconds"])
+    work = Path(request["derived_dir"]) / "text"
+    work.mkdir(exist_ok=True)
+    pages = 1
+    if mime == "application/pdf":
+        text, pages = pdf_text_layer(path, timeout_seconds=timeout_seconds)
+        if text.strip():
+            return {"text": text.strip()[:MAX_TEXT_CHARACTERS], "method": "text_layer", "confidence": None,
+                    "words": len(text.split()), "pages": pages, "pages_read": min(pages, MAX_OCR_PAGES)}  # fmt: skip
+        images = rasterise_pdf(path, work, timeout_seconds=timeout_seconds)
+    elif mime in PILLOW_FORMATS:
+        try:
+            images = [photo_for_ocr(path, mime, work)]
+        except (OSError, SyntaxError, ValueError, EOFError, UnidentifiedImageError) as error:
+            raise Refused("truncated", detail=str(error)[:300]) from None
+    else:
+        raise Refused("not_readable_media", kind=mime, detail="no reader for its text")
+    texts, confidences = [], []
+    for image in images:
+        text, page_confidences = tesseract_words(image, request["languages"], timeout_seconds=timeout_seconds)
+        texts.append(text)
+        confidences += page_confidences
+    text = "\n\n".join(filter(None, texts)).strip()
+    confidence = sum(confidences) / len(confidences) if confidences else 0.0
+    return {"text": text[:MAX_TEXT_CHARACTERS], "method": "ocr", "confidence": round(confidence, 1),
+            "words": len(confidences), "pages": pages, "pages_read": len(images)}  # fmt: skip
+
+
 # -- requests -----------------------------------------------------------------------------------------------
 
 
@@ -670,6 +785,8 @@ def handle(request: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "keys": STARTING_ENVIRONMENT_KEYS, "django_imported": "django" in sys.modules}
     limit_cpu_for_next_file(int(request.get("cpu_seconds", 60)))
     try:
+        if request.get("op") == "text":
+            return {"ok": True, "result": extract_text(request)}
         return {"ok": True, "result": probe(request)}
     except Refused as refusal:
         return {"ok": False, "failure": refusal.code, "details": bounded(refusal.details)}

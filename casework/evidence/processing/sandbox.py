@@ -357,6 +357,52 @@ def probe_media(
     return ProbeResult.from_json(reply["result"])
 
 
+@dataclass
+class TextResult:
+    """Text read from a document photo or PDF by the sandbox. `method` is "text_layer" (the PDF's own text) or
+    "ocr"; `confidence` is Tesseract's mean word confidence (0-100), None for a text layer."""
+
+    text: str
+    method: str
+    confidence: float | None
+    words: int
+    pages: int
+    pages_read: int
+
+
+def extract_text(
+    path: str,
+    *,
+    mime: str,
+    derived_dir: str,
+    languages: str = "ara+eng",
+    timeout_seconds: float = DEFAULT_TIMEOUT_SECONDS,
+    memory_limit_mb: int = DEFAULT_MEMORY_LIMIT_MB,
+) -> TextResult:
+    """The text of one untrusted photo or PDF, read in the sandbox child under the same limits as probe_media:
+    a PDF's text layer when it has one, otherwise Tesseract OCR of the photo or of the PDF's first pages.
+    Raises ProbeFailed with a reason a person can read."""
+    if ALLOWED_MIME_TYPES.get(mime) not in ("photo", "document"):
+        raise ValueError(f"{mime!r} is not a photo or a document")
+    if "\n" in path or "\n" in derived_dir:
+        raise ValueError("paths with line breaks cannot be sent to the sandbox")
+    _sandbox.use_memory_limit(memory_limit_mb)
+    reply = _sandbox.request(
+        {
+            "op": "text",
+            "path": os.path.abspath(path),
+            "mime": mime,
+            "languages": languages,
+            "derived_dir": os.path.abspath(derived_dir),
+            "cpu_seconds": math.ceil(timeout_seconds),
+        },
+        timeout_seconds=timeout_seconds,
+    )
+    if not reply["ok"]:
+        raise ProbeFailed(reply["reason"], quarantine=reply["quarantine"], code=reply["failure"])
+    return TextResult(**reply["result"])
+
+
 def sandbox_diagnostics() -> dict[str, Any]:
     """What the child process sees: {"keys": its environment variable names as started, "django_imported"}."""
     return _sandbox.request({"op": "environment"}, timeout_seconds=30)
