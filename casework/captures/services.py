@@ -124,7 +124,16 @@ def capture_request(
                 capture.incidents.set(incidents)
             captures.append(capture)
             capture_schedule(capture_id=capture.pk)
+        _search_index([capture.pk for capture in captures])
     return captures
+
+
+def _search_index(capture_ids: list[int]) -> None:
+    # Imported here: the search index reads capture rows, so casework.search imports this app's models.
+    from casework.search.models import RecordKind
+    from casework.search.services import search_index
+
+    search_index(kind=RecordKind.CAPTURE, ids=capture_ids)
 
 
 def capture_schedule(*, capture_id: int) -> None:
@@ -414,6 +423,7 @@ def capture_store(*, capture: Capture, fetched: Fetched, folder: Path) -> Captur
         capture.manifest_sha256 = artefacts[ArtefactKind.MANIFEST].sha256
         capture.content_fingerprint = fetched.fingerprint
         capture.save()
+        _search_index([capture.pk])
         custody_record(
             action=CustodyAction.RECEIVED,
             target=capture,

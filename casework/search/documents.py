@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from django.db.models import Prefetch, QuerySet
 
+from casework.captures.models import Capture
 from casework.evidence.models import MediaItem
 from casework.incidents.models import Incident, Victim
 from casework.search.models import RecordKind
@@ -19,6 +20,8 @@ from casework.witnesses.models import Testimony, TestimonyTranslation
 
 # Not `original_filename`: encrypted at rest because a sender's file name can name the sender.
 MEDIA_TEXT_FIELDS: tuple[str, ...] = ("exhibit_number", "description", "extracted_text")
+# A capture's page title and the posting's own description (from its info JSON), the address and the note.
+CAPTURE_TEXT_FIELDS: tuple[str, ...] = ("title", "url", "final_url", "note")
 INCIDENT_TEXT_FIELDS: tuple[str, ...] = ("reference", "title", "description", "locality", "district")
 
 
@@ -51,9 +54,18 @@ def media(queryset: QuerySet) -> Iterator[tuple[MediaItem, int, str]]:
         yield item, item.case_id, _joined(getattr(item, name) for name in MEDIA_TEXT_FIELDS)
 
 
+def captures(queryset: QuerySet) -> Iterator[tuple[Capture, int, str]]:
+    for capture in queryset.only("case_id", "media_info", *CAPTURE_TEXT_FIELDS):
+        info = capture.media_info if isinstance(capture.media_info, dict) else {}
+        description = info.get("description")
+        texts = [*(getattr(capture, name) for name in CAPTURE_TEXT_FIELDS), str(description or "")]
+        yield capture, capture.case_id, _joined(texts)
+
+
 BUILDERS: dict[str, tuple[type, Callable[[QuerySet], Iterator]]] = {
     RecordKind.INCIDENT: (Incident, incidents),
     RecordKind.VICTIM: (Victim, victims),
     RecordKind.TESTIMONY: (Testimony, testimonies),
     RecordKind.MEDIA: (MediaItem, media),
+    RecordKind.CAPTURE: (Capture, captures),
 }

@@ -24,6 +24,7 @@ class RecordKind(models.TextChoices):
     VICTIM = "victim", _("Victim")
     TESTIMONY = "testimony", _("Testimony")
     MEDIA = "media", _("Media item")
+    CAPTURE = "capture", _("Online capture")
 
 
 class SearchEntry(models.Model):

@@ -26,6 +26,7 @@ from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
+from casework.captures.models import Capture
 from casework.cases import access
 from casework.evidence.models import MediaItem
 from casework.incidents.models import Governorate, Incident, Victim
@@ -99,6 +100,7 @@ def _kind_scopes(case, user, filters: SearchFilters) -> list[Q]:
     kinds = set(filters.kinds or RecordKind.values)
     if not user.has_perm(access.VIEW_MEDIA, case):
         kinds.discard(RecordKind.MEDIA)
+        kinds.discard(RecordKind.CAPTURE)
     # A filter only some kinds have keeps only those kinds.
     if filters.status:
         kinds &= {RecordKind.TESTIMONY}
@@ -120,6 +122,8 @@ def _kind_scopes(case, user, filters: SearchFilters) -> list[Q]:
             model, date_path, governorate_path = Testimony, "interview_date", "incidents__governorate"
             if filters.status:
                 conditions &= Q(status=filters.status)
+        elif kind == RecordKind.CAPTURE:
+            model, date_path, governorate_path = Capture, "requested_at__date", "incidents__governorate"
         else:
             model, date_path, governorate_path = MediaItem, "search_day", "incidents__governorate"
             if filters.verification:
@@ -291,6 +295,14 @@ def _loaders(case):
             lambda r: reverse("evidence:media_detail", args=[r.pk]),
             lambda r: (r.capture_time or r.acquired_at).date(),
         ),
+        RecordKind.CAPTURE: (
+            lambda ids: Capture.objects.filter(case=case, pk__in=ids).only(
+                "id", "case_id", "title", "url", "requested_at", "captured_at"
+            ),
+            lambda r: r.title or r.url,
+            lambda r: reverse("captures:capture_detail", args=[reference, r.pk]),
+            lambda r: (r.captured_at or r.requested_at).date(),
+        ),
     }
 
 
@@ -367,7 +379,7 @@ def saved_searches_visible_to(*, case, user) -> QuerySet[SavedSearch]:
 
 def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
     """The incidents a search's hits are about (the hit itself, a victim's incident, a testimony's or a media
-    item's linked incidents): the scope of a packet requested from a saved search."""
+    item's or a capture's linked incidents): the scope of a packet requested from a saved search."""
     by_kind: dict[str, list[int]] = {kind: [] for kind in RecordKind.values}
     # Read first, not as subqueries: the text match names the index table, which a subquery would alias.
     for kind, object_id in search_matches(case=case, user=user, filters=filters):
@@ -382,6 +394,11 @@ def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
     )
     ids.update(
         MediaItem.incidents.through.objects.filter(mediaitem_id__in=by_kind[RecordKind.MEDIA]).values_list(
+            "incident_id", flat=True
+        )
+    )
+    ids.update(
+        Capture.incidents.through.objects.filter(capture_id__in=by_kind[RecordKind.CAPTURE]).values_list(
             "incident_id", flat=True
         )
     )

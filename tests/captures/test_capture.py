@@ -126,3 +126,17 @@ def test_a_crash_of_a_tool_fails_the_capture_with_a_reason(case, intake_worker, 
     monkeypatch.setattr(tools, "chromium_capture", crash)
     capture = _captured(case, intake_worker, f"{web.base}/page")
     assert (capture.state, capture.failure_reason, capture.failure_detail) == ("failed", "failed", "RuntimeError")
+
+
+def test_a_capture_is_found_by_case_search_by_its_title_and_note_but_not_by_an_outsider(
+    case, intake_worker, outsider, other_case, web
+):
+    from casework.search.models import RecordKind
+    from tests.search.test_search import found
+
+    capture = _captured(case, intake_worker, f"{web.base}/page", note="Sent by the civil defence centre")
+    assert capture.state == CaptureState.DONE, capture.failure_detail
+
+    assert (RecordKind.CAPTURE, capture.pk) in found(case, intake_worker, "shelling market")
+    assert found(case, intake_worker, "civil defence", kinds=[RecordKind.CAPTURE]) == {(RecordKind.CAPTURE, capture.pk)}
+    assert found(other_case, outsider, "shelling market") == set()
