@@ -727,3 +727,7 @@ class SpreadsheetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name or self.sha256[:12]} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+# Record linkage's models live with its rules (incidents/linkage/), registered as this app's models from here.
+from casework.incidents.linkage.models import LinkCandidate, LinkDecision, LinkVerdict  # noqa: E402, F401

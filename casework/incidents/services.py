@@ -430,29 +430,14 @@ def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -
 
 
 def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None) -> Victim:
-    """A reviewer's finding that two records are one person: `victim` is then counted only through `same_as`.
+    """A reviewer's finding that two records are one person: a "same person" decision of record linkage, which
+    joins their clusters (each counted once, through its record with the smallest id); `same_as` None takes the
+    record out of its cluster. Tolls and rollups are recounted in the same transaction."""
+    from casework.incidents.linkage import services as linkage
 
-    Links point at the record that is counted, never along a chain, so each person is counted exactly once.
-    """
-    if same_as is not None:
-        if same_as.pk == victim.pk:
-            raise Refused(_("A record cannot be a duplicate of itself."), field="duplicate_of")
-        if same_as.incident.case_id != victim.incident.case_id:
-            raise Refused(_("Both records must belong to the same case."), field="duplicate_of")
-        if same_as.duplicate_of_id is not None:
-            raise Refused(
-                _("Record %(id)s is itself a duplicate; link to the record it duplicates.") % {"id": same_as.pk},
-                field="duplicate_of",
-            )
-        if victim.duplicates.exists():
-            raise Refused(_("Other records are linked to this one; link them elsewhere first."), field="duplicate_of")
-    with transaction.atomic():
-        previous_incident_id = victim.duplicate_of.incident_id if victim.duplicate_of_id else None
-        victim.duplicate_of = same_as
-        victim._history_user = actor
-        victim.save(update_fields=["duplicate_of"])
-        incidents_refresh_tolls(
-            incident_ids={victim.incident_id, same_as.incident_id if same_as else victim.incident_id}
-            | ({previous_incident_id} if previous_incident_id else set())
-        )
+    if same_as is None:
+        linkage.linkage_unlink(victim=victim, actor=actor)
+    else:
+        linkage.linkage_decide(first=victim, second=same_as, verdict="same", actor=actor, confirm=True)
+    victim.refresh_from_db(fields=["duplicate_of"])
     return victim
