@@ -85,6 +85,8 @@ def linkage_find_candidates(*, case_id: int, window_days: int = WINDOW_DAYS) -> 
                     )
                 )
     with transaction.atomic():
+        # Two searches of one case replace the candidates one after the other (the second sees the first's rows).
+        list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True))
         LinkCandidate.objects.filter(case_id=case_id).delete()
         LinkCandidate.objects.bulk_create(found, batch_size=2000)
     return len(found)
