@@ -7,8 +7,9 @@ grandfather's or the family name, عبد joined or split, the article or not; th
 is missing, the date of death by up to 3 days, the sex is sometimes unknown. Candidate generation (blocking)
 and scoring run on the records; every pair of records of one person is a true match.
 
-Prints precision and recall at the default threshold (goal: precision ≥ 0.95 at recall ≥ 0.90), the recall
-of blocking alone, and the time and peak memory of candidate generation and scoring.
+Prints precision and recall at the default threshold (goal: precision ≥ 0.95 at recall ≥ 0.90) and at other
+thresholds, the recall of blocking alone, and the time of candidate generation and scoring (wall and CPU, with
+the load average: on a shared machine the wall time follows everyone's load) and the process's peak memory.
 
     .venv/bin/python bench/bench_linkage.py [--people 20000] [--seed 17] [--threshold 0.8]
 
@@ -28,7 +29,6 @@ import re
 import resource
 import sys
 import time
-import tracemalloc
 from collections import defaultdict
 from itertools import combinations
 from pathlib import Path
@@ -231,7 +231,6 @@ def measure_quality(arguments) -> None:
     true_pairs = {pair for members in by_person.values() for pair in combinations(sorted(members), 2)}
     print(f"{arguments.people:,} people, {len(records):,} records, {len(true_pairs):,} true pairs")
 
-    tracemalloc.start()
     started, cpu_started = time.perf_counter(), time.process_time()
     by_governorate = defaultdict(list)
     for record in records:
@@ -240,8 +239,6 @@ def measure_quality(arguments) -> None:
     blocked = time.perf_counter()
     scored = {pair: score_pair(records[pair[0]], records[pair[1]]).value for pair in candidates}
     finished, cpu_finished = time.perf_counter(), time.process_time()
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
 
     found = {pair for pair, value in scored.items() if value >= arguments.threshold}
     right = len(found & true_pairs)
@@ -262,7 +259,7 @@ def measure_quality(arguments) -> None:
         )
     print(
         f"blocking {blocked - started:.1f} s, scoring {finished - blocked:.1f} s "
-        f"(CPU {cpu_finished - cpu_started:.1f} s); Python heap peak {peak / 2**20:.0f} MiB, "
+        f"(CPU {cpu_finished - cpu_started:.1f} s, load average {os.getloadavg()[0]:.1f}); "
         f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"
     )
     if arguments.show_errors:
@@ -291,8 +288,8 @@ def measure_database(arguments) -> None:
     from django.utils import timezone
 
     from casework.cases.models import Case
+    from casework.incidents.linkage.services import linkage_find_candidates
     from casework.incidents.models import Governorate, Incident, IncidentType, LinkCandidate, Victim
-    from casework.incidents.services import linkage_find_candidates
 
     case, created = Case.objects.get_or_create(reference="BENCH-LINK", defaults={"title": "Linkage bench"})
     if created or arguments.reseed:
@@ -330,11 +327,12 @@ def measure_database(arguments) -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     total = Victim.objects.filter(incident__case=case).count()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     stored = linkage_find_candidates(case_id=case.pk)
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     print(
         f"{connection.vendor}: {total:,} victims, candidate generation and scoring {elapsed:.1f} s "
+        f"(this process's CPU {cpu:.1f} s; load average {os.getloadavg()[0]:.1f}) "
         f"(goal at 200,000: under 60 s), {stored:,} candidates stored "
         f"({LinkCandidate.objects.filter(case=case).count():,} in the table); "
         f"process max RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"

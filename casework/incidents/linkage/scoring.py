@@ -8,6 +8,7 @@ differed and by how much, for the reviewer to judge.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz.distance import Levenshtein
 
@@ -48,6 +49,8 @@ class Score:
     reasons: tuple[tuple[str, str], ...]
 
 
+# Name parts repeat across records (a few thousand names make most lists): each pair is measured once.
+@lru_cache(maxsize=262144)
 def token_similarity(first: str, second: str) -> float:
     """How alike two name parts are (0–1). Two spellings of listed common names: 1 if they are the same name,
     else 0 (Muhammad is never Mahmoud). Otherwise the closer of the consonant skeletons (across scripts and
@@ -169,6 +172,7 @@ def score_pair(first: PersonRecord, second: PersonRecord, *, window_days: int = 
     return Score(round(value, 4), tuple(reasons))
 
 
+@lru_cache(maxsize=65536)
 def skeleton_of_place(text: str) -> str:
     """A place name compared as names are (either script): "Douma" = "دوما"."""
     return " ".join(skeleton(token) for token in name_tokens(text))

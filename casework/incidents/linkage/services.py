@@ -63,33 +63,37 @@ def _records_by_governorate(case_id: int) -> Iterable[list[PersonRecord]]:
 
 def linkage_find_candidates(*, case_id: int, window_days: int = WINDOW_DAYS) -> int:
     """Find and store the case's candidate pairs (blocking, then scoring; pairs scoring under STORE_MINIMUM are
-    left out); returns how many were stored. Replaces the case's earlier candidates in one transaction, so
-    running it twice stores the same pairs once; decisions are not touched. 0 if the case is gone."""
-    if not Case.objects.filter(pk=case_id).exists():
-        return 0
-    found: list[LinkCandidate] = []
-    now = timezone.now()
-    for records in _records_by_governorate(case_id):
-        by_id = {record.id: record for record in records}
-        for first_id, second_id in candidate_pairs(records, window_days=window_days):
-            score = score_pair(by_id[first_id], by_id[second_id], window_days=window_days)
-            if score.value >= STORE_MINIMUM:
-                found.append(
-                    LinkCandidate(
-                        case_id=case_id,
-                        first_id=first_id,
-                        second_id=second_id,
-                        score=score.value,
-                        reasons=[list(reason) for reason in score.reasons],
-                        found_at=now,
-                    )
-                )
+    left out); returns how many were stored. Idempotent: replaces the case's earlier candidates in one
+    transaction, under a lock on the case (a second search, a decision or an import of the case waits for it),
+    so running it twice stores the same pairs once; decisions are not touched. 0 if the case is gone.
+
+    Memory holds one governorate's records and candidates at a time: each governorate's pairs are written
+    before the next is read."""
+    stored = 0
     with transaction.atomic():
-        # Two searches of one case replace the candidates one after the other (the second sees the first's rows).
-        list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True))
+        if not list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True)):
+            return 0
         LinkCandidate.objects.filter(case_id=case_id).delete()
-        LinkCandidate.objects.bulk_create(found, batch_size=2000)
-    return len(found)
+        now = timezone.now()
+        for records in _records_by_governorate(case_id):
+            by_id = {record.id: record for record in records}
+            found = []
+            for first_id, second_id in candidate_pairs(records, window_days=window_days):
+                score = score_pair(by_id[first_id], by_id[second_id], window_days=window_days)
+                if score.value >= STORE_MINIMUM:
+                    found.append(
+                        LinkCandidate(
+                            case_id=case_id,
+                            first_id=first_id,
+                            second_id=second_id,
+                            score=score.value,
+                            reasons=[list(reason) for reason in score.reasons],
+                            found_at=now,
+                        )
+                    )
+            LinkCandidate.objects.bulk_create(found, batch_size=2000)
+            stored += len(found)
+    return stored
 
 
 # Decisions and clusters -------------------------------------------------------------------------------------
