@@ -32,6 +32,7 @@ from casework.incidents.models import (
     Party,
     Victim,
     VictimQuerySet,
+    VictimSourceKind,
     WeaponType,
 )
 
@@ -40,7 +41,7 @@ INCIDENT_FIELDS = (
     "locality", "latitude", "longitude", "incident_type",
 )  # fmt: skip
 INCIDENT_TERMS = {"weapons": WeaponType, "facilities_hit": FacilityType}
-VICTIM_FIELDS = ("name", "sex", "age", "age_band", "combatant_status", "status", "occupation", "notes")
+VICTIM_FIELDS = ("name", "sex", "age", "age_band", "combatant_status", "status", "occupation", "notes", "source_name")
 ATTRIBUTION_FIELDS = ("party", "confidence", "basis")
 VOCABULARY_FIELDS = {
     "governorate": Governorate,
@@ -393,13 +394,21 @@ def _victim_delete(victim: Victim, *, incident: Incident, actor) -> None:
     victim.delete()
 
 
-def victim_write(*, actor, values: Mapping[str, Any], victim: Victim | None = None, incident: Incident | None = None):
+def victim_write(
+    *,
+    actor,
+    values: Mapping[str, Any],
+    victim: Victim | None = None,
+    incident: Incident | None = None,
+    source_kind: str = VictimSourceKind.FORM,
+):
     """Add a victim to `incident`, or change `victim`; the incident's tolls are recomputed in the same
-    transaction. Refused names the field of any rule broken (age and age band, say)."""
+    transaction. Refused names the field of any rule broken (age and age band, say). A new victim keeps
+    `source_kind`: how it was entered (a form, the API)."""
     if victim is None:
         if incident is None:
             raise ValueError("A new victim needs its incident.")
-        victim = Victim()
+        victim = Victim(source_kind=source_kind)
     incident = incident or victim.incident
     with transaction.atomic():
         _victim_save(victim, incident=incident, values=values, actor=actor)

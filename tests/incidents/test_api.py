@@ -301,3 +301,16 @@ def test_ordering_puts_unknown_values_last_and_pages_never_overlap(api, case, an
         assert [row for page in reversed(back) for row in page["results"]] == rows
         assert [row["age"] for row in rows] == expected_ages
         assert sorted(row["id"] for row in rows) == sorted(victim.pk for victim in victims), "each exactly once"
+
+
+def test_a_victim_added_through_the_api_keeps_its_source(api, case, intake_worker):
+    incident = IncidentFactory(case=case)
+    api.force_authenticate(intake_worker)
+    response = api.post(
+        f"/api/cases/{case.reference}/victims/",
+        {"incident": incident.reference, "name": "Samir", "status": "killed", "source_name": "Partner list"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["source_name"], response.json()["source_kind"]) == ("Partner list", "api")
+    assert Victim.objects.get(name="Samir").source_kind == "api"
