@@ -19,7 +19,7 @@ from casework.cases.models import CaseMembership
 from casework.celery import app as celery_app
 from casework.evidence.custody import custody_record
 from casework.evidence.models import MediaArrival, NearDuplicate
-from casework.incidents.models import Attribution, Party, SpreadsheetImport
+from casework.incidents.models import Attribution, LinkCandidate, LinkDecision, Party, SpreadsheetImport
 from casework.witnesses.models import Consent, TestimonyTranslation, WitnessIdentityChange
 from tests.factories import (
     CaseFactory,
@@ -169,6 +169,8 @@ def one_of_everything(case, intake_worker, reviewer):
     witness = WitnessFactory(case=case)
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
     media = [MediaItemFactory(case=case, acquired_by=intake_worker) for _ in (1, 2)]
+    victim = VictimFactory(incident=incident, age=30, age_band="adult")
+    same_person = VictimFactory(incident=incident, age=31, age_band="adult")
     return {
         "case": case,
         "membership": CaseMembership.objects.get(user=intake_worker),
@@ -176,7 +178,13 @@ def one_of_everything(case, intake_worker, reviewer):
         "attribution": Attribution.objects.create(
             incident=incident, party=Party.objects.get(code="unidentified"), confidence="possible", basis="claimed"
         ),
-        "victim": VictimFactory(incident=incident, age=30, age_band="adult"),
+        "victim": victim,
+        "link_candidate": LinkCandidate.objects.create(
+            case=case, first=victim, second=same_person, score=0.9, reasons=[["name_parts", "2/2"]]
+        ),
+        "link_decision": LinkDecision.objects.create(
+            case=case, first=victim, second=same_person, verdict="unsure", decided_by=reviewer
+        ),
         "witness": witness,
         "consent": Consent.objects.create(
             witness=witness, scope="internal", given_on=date(2020, 1, 1), method="written"

@@ -211,6 +211,10 @@ EXPECTED = {
     "api:victims_import": ("POST", EDITORS),
     "incidents:victims_import": ("GET", EDITORS),
     "incidents:victims_export": ("GET", CASE_ROLES),
+    # Record linkage: reviewers and case admins see candidate pairs and decide.
+    "incidents:linkage_review": ("GET", REVIEWERS),
+    "incidents:linkage_search": ("POST", REVIEWERS),
+    "incidents:linkage_decide": ("POST", REVIEWERS),
     # Across cases: the outsider sees the statistics of their own case (as case admin there), not of this one.
     "statistics:overview": ("GET", ANALYSTS | {"outsider"}),
     "statistics:records": ("GET", ANALYSTS | {"outsider"}),
@@ -254,6 +258,11 @@ def post_data(name: str, arguments: dict) -> dict:
         "witnesses:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
         "api:consent_withdraw": {"withdrawn_on": "2024-06-01", "reason": "asked"},
         "api:victim_mark_duplicate": {"duplicate_of": arguments["victim_id"] + 1},
+        "incidents:linkage_decide": {
+            "first": arguments["victim_id"],
+            "second": arguments["victim_id"] + 1,
+            "verdict": "unsure",
+        },
         # Team changes without "confirmed": the confirmation step, which changes nothing.
         "cases:team_add": {"user": "outsider", "role": "analyst"},
         "cases:team_change_role": {"role": "analyst"},

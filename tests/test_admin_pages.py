@@ -30,6 +30,8 @@ from casework.incidents.models import (
     Governorate,
     Incident,
     IncidentType,
+    LinkCandidate,
+    LinkDecision,
     Occupation,
     Party,
     SpreadsheetImport,
@@ -296,7 +298,10 @@ def own_case_rows(other_case, outsider):
     )
     incident.weapons.add(WeaponType.objects.get(code="mortar", case=None))
     incident.facilities_hit.add(FacilityType.objects.get(code="school", case=None))
-    VictimFactory(incident=incident)  # writes the tolls and the monthly rollup, with the weapon and facility
+    victim = VictimFactory(incident=incident)  # writes the tolls and the monthly rollup, with weapon and facility
+    other_victim = VictimFactory(incident=incident)
+    LinkCandidate.objects.create(case=other_case, first=victim, second=other_victim, score=0.7)
+    LinkDecision.objects.create(case=other_case, first=victim, second=other_victim, verdict="different")
     Consent.objects.create(witness=witness, scope="internal", given_on="2021-01-01", method="written")
     TestimonyTranslation.objects.create(testimony=testimony, language="en", text="I saw it.")
     NearDuplicate.objects.create(case=other_case, first=media[0], second=media[1], distance=3)

@@ -73,6 +73,9 @@ RULES: dict[str, ScopeRule] = {
     "incidents.rollupweapon": READ_ONLY,
     "incidents.rollupfacility": READ_ONLY,
     "incidents.rollupoccupation": READ_ONLY,
+    # Record linkage: candidates are derived by the search, decisions are taken on the linkage page (audited).
+    "incidents.linkcandidate": READ_ONLY,
+    "incidents.linkdecision": READ_ONLY,
     "evidence.mediaarrival": ScopeRule(view=access.VIEW_MEDIA),
     # Evidence enters only through intake and is withdrawn, never deleted.
     "evidence.mediaitem": ScopeRule(change=access.EDIT_RECORDS, review_fields=frozenset({"is_graphic"})),

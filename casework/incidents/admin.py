@@ -13,6 +13,8 @@ from casework.incidents.models import (
     IncidentMonthRollup,
     IncidentOccupationToll,
     IncidentType,
+    LinkCandidate,
+    LinkDecision,
     Occupation,
     Party,
     RollupFacility,
@@ -192,3 +194,25 @@ class SpreadsheetImportAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
     list_filter = ["case"]
     search_fields = ["file_name", "sha256"]
     list_select_related = ["case", "imported_by"]
+
+
+@admin.register(LinkCandidate)
+class LinkCandidateAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Pairs of victim records the candidate search found, strongest first: derived, replaced by each search;
+    reviewers decide on the linkage page."""
+
+    list_display = ["case", "first", "second", "score", "found_at"]
+    list_filter = ["case"]
+    search_fields = ["first__name", "second__name"]
+    list_select_related = ["case", "first", "second"]
+
+
+@admin.register(LinkDecision)
+class LinkDecisionAdmin(CaseScopedAdmin, ReadOnlyAdmin, admin.ModelAdmin):
+    """Reviewers' decisions on pairs of victim records: the record of who decided what, never edited here
+    (a decision is undone by deciding again on the linkage page)."""
+
+    list_display = ["decided_at", "case", "first", "second", "verdict", "decided_by", "joined_despite_conflict"]
+    list_filter = ["case", "verdict"]
+    search_fields = ["first__name", "second__name"]
+    list_select_related = ["case", "first", "second", "decided_by"]

@@ -27,6 +27,7 @@ from casework.incidents.models import (
     Party,
     Sex,
     Victim,
+    VictimSourceKind,
     VictimStatus,
     WeaponType,
 )
@@ -145,8 +146,9 @@ class VictimSerializer(serializers.ModelSerializer):
         model = Victim
         fields = [
             "id", "incident", "name", "sex", "age", "age_band", "combatant_status", "status", "occupation",
-            "duplicate_of", "notes",
+            "duplicate_of", "notes", "source_name", "source_kind", "source_row",
         ]  # fmt: skip
+        read_only_fields = ["source_kind", "source_row"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -222,7 +224,9 @@ class VictimViewSet(
     def perform_create(self, serializer):
         values = dict(serializer.validated_data)
         incident = values.pop("incident")
-        serializer.instance = services.victim_write(actor=self.request.user, values=values, incident=incident)
+        serializer.instance = services.victim_write(
+            actor=self.request.user, values=values, incident=incident, source_kind=VictimSourceKind.API
+        )
 
     def perform_update(self, serializer):
         values = dict(serializer.validated_data)

@@ -432,6 +432,14 @@ class VictimQuerySet(models.QuerySet):
         return self.filter(self.counted_q())
 
 
+class VictimSourceKind(models.TextChoices):
+    """How a record came in: typed into a form (web, admin), sent through the API, or a spreadsheet import."""
+
+    FORM = "form", _("Form")
+    API = "api", _("API")
+    IMPORT = "import", _("Spreadsheet import")
+
+
 class Victim(ConstraintMessagesByField, models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="victims")
     name = models.CharField(_("name"), max_length=300, blank=True)
@@ -460,6 +468,33 @@ class Victim(ConstraintMessagesByField, models.Model):
         help_text=_("Set by a reviewer when two sources recorded the same person; counted once."),
     )
     notes = models.TextField(_("notes"), blank=True)
+    # Where the record came from: the list or person that reported it, and how and where it was entered. Record
+    # linkage counts a person documented by several sources once and shows how many sources documented them.
+    # db_default too: set-based seeding and SQL written before these columns (benchmarks, tests) leave them out.
+    source_name = models.CharField(
+        _("source"),
+        max_length=200,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=_("Who reported this person: a witness, a hospital list, a local council, a partner's list."),
+    )
+    source_kind = models.CharField(
+        _("entered through"),
+        max_length=10,
+        choices=VictimSourceKind.choices,
+        default=VictimSourceKind.FORM,
+        db_default=VictimSourceKind.FORM,
+    )
+    source_import = models.ForeignKey(
+        "SpreadsheetImport",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="victims",
+        verbose_name=_("spreadsheet import"),
+    )
+    source_row = models.PositiveIntegerField(_("row in the file"), null=True, blank=True)
 
     history = HistoricalRecords()
     objects = VictimQuerySet.as_manager()
@@ -472,6 +507,7 @@ class Victim(ConstraintMessagesByField, models.Model):
         "victim_age_plausible": "age",
         "victim_age_matches_band": "age_band",
         "victim_not_duplicate_of_itself": "duplicate_of",
+        "victim_source_kind_valid": "source_kind",
     }
 
     class Meta:
@@ -518,6 +554,11 @@ class Victim(ConstraintMessagesByField, models.Model):
                 condition=~Q(duplicate_of=F("id")),
                 name="victim_not_duplicate_of_itself",
                 violation_error_message=_("A record cannot be a duplicate of itself."),
+            ),
+            models.CheckConstraint(
+                condition=Q(source_kind__in=VictimSourceKind.values),
+                name="victim_source_kind_valid",
+                violation_error_message=_("Choose one of the listed values."),
             ),
         ]
         indexes = [
@@ -693,3 +734,7 @@ class SpreadsheetImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name or self.sha256[:12]} ({self.imported_at:%Y-%m-%d %H:%M})"
+
+
+# Record linkage's models live with its rules (incidents/linkage/), registered as this app's models from here.
+from casework.incidents.linkage.models import LinkCandidate, LinkDecision, LinkVerdict  # noqa: E402, F401

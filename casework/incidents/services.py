@@ -36,6 +36,7 @@ from casework.incidents.models import (
     RollupWeapon,
     Victim,
     VictimQuerySet,
+    VictimSourceKind,
     WeaponType,
 )
 from casework.search.models import RecordKind
@@ -46,7 +47,7 @@ INCIDENT_FIELDS = (
     "locality", "latitude", "longitude", "incident_type",
 )  # fmt: skip
 INCIDENT_TERMS = {"weapons": WeaponType, "facilities_hit": FacilityType}
-VICTIM_FIELDS = ("name", "sex", "age", "age_band", "combatant_status", "status", "occupation", "notes")
+VICTIM_FIELDS = ("name", "sex", "age", "age_band", "combatant_status", "status", "occupation", "notes", "source_name")
 ATTRIBUTION_FIELDS = ("party", "confidence", "basis")
 VOCABULARY_FIELDS = {
     "governorate": Governorate,
@@ -508,13 +509,21 @@ def _victim_delete(victim: Victim, *, incident: Incident, actor) -> None:
     search_forget(kind=RecordKind.VICTIM, ids=[victim_id])
 
 
-def victim_write(*, actor, values: Mapping[str, Any], victim: Victim | None = None, incident: Incident | None = None):
+def victim_write(
+    *,
+    actor,
+    values: Mapping[str, Any],
+    victim: Victim | None = None,
+    incident: Incident | None = None,
+    source_kind: str = VictimSourceKind.FORM,
+):
     """Add a victim to `incident`, or change `victim`; the incident's tolls are recomputed in the same
-    transaction. Refused names the field of any rule broken (age and age band, say)."""
+    transaction. Refused names the field of any rule broken (age and age band, say). A new victim keeps
+    `source_kind`: how it was entered (a form, the API)."""
     if victim is None:
         if incident is None:
             raise ValueError("A new victim needs its incident.")
-        victim = Victim()
+        victim = Victim(source_kind=source_kind)
     incident = incident or victim.incident
     with transaction.atomic():
         _victim_save(victim, incident=incident, values=values, actor=actor)
@@ -546,29 +555,14 @@ def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -
 
 
 def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None) -> Victim:
-    """A reviewer's finding that two records are one person: `victim` is then counted only through `same_as`.
+    """A reviewer's finding that two records are one person: a "same person" decision of record linkage, which
+    joins their clusters (each counted once, through its record with the smallest id); `same_as` None takes the
+    record out of its cluster. Tolls and rollups are recounted in the same transaction."""
+    from casework.incidents.linkage import services as linkage
 
-    Links point at the record that is counted, never along a chain, so each person is counted exactly once.
-    """
-    if same_as is not None:
-        if same_as.pk == victim.pk:
-            raise Refused(_("A record cannot be a duplicate of itself."), field="duplicate_of")
-        if same_as.incident.case_id != victim.incident.case_id:
-            raise Refused(_("Both records must belong to the same case."), field="duplicate_of")
-        if same_as.duplicate_of_id is not None:
-            raise Refused(
-                _("Record %(id)s is itself a duplicate; link to the record it duplicates.") % {"id": same_as.pk},
-                field="duplicate_of",
-            )
-        if victim.duplicates.exists():
-            raise Refused(_("Other records are linked to this one; link them elsewhere first."), field="duplicate_of")
-    with transaction.atomic():
-        previous_incident_id = victim.duplicate_of.incident_id if victim.duplicate_of_id else None
-        victim.duplicate_of = same_as
-        victim._history_user = actor
-        victim.save(update_fields=["duplicate_of"])
-        incidents_refresh_tolls(
-            incident_ids={victim.incident_id, same_as.incident_id if same_as else victim.incident_id}
-            | ({previous_incident_id} if previous_incident_id else set())
-        )
+    if same_as is None:
+        linkage.linkage_unlink(victim=victim, actor=actor)
+    else:
+        linkage.linkage_decide(first=victim, second=same_as, verdict="same", actor=actor, confirm=True)
+    victim.refresh_from_db(fields=["duplicate_of"])
     return victim

@@ -26,6 +26,14 @@ class VictimsImportRequestSerializer(serializers.Serializer):
         "be counted twice; true: import it again anyway. Without it, the dry run reports the earlier imports as a "
         "problem in the column allow_reimport.",
     )
+    source = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        default="",
+        help_text="Who reported the victims of this file (a hospital list, a partner's spreadsheet): kept on each "
+        "victim whose source cell is blank.",
+    )
 
 
 class ImportProblemSerializer(serializers.Serializer):
@@ -84,7 +92,12 @@ class VictimsImportView(APIView):
         allow_reimport = serializer.validated_data["allow_reimport"]
         if commit:
             report = tabular.victims_csv_import(
-                case, file, request.user, file_name=file.name or "", allow_reimport=allow_reimport
+                case,
+                file,
+                request.user,
+                file_name=file.name or "",
+                allow_reimport=allow_reimport,
+                source=serializer.validated_data["source"],
             )
         else:
             report = tabular.victims_csv_check(case, file, allow_reimport=allow_reimport)

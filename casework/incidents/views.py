@@ -27,6 +27,7 @@ from casework.incidents.forms import (
     incident_formsets,
     victim_changes,
 )
+from casework.incidents.linkage.services import cluster_members, sources_count
 from casework.incidents.models import Incident, Victim
 from casework.incidents.selectors import victim_revisions
 from casework.web.listing import paginated
@@ -61,6 +62,7 @@ def victim_list(request: HttpRequest, reference: str) -> HttpResponse:
             "case": case,
             "filter": victim_filter,
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
+            "can_review": request.user.has_perm(access.REVIEW, case),
             **paginated(request, victim_filter.qs),
         },
     )
@@ -103,10 +105,11 @@ def victim_detail(request: HttpRequest, reference: str, victim_id: int) -> HttpR
     and the revisions of the record."""
     case = case_get_for_user(reference=reference, user=request.user)
     victim = get_object_or_404(
-        Victim.objects.select_related("incident", "occupation", "duplicate_of__incident"),
+        Victim.objects.select_related("incident", "occupation", "duplicate_of__incident", "source_import"),
         pk=victim_id,
         incident__case=case,
     )
+    cluster = cluster_members(victim)
     return render(
         request,
         "incidents/victim_detail.html",
@@ -115,6 +118,9 @@ def victim_detail(request: HttpRequest, reference: str, victim_id: int) -> HttpR
             "section": "victims",
             "victim": victim,
             "duplicates": victim.duplicates.select_related("incident").order_by("pk"),
+            "sources_count": sources_count(cluster),
+            "cluster_size": len(cluster),
+            "can_review": request.user.has_perm(access.REVIEW, case),
             "revisions": victim_revisions(victim),
             "can_edit": request.user.has_perm(access.EDIT_RECORDS, case),
         },

@@ -9,9 +9,11 @@ from casework.statistics.selectors import (
     MEASURES,
     BadParameter,
     breakdown_from_params,
+    merged_records,
     records_behind,
     statistics_filter_form,
     statistics_summary,
+    with_cluster_sizes,
 )
 from casework.web.listing import paginated
 
@@ -29,6 +31,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     summary = statistics_summary(filters)
     context.update(
         summary=summary,
+        merged_records=merged_records(filters),
         filter_query=filters.as_query(),
         max_monthly_killed=max((row.figures["civilians_killed"].value for row in summary.monthly), default=0),
         max_monthly_incidents=max((row.figures["incidents"].value for row in summary.monthly), default=0),
@@ -50,6 +53,8 @@ def records(request: HttpRequest) -> HttpResponse:
         queryset = records_behind(measure, filters, **breakdown)
     except BadParameter as error:
         return render(request, "statistics/records.html", {"form": form, "parameter_error": error}, status=400)
+    if MEASURES[measure].records == "victims":
+        queryset = with_cluster_sizes(queryset)
     overview_query = filters.as_query()
     context = {
         "form": form,

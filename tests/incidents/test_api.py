@@ -269,10 +269,13 @@ def test_a_reviewer_links_duplicates_so_the_person_is_counted_once(api, case, re
     response = api.post(url, {"duplicate_of": first.pk}, format="json")
     assert response.status_code == 200 and response.json()["duplicate_of"] == first.pk
     assert Victim.objects.counted().count() == 2
+    # Linked to a record that is itself linked: one cluster (record linkage), counted through its first record.
     chained = api.post(victims_url(case, third) + "duplicate-of/", {"duplicate_of": second.pk}, format="json")
-    assert chained.status_code == 400 and "itself a duplicate" in chained.json()["duplicate_of"][0]
+    assert chained.status_code == 200 and chained.json()["duplicate_of"] == first.pk
+    assert Victim.objects.counted().count() == 1
     itself = api.post(victims_url(case, third) + "duplicate-of/", {"duplicate_of": third.pk}, format="json")
     assert itself.status_code == 400
+    # Unlinking the middle record withdraws its decisions: the other two were joined only through it.
     assert api.post(url, {"duplicate_of": None}, format="json").json()["duplicate_of"] is None
     assert Victim.objects.counted().count() == 3
 
@@ -298,3 +301,16 @@ def test_ordering_puts_unknown_values_last_and_pages_never_overlap(api, case, an
         assert [row for page in reversed(back) for row in page["results"]] == rows
         assert [row["age"] for row in rows] == expected_ages
         assert sorted(row["id"] for row in rows) == sorted(victim.pk for victim in victims), "each exactly once"
+
+
+def test_a_victim_added_through_the_api_keeps_its_source(api, case, intake_worker):
+    incident = IncidentFactory(case=case)
+    api.force_authenticate(intake_worker)
+    response = api.post(
+        f"/api/cases/{case.reference}/victims/",
+        {"incident": incident.reference, "name": "Samir", "status": "killed", "source_name": "Partner list"},
+        format="json",
+    )
+    assert response.status_code == 201, response.json()
+    assert (response.json()["source_name"], response.json()["source_kind"]) == ("Partner list", "api")
+    assert Victim.objects.get(name="Samir").source_kind == "api"

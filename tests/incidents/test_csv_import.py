@@ -404,7 +404,7 @@ def test_export_then_import_into_an_empty_case_then_export_gives_the_same_file(c
     assert first.startswith(tabular.BOM)
     lines = list(csv.reader(io.StringIO(first.removeprefix(tabular.BOM))))
     assert lines[0] == COLUMNS
-    assert lines[1][:3] == ["INC-2", "No victims yet", "2017-09-01"] and lines[1][12:] == [""] * 11
+    assert lines[1][:3] == ["INC-2", "No victims yet", "2017-09-01"] and lines[1][12:] == [""] * 12
     assert lines[2][COLUMNS.index("weapons")] == "barrel-bomb;cluster-munition"
     assert lines[2][COLUMNS.index("age")] == "" and lines[2][COLUMNS.index("occupation")] == "teacher"
     assert len(lines) == 5
@@ -794,3 +794,43 @@ def test_export_then_import_then_export_keeps_the_attributions(case, other_case,
     # And into the same case again: every attribution agrees with the incident's, nothing new is written.
     again = tabular.victims_csv_check(case, io.BytesIO(first.encode("utf-8")))
     assert list(problems(again)) == [(2, "victim_name")], "only Ahmad, recorded already"
+
+
+# Where each victim came from ----------------------------------------------------------------------------------
+
+
+def test_each_imported_victim_keeps_its_source_import_and_row(case):
+    rows = [
+        victim_row("INC-1", victim_name="Samir", source="Idlib hospital list"),  # row 2
+        victim_row("INC-1", victim_name="Huda"),  # row 3: blank source cell takes the import's source
+    ]
+    report = tabular.victims_csv_import(case, csv_file(rows), file_name="list.csv", source="Local council")
+
+    assert report.committed
+    record = SpreadsheetImport.objects.get(case=case)
+    assert {
+        (victim.name, victim.source_name, victim.source_kind, victim.source_import_id, victim.source_row)
+        for victim in Victim.objects.all()
+    } == {
+        ("Samir", "Idlib hospital list", "import", record.pk, 2),
+        ("Huda", "Local council", "import", record.pk, 3),
+    }
+
+
+def test_import_command_names_the_source_of_the_file(case, tmp_path):
+    from django.core.management import call_command
+
+    path = tmp_path / "council.csv"
+    path.write_bytes(csv_bytes([victim_row("INC-1", victim_name="Samir")]))
+    call_command(
+        "import_victims", case.reference, str(path), "--commit", "--source", "Local council", stdout=io.StringIO()
+    )
+
+    assert Victim.objects.get().source_name == "Local council"
+
+
+def test_source_cell_longer_than_the_field_is_a_problem_and_nothing_is_written(case):
+    report = tabular.victims_csv_import(case, csv_file([victim_row("INC-1", source="x" * 201)]))
+
+    assert not report.committed and (2, "source") in problems(report)
+    assert counts() == (0, 0)

@@ -349,7 +349,7 @@ def test_api_schema_documents_the_import_request(api, intake_worker):
     operation = schema["paths"]["/api/cases/{reference}/import/"]["post"]
     request_schema = operation["requestBody"]["content"]["multipart/form-data"]["schema"]
     component = schema["components"]["schemas"][request_schema["$ref"].rsplit("/", 1)[1]]
-    assert set(component["properties"]) == {"file", "commit", "allow_reimport"}
+    assert set(component["properties"]) == {"file", "commit", "allow_reimport", "source"}
     assert {"200", "201", "400"} <= set(operation["responses"])
 
 

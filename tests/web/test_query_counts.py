@@ -14,6 +14,7 @@ from casework.bundles.services import bundle_request
 from casework.captures.models import Capture, CaptureArtefact, CaptureCheck
 from casework.evidence.samples import jpeg_bytes
 from casework.evidence.services import media_ingest_stream, media_process
+from casework.incidents.models import LinkCandidate
 from casework.notifications.models import Notification, ReviewAssignment
 from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, VictimFactory, WitnessFactory
@@ -24,8 +25,15 @@ pytestmark = pytest.mark.django_db
 def add_records(case, person, *, seed: int) -> dict:
     """One more of each record a page lists, linked as in real use."""
     incident = IncidentFactory(case=case, latitude=Decimal("35.930600"), longitude=Decimal("36.633900"))
-    victim = VictimFactory(incident=incident)
+    victim = VictimFactory(incident=incident, name="Mohammad Khaled Haddad", source_name="Hospital list")
     VictimFactory(incident=incident, duplicate_of=victim)
+    LinkCandidate.objects.create(
+        case=case,
+        first=victim,
+        second=VictimFactory(incident=incident, name="محمد خالد حداد"),
+        score=0.9,
+        reasons=[["name_parts", "3/3"]],
+    )
     witness = WitnessFactory(case=case)
     Consent.objects.create(witness=witness, scope="internal", given_on="2024-01-01", method="written")
     testimony = TestimonyFactory(case=case, witness=witness, interviewer=person, created_by=person, status="submitted")
@@ -92,8 +100,12 @@ PAGES = {
     "incidents:victim_list": (("reference",), 10),
     # The victim with incident, occupation and the record it duplicates (with its incident); the records that
     # duplicate it, with their incident; its revisions with who made them (a change that names another record,
-    # such as a new occupation, adds one query per kind of record named).
-    "incidents:victim_detail": (("reference", "victim"), 9),
+    # such as a new occupation, adds one query per kind of record named); the records of its cluster (for the
+    # number of sources that documented the person).
+    "incidents:victim_detail": (("reference", "victim"), 10),
+    # Count of the open pairs; the page of pairs with both records, their incident, governorate, occupation and
+    # import (the decision in force a subquery).
+    "incidents:linkage_review": (("reference",), 8),
     # Count; the page of witnesses (pseudonyms, no identity columns).
     "witnesses:witness_list": (("reference",), 8),
     # The witness (no identity columns); its consents with who confirmed a name; its testimonies; the media it
@@ -140,8 +152,8 @@ PAGES = {
     "audit:case_audit_log": (("reference",), 8),
     # The cases the person may see statistics of; vocabularies (party, governorate ×2, occupation, facility,
     # weapon); monthly totals with incidents by governorate (one query); killed by occupation; facilities;
-    # governorate × weapon.
-    "statistics:overview": ((), 16),
+    # governorate × weapon; the records merged into another record of the same person.
+    "statistics:overview": ((), 17),
     # The team with each person.
     "cases:team": (("reference",), 7),
     # No case: the navigation's two; count; the page of notifications with case, actor, witness pseudonym,

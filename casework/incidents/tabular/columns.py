@@ -25,7 +25,11 @@ INCIDENT_COLUMNS = [
 # each on a row of its own, among its rows (a row with the victim cells empty may carry one); a party named on
 # several rows of an incident must have the same confidence and basis there.
 ATTRIBUTION_COLUMNS = ["perpetrator_party", "attribution_confidence", "attribution_basis"]
-VICTIM_COLUMNS = ["victim_name", "sex", "age", "age_band", "civilian_status", "victim_status", "occupation", "notes"]
+# "source": who reported the person (a witness, a hospital list, a partner's spreadsheet); blank takes the
+# source named for the whole import, if any.
+VICTIM_COLUMNS = [
+    "victim_name", "sex", "age", "age_band", "civilian_status", "victim_status", "occupation", "notes", "source",
+]  # fmt: skip
 COLUMNS = INCIDENT_COLUMNS + ATTRIBUTION_COLUMNS + VICTIM_COLUMNS
 LIST_SEPARATOR = ";"
 BOM = "\ufeff"
@@ -35,7 +39,7 @@ MAX_AGE = 130
 REQUIRED_FOR_NEW_INCIDENT = ["incident_title", "incident_date", "governorate", "incident_type"]
 TEXT_LENGTHS = {
     "incident_reference": 40, "incident_title": 300, "district": 200, "locality": 200, "victim_name": 300,
-    "notes": None, "attribution_basis": None,
+    "notes": None, "attribution_basis": None, "source": 200,
 }  # fmt: skip
 CHOICE_COLUMNS = {
     "date_precision": DatePrecision,

@@ -125,6 +125,7 @@ def _victim_cells(victim: Victim) -> list[str]:
         victim.status,
         victim.occupation.code if victim.occupation_id else "",
         _escape(victim.notes),
+        _escape(victim.source_name),
     ]
 
 

@@ -26,7 +26,7 @@ def victims_csv_check(case: Case, file: IO, *, allow_reimport: bool = False) -> 
 
 
 def victims_csv_import(
-    case: Case, file: IO, actor=None, *, file_name: str = "", allow_reimport: bool = False
+    case: Case, file: IO, actor=None, *, file_name: str = "", allow_reimport: bool = False, source: str = ""
 ) -> ImportReport:
     """Check the file and, only if it has no problem at all, write it in one transaction.
 
@@ -38,14 +38,18 @@ def victims_csv_import(
     check. After the commit, PostgreSQL's planner statistics of the filled tables are refreshed. A database
     error rolls everything back and propagates, except a clash with a concurrent import of the same
     reference, which is reported as a problem, as is a record the model's checks refuse.
+
+    Every victim keeps where it came from: this import and its row, and its source, from the file's "source"
+    column or, where that is blank, `source` (the list the whole file came from).
     """
     try:
         with transaction.atomic():
             list(Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True))
             report, plans = read_and_check(case, file, lock=True, allow_reimport=allow_reimport)
             if report.is_valid:
-                _write(case, plans, actor)
-                _record(case, report, actor, file_name)
+                victims = _write(case, plans, actor, source=source.strip()[:200])
+                record = _record(case, report, actor, file_name)
+                Victim.objects.filter(pk__in=[victim.pk for victim in victims]).update(source_import=record)
                 report.committed = True
                 transaction.on_commit(_refresh_planner_statistics)
     except _RowRefused as refused:
@@ -88,7 +92,7 @@ def _refresh_planner_statistics() -> None:
         cursor.execute(f"ANALYZE {tables}")
 
 
-def _record(case: Case, report: ImportReport, actor, file_name: str) -> None:
+def _record(case: Case, report: ImportReport, actor, file_name: str) -> SpreadsheetImport:
     record = SpreadsheetImport(
         case=case,
         sha256=report.sha256,
@@ -102,6 +106,7 @@ def _record(case: Case, report: ImportReport, actor, file_name: str) -> None:
     )
     checked(record)
     record.save()
+    return record
 
 
 def _to_moment(value: date | datetime) -> datetime:
@@ -131,7 +136,7 @@ SPREADSHEET_COLUMN = {
 }
 
 
-def _write(case: Case, plans: list[PlannedIncident], actor) -> None:
+def _write(case: Case, plans: list[PlannedIncident], actor, *, source: str) -> list[Victim]:
     """New incidents (with their attributions) through the incident service, then every new victim at once
     through the victim service, which writes the tolls of each incident touched: the same checks and rules as
     the forms, the API and the admin, in the caller's transaction."""
@@ -166,8 +171,11 @@ def _write(case: Case, plans: list[PlannedIncident], actor) -> None:
             except Refused as refusal:
                 field = next(iter(refusal.errors))
                 raise _RowRefused(plan.first_row, SPREADSHEET_COLUMN.get(field, ""), refusal) from None
+        for victim in plan.victims:
+            victim.source_name = victim.source_name or source
         new_victims += [(incident, victim) for victim in plan.victims]
     try:
         victims_add(incident_victims=new_victims, actor=actor)
     except Refused as refusal:
         raise _RowRefused(0, "", refusal) from None
+    return [victim for _incident, victim in new_victims]

@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from casework.cases.models import Case
-from casework.incidents.models import ADULT_AGE, Victim, age_contradicts_band
+from casework.incidents.models import ADULT_AGE, Victim, VictimSourceKind, age_contradicts_band
 from casework.incidents.tabular.columns import (
     ATTRIBUTION_COLUMNS,
     CHOICE_COLUMNS,
@@ -227,7 +227,11 @@ class RowParser:
     def victim(self, row: int, record: dict[str, str], report: ImportReport) -> Victim | None:
         count = len(report.problems)
         victim = Victim(
-            name=self.text(row, "victim_name", record, report), notes=self.text(row, "notes", record, report)
+            name=self.text(row, "victim_name", record, report),
+            notes=self.text(row, "notes", record, report),
+            source_name=self.text(row, "source", record, report),
+            source_kind=VictimSourceKind.IMPORT,
+            source_row=row,
         )
         for column, attribute in (
             ("sex", "sex"), ("age_band", "age_band"), ("civilian_status", "combatant_status"),

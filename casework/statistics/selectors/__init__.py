@@ -26,11 +26,15 @@ from casework.statistics.selectors.records import (
     BadParameter,
     Measure,
     breakdown_from_params,
+    merged_records,
     records_behind,
+    with_cluster_sizes,
 )
 from casework.statistics.selectors.summary import Figure, Row, StatisticsSummary, statistics_summary
 
 __all__ = [
+    "merged_records",
+    "with_cluster_sizes",
     "MEASURES",
     "BadParameter",
     "Figure",

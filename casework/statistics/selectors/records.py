@@ -3,7 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +12,7 @@ from casework.incidents.models import (
     FacilityType,
     Incident,
     Occupation,
+    Victim,
     VictimQuerySet,
     WeaponType,
 )
@@ -218,3 +220,26 @@ def breakdown_from_params(params: QueryDict, filters: StatisticsFilter) -> tuple
     if "month" in breakdown:
         _month_bounds(breakdown["month"])
     return measure, breakdown
+
+
+def merged_records(filters: StatisticsFilter) -> int:
+    """Victim records of the filtered incidents merged into another record of the same person (record linkage):
+    the records left out of every figure because their person is counted through another record."""
+    if filters.narrows_incidents:
+        victims = Victim.objects.filter(incident__in=filters.incidents().values("pk"))
+    else:
+        victims = Victim.objects.filter(incident__case_id__in=filters.case_ids)
+    return victims.filter(duplicate_of__isnull=False).count()
+
+
+def with_cluster_sizes(victims: QuerySet) -> QuerySet:
+    """The victims, each with `merged_records`: how many other records of the same person were merged into it
+    (a subquery, no query more)."""
+    merged = (
+        Victim.objects.filter(duplicate_of=OuterRef("pk"))
+        .order_by()
+        .values("duplicate_of")
+        .annotate(records=Count("pk"))
+        .values("records")
+    )
+    return victims.annotate(merged_records=Coalesce(Subquery(merged), 0))

@@ -20,12 +20,18 @@ class Command(BaseCommand):
         parser.add_argument("--commit", action="store_true", help="Write the file (all or nothing)")
         parser.add_argument("--user", help="Username recorded as having created the incidents")
         parser.add_argument(
+            "--source",
+            default="",
+            help="Who reported the victims of this file (e.g. 'Hospital list'), kept on each victim whose source "
+            "cell is blank",
+        )
+        parser.add_argument(
             "--allow-reimport",
             action="store_true",
             help="Import a file already imported into the case again (its victims are then counted twice)",
         )
 
-    def handle(self, *args, reference, file, commit, user, allow_reimport, **options):
+    def handle(self, *args, reference, file, commit, user, allow_reimport, source, **options):
         try:
             case = Case.objects.get(reference=reference)
         except Case.DoesNotExist:
@@ -44,7 +50,7 @@ class Command(BaseCommand):
         with open(file, "rb") as stream:
             if commit:
                 report = tabular.victims_csv_import(
-                    case, stream, actor, file_name=file.name, allow_reimport=allow_reimport
+                    case, stream, actor, file_name=file.name, allow_reimport=allow_reimport, source=source
                 )
             else:
                 report = tabular.victims_csv_check(case, stream, allow_reimport=allow_reimport)
