@@ -190,9 +190,9 @@ def test_each_staff_page_runs_a_fixed_number_of_queries(client, case, case_admin
 
 # The case search with hits of every kind: the four first queries; the governorate typed in the filter
 # (validated); count; the page of index rows; one query per kind of record on the page (incidents, victims
-# with their incident, testimonies with their witness's pseudonym, media items); the saved searches with who
-# saved them; the navigation's two; the filter's list of governorates.
-SEARCH_QUERIES = 15
+# with their incident, testimonies with their witness's pseudonym, media items, online captures); the saved
+# searches with who saved them; the navigation's two; the filter's list of governorates.
+SEARCH_QUERIES = 16
 
 
 def test_search_page_runs_a_fixed_number_of_queries(client, case, case_admin):

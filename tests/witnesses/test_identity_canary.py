@@ -160,6 +160,9 @@ def test_real_name_is_only_in_the_encrypted_column(client, celery_worker_process
         "notification_id": 1,
         "user_id": 1,
         "upload_id": "0" * 32,
+        "capture_id": 1,
+        "kind": "screenshot",
+        "saved_id": 1,
     }
     for name, (method, _allowed) in EXPECTED.items():
         response = client.get(url_for(name, arguments)) if method == "GET" else client.post(url_for(name, arguments))
