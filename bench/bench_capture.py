@@ -154,7 +154,7 @@ def main() -> None:
     rate = 60 * args.urls / baseline
     print(f"baseline:  {baseline:7.1f} s  {rate:6.1f} videos/min    {total_mb / baseline:6.1f} MB/s"
           "  (the videos through the checked client alone)")  # fmt: skip
-    print(f"worker peak RSS: {self_mb:.0f} MB (Python); largest child process (Playwright driver or Chromium): "
+    print(f"worker peak RSS: {self_mb:.0f} MB (Python); largest child process (Playwright driver, Chromium or yt-dlp): "
           f"{child_mb:.0f} MB")  # fmt: skip
     print(f"load average: {os.getloadavg()[0]:.2f}")
 

@@ -2,10 +2,14 @@
 request handler of ours instead of its own), headless Chromium (every request fulfilled by us, or refused), and
 a WARC file of the exchanges (warcio). No database here: the service stores what these produce."""
 
+import contextlib
 import io
 import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -114,160 +118,88 @@ def read_to_file(response: CheckedResponse, path: Path) -> int:
     return size
 
 
-# yt-dlp
+# yt-dlp: in a child process without credentials (ytdlp_child.py)
+
+# Run by path in isolated mode, not with -m: importing the `casework` package would load Celery and the settings.
+YTDLP_CHILD = Path(__file__).with_name("ytdlp_child.py")
+# Beyond the capture's own time limit, for the child to answer before it is killed.
+YTDLP_GRACE_SECONDS = 5.0
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
+# All the child gets from the worker's environment: search path, locale, time zone, where the CA certificates are.
+YTDLP_INHERITED_KEYS = ("PATH", "LANG", "LC_ALL", "TZ", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-def _checked_ytdlp(policy: FetchPolicy, refusals: Refusals):
-    """A YoutubeDL whose only request handler fetches through casework.captures.fetching."""
-    from yt_dlp import YoutubeDL
-    from yt_dlp.networking.common import RequestHandler, Response
-    from yt_dlp.networking.exceptions import HTTPError, TransportError
-
-    class CheckedResponseAdapter(Response):
-        def read(self, amt=None):
-            try:
-                return super().read(amt)
-            except FetchRefused as refused:
-                refusals.add(refused)
-                raise TransportError(msg=str(refused)) from refused
-
-    class CaseworkCheckedRH(RequestHandler):
-        _SUPPORTED_URL_SCHEMES = ("http", "https")
-        _SUPPORTED_PROXY_SCHEMES = None
-        _SUPPORTED_FEATURES = None
-
-        def _check_extensions(self, extensions):
-            extensions.pop("timeout", None)
-            extensions.pop("legacy_ssl", None)
-            extensions.pop("keep_header_casing", None)
-            extensions.pop("cookiejar", None)
-            extensions.pop("impersonate", None)
-
-        def _send(self, request):
-            headers = {name: value for name, value in {**self.headers, **request.headers}.items()}
-            try:
-                response, _hops = open_following(request.url, policy=policy, headers=headers)
-            except FetchRefused as refused:
-                refusals.add(refused)
-                raise TransportError(msg=str(refused)) from refused
-            adapted = CheckedResponseAdapter(
-                fp=response, url=response.url, headers=dict(response.headers), status=response.status
-            )
-            if response.status >= 400:
-                raise HTTPError(adapted)
-            return adapted
-
-    class CheckedYoutubeDL(YoutubeDL):
-        def build_request_director(self, handlers, preferences=None):
-            return super().build_request_director([CaseworkCheckedRH], None)
-
-    return CheckedYoutubeDL
+class DownloaderCrashed(Exception):
+    """The download child stopped without an answer (a crash, or killed by the system)."""
 
 
 @dataclass
 class MediaDownload:
     path: Path
     info: dict
+    # What the child saw: its environment's names and whether Django was loaded (for the tests).
+    child_environment: list[str] = field(default_factory=list)
+    child_loaded_django: bool = False
+
+
+def ytdlp_environment(scratch: Path) -> dict[str, str]:
+    """The child's whole environment: the search path and locale, and a HOME and TMPDIR of its own."""
+    environment = {key: os.environ[key] for key in YTDLP_INHERITED_KEYS if key in os.environ}
+    environment.setdefault("PATH", "/usr/bin:/bin")
+    environment.setdefault("LANG", "C.UTF-8")
+    return {**environment, "HOME": str(scratch), "TMPDIR": str(scratch)}
 
 
 def ytdlp_download(url: str, *, folder: Path, policy: FetchPolicy, refusals: Refusals) -> MediaDownload | None:
     """The media of `url` as its source serves it (the best single file, never merged or re-encoded) and its
-    info, or None when yt-dlp finds none. Cookies, configuration files and credentials are never used."""
-    from yt_dlp.utils import DownloadError
-
-    options = {
-        "outtmpl": {"default": str(folder / "media.%(ext)s")},
-        "format": "best/bestvideo/bestaudio",
-        "noplaylist": True,
-        "playlist_items": "1",
-        "quiet": True,
-        "no_warnings": True,
-        "noprogress": True,
-        "logger": _SilentLogger(),
-        "ignoreconfig": True,
-        "cachedir": False,
-        "cookiefile": None,
-        "usenetrc": False,
-        "fixup": "never",
-        # Every byte through our request handler: no ffmpeg or other program fetching on yt-dlp's behalf.
-        "external_downloader": {"default": "native"},
-        "hls_prefer_native": True,
-        "postprocessors": [],
-        "check_formats": False,
-        "max_filesize": policy.max_bytes,
-        "socket_timeout": max(1.0, min(30.0, policy.remaining())),
-        "retries": 0,
-        "fragment_retries": 0,
-        "extractor_retries": 0,
-        "overwrites": True,
-        "color": "never",
-    }
-    youtube_dl_class = _checked_ytdlp(policy, refusals)
+    info, or None when yt-dlp finds none (the refusals met are added to `refusals`). yt-dlp runs in a child
+    process with a minimal environment, fetching through the checked request handler only; it is killed with
+    everything it started at the time limit (FetchRefused TIMED_OUT). Cookies, configuration files and
+    credentials are never used."""
+    scratch = folder / ".home"
+    scratch.mkdir(exist_ok=True)
+    seconds = policy.remaining()
+    command = [sys.executable, "-I", str(YTDLP_CHILD), url, str(folder)]
+    command += ["--max-bytes", str(policy.max_bytes), "--seconds", f"{seconds:.3f}"]
+    if policy.allow_loopback:
+        command.append("--allow-loopback")
+    with open(scratch / "stderr.log", "wb") as errors:
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=ytdlp_environment(scratch),
+            cwd=str(scratch),
+            start_new_session=True,  # its own process group: killed with anything it started
+        )
+        try:
+            answer, _errors = process.communicate(timeout=seconds + YTDLP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            raise FetchRefused(FetchFailure.TIMED_OUT, url) from None
+        finally:
+            if process.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.communicate()
     try:
-        with youtube_dl_class(options) as downloader:
-            info = downloader.extract_info(url, download=True)
-            if info is None:
-                return None
-            if info.get("_type") == "playlist":
-                entries = [entry for entry in info.get("entries") or [] if entry]
-                if not entries:
-                    return None
-                info = entries[0]
-            sanitized = downloader.sanitize_info(info)
-            requested = info.get("requested_downloads") or [{}]
-            path = Path(requested[0].get("filepath") or downloader.prepare_filename(info))
-    except DownloadError:
+        reply = json.loads(answer[:MAX_ANSWER_BYTES])
+    except ValueError:
+        raise DownloaderCrashed(f"exit status {process.returncode}") from None
+    for reason, detail in reply.get("refusals") or []:
+        refusals.add(FetchRefused(reason, detail))
+    name = reply.get("media")
+    if not name:
         return None
-    if not path.exists() or path.stat().st_size == 0:
+    path = folder / Path(name).name
+    if not path.is_file() or path.stat().st_size == 0:
         return None
-    return MediaDownload(path=path, info=_kept_info(sanitized))
-
-
-# What a report may cite about a post; the rest (format lists, HTTP headers yt-dlp sent) is noise.
-INFO_FIELDS = (
-    "id",
-    "title",
-    "description",
-    "uploader",
-    "uploader_id",
-    "uploader_url",
-    "channel",
-    "channel_id",
-    "channel_url",
-    "upload_date",
-    "timestamp",
-    "release_timestamp",
-    "duration",
-    "view_count",
-    "like_count",
-    "comment_count",
-    "repost_count",
-    "webpage_url",
-    "original_url",
-    "extractor",
-    "extractor_key",
-    "ext",
-    "width",
-    "height",
-    "format_id",
-    "url",
-    "tags",
-    "thumbnail",
-)
-
-
-def _kept_info(info: dict) -> dict:
-    return {key: info[key] for key in INFO_FIELDS if info.get(key) not in (None, "", [])}
-
-
-class _SilentLogger:
-    def debug(self, message):
-        pass
-
-    info = warning = debug
-
-    def error(self, message):
-        pass
+    return MediaDownload(
+        path=path,
+        info=reply.get("info") or {},
+        child_environment=reply.get("environment") or [],
+        child_loaded_django=bool(reply.get("django")),
+    )
 
 
 # Chromium

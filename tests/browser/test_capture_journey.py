@@ -43,6 +43,10 @@ def test_paste_an_address_see_progress_and_open_the_capture(
     expect(page.locator("#artefacts")).to_contain_text("Web archive (WARC)")
     screenshot = page.locator("#capture-screenshot")
     expect(screenshot).to_be_visible()
+    # Visible is not loaded: wait for the image itself (a broken one completes with no width and fails here).
+    page.wait_for_function(
+        "() => { const image = document.getElementById('capture-screenshot'); return image.complete; }"
+    )
     assert page.evaluate("document.getElementById('capture-screenshot').naturalWidth") > 0
     capture = Capture.objects.get()
     assert capture.media_item is not None
