@@ -83,6 +83,8 @@ def _match_tokens(first: tuple[str, ...], second: tuple[str, ...]) -> list[tuple
             similarity = token_similarity(token, other)
             if similarity > best:
                 best, best_index = similarity, other_index
+                if similarity == 1.0:  # none can be closer
+                    break
         if best_index is not None and best >= TOKEN_MATCH:
             used.add(best_index)
             pairs.append((index, best_index, best))
