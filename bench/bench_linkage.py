@@ -247,7 +247,7 @@ def measure_quality(arguments) -> None:
     blocking_recall = len(set(candidates) & true_pairs) / len(true_pairs) if true_pairs else 1.0
     print(f"candidate pairs: {len(candidates):,} (blocking recall {blocking_recall:.3f})")
     print(
-        f"at threshold {arguments.threshold}: precision {precision:.3f}, recall {recall:.3f} "
+        f"at threshold {arguments.threshold}: precision {precision:.4f}, recall {recall:.4f} "
         f"(goal: precision >= 0.95 at recall >= 0.90)"
     )
     for threshold in (0.6, 0.7, 0.75, 0.8, 0.85, 0.9):

@@ -25,7 +25,7 @@ CONNECTORS = frozenset({"bin", "ben", "ibn", "bint", "binte", "bent", "بن", "�
 ARTICLES = frozenset({"al", "el", "ul", "il", "ال"})
 # عبد ("servant of") is one name with the word that follows it.
 ABD_ARABIC = "عبد"
-ABD_LATIN = frozenset({"abd", "abdul", "abdel", "abdal", "abdol", "abdu", "abdou", "abdil"})
+ABD_LATIN = frozenset({"abd", "abdul", "abdel", "abdal", "abdol", "abdu", "abdou", "abdil", "abdoul", "abdool"})
 # أبو ("father of", a kunya) likewise; its article is dropped ("Abu al-Fadl" = "ابو الفضل" = "Abufadl").
 ABU_ARABIC = frozenset({"ابو", "ابي", "ابا"})
 ABU_LATIN = frozenset({"abu", "abou", "abo", "aboo", "abi"})
@@ -34,8 +34,9 @@ _ARABIC_LETTER = re.compile(r"[\u0600-\u06ff]")
 # Not a letter or digit: apostrophes, dots, commas, brackets.
 _NOT_NAME = re.compile(r"[^\w\s]|_")
 # Latin "abd" joined to the rest, with the article between in any spelling ("abdullah", "abdelkader",
-# "abdurrahman": a sun letter doubles instead of the l).
-_ABD_JOINED = re.compile(r"^abd(?:[aeiou](?:l|(?=([tdrzsn])\1)))?(.+)$")
+# "abdurrahman": a sun letter doubles instead of the l; French and English writers spell the vowel "ou" or "oo":
+# "abdoulkader", "abdoolah").
+_ABD_JOINED = re.compile(r"^abd(?:(?:ou|oo|[aeiou])(?:l|(?=([tdrzsn])\1)))?(.+)$")
 _LATIN_ARTICLE_START = re.compile(r"^(?:al|el)(?=[^aeiou])")
 
 # Consonant skeletons: what survives transliteration. Vowels, w and y (long vowels in Arabic, written or not in
@@ -104,6 +105,8 @@ KNOWN_NAMES: dict[str, tuple[str, ...]] = {
     "nizar": ("نزار", "nizar", "nezar"),
     "nazir": ("نذير", "نزير", "nazir", "nadhir"),
     "muadh": ("معاذ", "muadh", "muath", "moaz", "muaz", "moath", "mouaz"),
+    # ث is written th, t or s (Levantine and Turkish say s): Uthman = Othman = Osman.
+    "uthman": ("عثمان", "uthman", "othman", "osman", "usman", "outhman", "osmane", "otman"),
     "aisha": ("عائشه", "عايشه", "aisha", "aysha", "aicha", "aishah"),
     "zaynab": ("زينب", "zaynab", "zainab", "zeinab", "zeynab"),
 }  # fmt: skip

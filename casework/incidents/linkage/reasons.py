@@ -10,6 +10,11 @@ REASONS = {
     "spelling": (_("Spelled differently: %(detail)s"), None),
     "given_name_same": (_("Same given name (%(detail)s)"), True),
     "given_name_differs": (_("Given names differ (%(detail)s)"), False),
+    "third_part_role": (_("Third name parts differ, perhaps a grandfather's and a family name (%(detail)s)"), None),
+    "part_role_differs": (
+        _("Same name in another place of the chain, e.g. a father's and a grandfather's (%(detail)s)"),
+        False,
+    ),
     "order_differs": (_("Name parts in another order"), None),
     "one_part_name": (_("Only one part of the name known"), None),
     "sex_same": (_("Same sex"), True),

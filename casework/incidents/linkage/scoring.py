@@ -21,6 +21,12 @@ DEFAULT_THRESHOLD = 0.8
 STORE_MINIMUM = 0.5
 # Two name parts this alike (0–1) are taken as the same part.
 TOKEN_MATCH = 0.8
+# What a third name part that may be the grandfather's name in one record and the family name in the other
+# counts for (a part that agrees counts 1).
+THIRD_PART_CREDIT = 0.5
+# How much of its agreement a part loses when it stands in another role in the other name (the father's name
+# in one, the grandfather's in the other).
+MISPLACED_DISCOUNT = 0.5
 
 
 @dataclass(frozen=True)
@@ -77,10 +83,40 @@ def _match_tokens(first: tuple[str, ...], second: tuple[str, ...]) -> list[tuple
             similarity = token_similarity(token, other)
             if similarity > best:
                 best, best_index = similarity, other_index
+                if similarity == 1.0:  # none can be closer
+                    break
         if best_index is not None and best >= TOKEN_MATCH:
             used.add(best_index)
             pairs.append((index, best_index, best))
     return pairs
+
+
+def _roles(position: int, length: int) -> set[str]:
+    """Whose name the part at `position` of a name of `length` parts may be: the person's own (given), the
+    father's, an ancestor's (grandfather and above) or the family name. The second part of a two-part name is
+    the father's or the family name; the last of a longer name an ancestor's or the family name."""
+    if position == 0:
+        return {"given"}
+    if position == 1:
+        return {"father", "family"} if length == 2 else {"father"}
+    if position == length - 1:
+        return {"ancestor", "family"}
+    return {"ancestor"}
+
+
+def _same_role(first_position: int, first_length: int, second_position: int, second_length: int) -> bool:
+    return bool(_roles(first_position, first_length) & _roles(second_position, second_length))
+
+
+def _third_part_may_differ_in_role(
+    first: tuple[str, ...], second: tuple[str, ...], pairs: list[tuple[int, int, float]]
+) -> bool:
+    """Both names have three parts, the first two agree in place (given and father's name) and the third
+    agrees with nothing: one source may give the grandfather's name where the other gives the family name."""
+    if len(first) != 3 or len(second) != 3:
+        return False
+    matched_at = {(i, j) for i, j, _s in pairs}
+    return {(0, 0), (1, 1)} <= matched_at and all(2 not in (i, j) for i, j, _s in pairs)
 
 
 def name_score(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[float, list[tuple[str, str]]]:
@@ -97,8 +133,23 @@ def name_score(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[float, 
     pairs = _match_tokens(first, second)
     matched = sum(similarity for _i, _j, similarity in pairs)
     shorter, longer = min(len(first), len(second)), max(len(first), len(second))
+    if (0, 0) in {(i, j) for i, j, _s in pairs}:
+        # A name is a chain (given, father's, grandfather's…, family): where a part stands says whose name it
+        # is. "Huda Jamal" (Jamal her father) is not "Huda Umar Jamal Hasan" (Jamal her grandfather).
+        misplaced = [(i, j, similarity) for i, j, similarity in pairs if not _same_role(i, len(first), j, len(second))]
+        matched -= sum(MISPLACED_DISCOUNT * similarity for _i, _j, similarity in misplaced)
+        if misplaced:
+            reasons.append(("part_role_differs", ", ".join(f"{first[i]} = {second[j]}" for i, j, _s in misplaced)))
+    third_part_role = _third_part_may_differ_in_role(first, second, pairs)
+    if third_part_role:
+        # "Anas Walid Yusuf" and "Anas Walid Haddad": given and father agree, and the third part of a
+        # three-part name is the grandfather's in one source and the family name in the other as often as a
+        # contradiction. Neither agreement nor difference: half a part.
+        matched += THIRD_PART_CREDIT
     score = 0.8 * matched / shorter + 0.2 * matched / longer
     reasons.append(("name_parts", f"{len(pairs)}/{shorter}"))
+    if third_part_role:
+        reasons.append(("third_part_role", f"{first[2]} / {second[2]}"))
     spelled = [f"{first[i]} = {second[j]}" for i, j, _s in pairs if first[i] != second[j]]
     if spelled:
         reasons.append(("spelling", ", ".join(spelled)))

@@ -7,11 +7,12 @@ duplicate_of equal to the clusters, and recounts the tolls and monthly rollups o
 changed, in the decision's transaction, through the same path as every victim write.
 """
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from casework.cases.models import Case
 from casework.errors import Refused
 from casework.incidents.linkage.blocking import candidate_pairs
-from casework.incidents.linkage.scoring import STORE_MINIMUM, PersonRecord, score_pair
+from casework.incidents.linkage.scoring import STORE_MINIMUM, PersonRecord, Score, score_pair
 from casework.incidents.models import LinkCandidate, LinkDecision, LinkVerdict, Victim
 from casework.incidents.services import incidents_refresh_tolls
 
@@ -81,19 +82,37 @@ def linkage_find_candidates(*, case_id: int, window_days: int = WINDOW_DAYS) -> 
             for first_id, second_id in candidate_pairs(records, window_days=window_days):
                 score = score_pair(by_id[first_id], by_id[second_id], window_days=window_days)
                 if score.value >= STORE_MINIMUM:
-                    found.append(
-                        LinkCandidate(
-                            case_id=case_id,
-                            first_id=first_id,
-                            second_id=second_id,
-                            score=score.value,
-                            reasons=[list(reason) for reason in score.reasons],
-                            found_at=now,
-                        )
-                    )
-            LinkCandidate.objects.bulk_create(found, batch_size=2000)
+                    found.append((first_id, second_id, score))
+            _write_candidates(case_id, found, now)
             stored += len(found)
     return stored
+
+
+def _write_candidates(case_id: int, found: list[tuple[int, int, Score]], now) -> None:
+    """Store one governorate's candidates. On PostgreSQL through COPY (no model instance per row: at 200,000
+    victims bulk_create spent about 10 s of Python CPU building them); elsewhere through bulk_create."""
+    if connection.vendor == "postgresql":
+        table = connection.ops.quote_name(LinkCandidate._meta.db_table)
+        columns = "case_id, first_id, second_id, score, reasons, found_at"
+        with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for first_id, second_id, score in found:
+                reasons = json.dumps([list(reason) for reason in score.reasons])
+                copy.write_row((case_id, first_id, second_id, score.value, reasons, now))
+        return
+    LinkCandidate.objects.bulk_create(
+        [
+            LinkCandidate(
+                case_id=case_id,
+                first_id=first_id,
+                second_id=second_id,
+                score=score.value,
+                reasons=[list(reason) for reason in score.reasons],
+                found_at=now,
+            )
+            for first_id, second_id, score in found
+        ],
+        batch_size=2000,
+    )
 
 
 # Decisions and clusters -------------------------------------------------------------------------------------

@@ -54,6 +54,9 @@ def test_connecting_particles_are_left_out(name, tokens):
         (["abdullah"], ["abdallah"]),
         (["abd", "allah"], ["abdallah"]),
         (["abdurrahman"], ["abdalrrahman"]),
+        (["abdoul", "qader"], ["abdalqader"]),
+        (["abdoulkader"], ["abdalkader"]),
+        (["abdool", "rahman"], ["abdalrahman"]),
     ],
 )
 def test_abd_is_one_name_with_the_word_after_it_joined_or_split(split, joined):
@@ -64,6 +67,11 @@ def test_abd_allah_in_both_scripts_and_every_spelling_has_one_key():
     assert len({tuple(keys(name)) for name in ("عبد الله", "عبدالله", "Abdullah", "Abdallah", "Abd Allah")}) == 1
     rahman = ("عبد الرحمن", "عبدالرحمن", "Abd al-Rahman", "Abdul Rahman", "Abdulrahman", "Abdurrahman")
     assert len({tuple(keys(name)) for name in rahman}) == 1
+
+
+def test_abd_spelled_with_ou_or_oo_in_french_or_english_meets_its_arabic_spelling():
+    assert keys("Abdoul Qader") == keys("عبد القادر") == keys("Abdelkader")
+    assert keys("Abdoulrahman") == keys("عبدالرحمن")
 
 
 def test_abu_is_one_name_with_the_word_after_it_and_its_article_dropped():
@@ -124,3 +132,10 @@ def test_a_name_starting_with_a_vowel_is_not_the_same_consonants_without_it():
 def test_an_unlisted_spelling_of_a_listed_name_still_meets_it():
     assert token_similarity("mohammmad", "محمد") == 1.0
     assert token_similarity("khaleed", "خالد") == 1.0
+
+
+def test_tha_written_th_t_or_s_is_one_name():
+    # ث is "th" in a scholar's transliteration and "s" as Levantine and Turkish speakers say it.
+    for spelling in ("othman", "uthman", "osman", "usman"):
+        assert token_similarity(spelling, "عثمان") == 1.0
+    assert token_similarity("osman", "othman") == 1.0

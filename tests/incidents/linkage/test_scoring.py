@@ -59,6 +59,28 @@ def test_the_family_name_written_first_is_a_difference_of_order_not_of_person():
     assert "order_differs" in codes(score) and "given_name_differs" not in codes(score)
 
 
+def test_a_third_part_that_may_be_a_grandfathers_name_in_one_and_the_family_name_in_the_other():
+    # Anas son of Walid: one source adds his grandfather Yusuf, the other his family name Haddad.
+    score = score_pair(
+        person(1, "Anas Walid Yusuf", sex="male", age=20), person(2, "انس وليد حداد", sex="male", age=21)
+    )
+    assert score.value >= DEFAULT_THRESHOLD
+    assert ("third_part_role", "yusuf / حداد") in score.reasons
+    # Not when the given names differ (brothers, one named with the grandfather, the other with the family).
+    assert score_pair(person(1, "Anas Walid Yusuf"), person(2, "Omar Walid Haddad")).value < DEFAULT_THRESHOLD
+    # Nor when a four-part name gives both: then the third part contradicts.
+    assert score_pair(person(1, "Anas Walid Yusuf"), person(2, "Anas Walid Omar Haddad")).value < DEFAULT_THRESHOLD
+
+
+def test_a_fathers_name_that_is_the_grandfathers_in_the_other_chain_is_not_an_agreement():
+    # Huda daughter of Jamal is not Huda daughter of Umar, granddaughter of Jamal.
+    score = score_pair(person(1, "Huda Jamal"), person(2, "Huda Umar Jamal Hasan"))
+    assert score.value < DEFAULT_THRESHOLD
+    assert "part_role_differs" in codes(score)
+    # The same father's name in its place agrees.
+    assert score_pair(person(1, "Huda Umar"), person(2, "Huda Umar Jamal Hasan")).value >= DEFAULT_THRESHOLD
+
+
 def test_a_one_part_name_never_reaches_the_threshold():
     assert score_pair(person(1, "Omar"), person(2, "Omar")).value < DEFAULT_THRESHOLD
 
