@@ -30,7 +30,7 @@ def packet_captures(*, incidents, rules, names_witnesses: bool, on) -> tuple[lis
     captures = list(
         Capture.objects.filter(incidents__in=incidents, state=CaptureState.DONE)
         .distinct()
-        .select_related("media_item__witness", "media_item__testimony__witness", "requested_by")
+        .select_related("case", "media_item__witness", "media_item__testimony__witness")
         .prefetch_related("artefacts")
         .order_by("pk")
     )
