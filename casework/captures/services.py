@@ -183,10 +183,9 @@ def _progress(capture: Capture, message: str) -> None:
 
 
 def _fail(capture: Capture, reason: str, detail: str) -> None:
-    with transaction.atomic():
-        Capture.objects.filter(pk=capture.pk).update(
-            state=CaptureState.FAILED, failure_reason=reason, failure_detail=detail[:2000], progress_message=""
-        )
+    Capture.objects.filter(pk=capture.pk).update(
+        state=CaptureState.FAILED, failure_reason=reason, failure_detail=detail[:2000], progress_message=""
+    )
 
 
 @dataclass
@@ -394,7 +393,7 @@ def capture_store(*, capture: Capture, fetched: Fetched, folder: Path) -> Captur
         files[ArtefactKind.TEXT].write_text(fetched.text, encoding="utf-8")
     media_info = dict(fetched.media_info)
     if media_problem:
-        media_info["problem"] = describe(media_problem) if media_problem in _REASONS else media_problem
+        media_info["problem"] = describe(media_problem)
     if media_info:
         files[ArtefactKind.INFO] = folder / "info.json"
         files[ArtefactKind.INFO].write_bytes(tools.json_bytes(media_info))
@@ -480,7 +479,7 @@ def capture_timestamp(*, capture: Capture, folder: Path) -> Capture:
     return capture
 
 
-def capture_record_download(*, capture: Capture, artefact: CaptureArtefact, actor, request=None) -> None:
+def capture_record_download(*, capture: Capture, artefact: CaptureArtefact, actor) -> None:
     with transaction.atomic():
         custody_record(
             action=CustodyAction.DOWNLOADED,

@@ -14,7 +14,7 @@ from casework.captures.models import ArtefactKind, Capture, CaptureArtefact, Cap
 from casework.cases import access
 from casework.cases.selectors import case_get_for_user
 from casework.errors import Refused, add_refusal_to_form
-from casework.evidence.views import _protect
+from casework.evidence.views import _attachment
 
 LIST_LENGTH = 100
 
@@ -111,16 +111,15 @@ def capture_artefact(request: HttpRequest, reference: str, capture_id: int, kind
     """One artefact, byte for byte; the screenshot opens in the page, the others download. Custody records it."""
     capture = _capture_for(request, reference, capture_id)
     artefact = get_object_or_404(CaptureArtefact, capture=capture, kind=kind)
-    services.capture_record_download(capture=capture, artefact=artefact, actor=request.user, request=request)
+    services.capture_record_download(capture=capture, artefact=artefact, actor=request.user)
     inline = kind == ArtefactKind.SCREENSHOT
     extension = {"warc": ".warc.gz", "screenshot": ".png", "text": ".txt", "timestamp": ".tsr"}.get(kind, ".json")
-    response = FileResponse(
+    return _attachment(
         default_storage.open(artefact.file.name, "rb"),
         content_type="image/png" if inline else "application/octet-stream",
         as_attachment=not inline,
         filename=f"{capture.case.reference}-capture-{capture.pk}-{kind}{extension}",
     )
-    return _protect(response)
 
 
 @login_required
