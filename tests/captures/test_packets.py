@@ -111,3 +111,19 @@ def test_a_capture_whose_media_a_witness_did_not_consent_to_publish_stays_out(ca
         assert not [name for name in packet.namelist() if name.startswith("captures/")]
     with zipfile.ZipFile(packet_path(build(case, analyst, incident, "court"))) as packet:
         assert len(json.loads(packet.read("manifest.json"))["captures"]) == 1
+
+
+def test_a_capture_file_altered_on_disk_fails_the_packet_with_a_reason(case, intake_worker, analyst, web):
+    from casework.bundles import services
+    from tests.bundles.conftest import request
+    from tests.evidence.tampering import flip_one_byte
+
+    incident = IncidentFactory(case=case)
+    capture = _capture(case, intake_worker, f"{web.base}/page", incident)
+    flip_one_byte(capture.artefacts.get(kind="screenshot").file.name)
+    bundle = request(case, analyst, incident, "court")
+    with pytest.raises(Exception, match="no longer matches its hash"):
+        services.bundle_build(bundle_id=bundle.pk)
+    bundle.refresh_from_db()
+    assert bundle.status == "failed" and "screenshot no longer matches its hash" in bundle.failure_reason
+    assert not bundle.archive

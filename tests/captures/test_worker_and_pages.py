@@ -97,6 +97,20 @@ class CapturePageTests:
         assert screenshot["Content-Type"] == "image/png"
         assert b"".join(screenshot.streaming_content)[:4] == b"\x89PNG"
 
+    def test_downloading_a_capture_file_is_a_custody_event_naming_the_person_and_the_hash(
+        self, client, case, intake_worker, web, loopback_allowed
+    ):
+        from casework.evidence.models import CustodyEvent
+
+        capture = Capture.objects.create(case=case, url=f"{web.base}/page", requested_by=intake_worker)
+        capture_run(capture_id=capture.pk)
+        screenshot = capture.artefacts.get(kind="screenshot")
+        client.force_login(intake_worker)
+        client.get(reverse("captures:capture_artefact", args=[case.reference, capture.pk, "screenshot"]))
+        event = CustodyEvent.objects.get(object_type="captures.capture", object_id=str(capture.pk), action="downloaded")
+        assert event.actor == intake_worker
+        assert event.details == {"artefact": "screenshot", "sha256": screenshot.sha256}
+
 
 @pytest.mark.django_db
 class CaptureApiTests:
