@@ -19,10 +19,12 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -171,8 +173,6 @@ class SearchResults:
 
     def page(self, number, page_size: int):
         """A Django Page of the rows (the first COUNT_LIMIT + 1 matches only)."""
-        from django.core.paginator import Paginator
-
         return Paginator(self.rows, page_size).get_page(number)
 
 
@@ -408,9 +408,7 @@ def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
 
 def saved_search_filters(*, case, saved: SavedSearch) -> SearchFilters | None:
     """The filters a saved search stores, validated again (a governorate may have been retired since)."""
-    from django.http import QueryDict
-
-    from casework.search.forms import SearchForm
+    from casework.search.forms import SearchForm  # forms imports this module
 
     data = QueryDict(mutable=True)
     for name, value in saved.parameters.items():
