@@ -19,10 +19,12 @@ import html
 import re
 from dataclasses import dataclass, field
 
+from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce, TruncDate
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
@@ -171,8 +173,6 @@ class SearchResults:
 
     def page(self, number, page_size: int):
         """A Django Page of the rows (the first COUNT_LIMIT + 1 matches only)."""
-        from django.core.paginator import Paginator
-
         return Paginator(self.rows, page_size).get_page(number)
 
 
@@ -219,9 +219,7 @@ def search_matches(*, case, user, filters: SearchFilters) -> QuerySet:
     the case. Records of a kind `user` may not see (media without VIEW_MEDIA) never match; an empty search
     matches nothing."""
     parts = [part.values_list("kind", "object_id") for part in _match_parts(case=case, user=user, filters=filters)]
-    if not parts:
-        return SearchEntry.objects.none().values_list("kind", "object_id")
-    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+    return _union(parts) if parts else SearchEntry.objects.none().values_list("kind", "object_id")
 
 
 def search_rows_query(*, case, user, filters: SearchFilters) -> QuerySet:
@@ -229,9 +227,12 @@ def search_rows_query(*, case, user, filters: SearchFilters) -> QuerySet:
     parts = _match_parts(case=case, user=user, filters=filters)
     if not parts:
         return SearchEntry.objects.none().values("id", "kind", "object_id")
-    columns = [part.values("id", "kind", "object_id") for part in parts]
-    matches = columns[0].union(*columns[1:], all=True) if len(columns) > 1 else columns[0]
-    return matches.order_by("-id")[: COUNT_LIMIT + 1]
+    return _union([part.values("id", "kind", "object_id") for part in parts]).order_by("-id")[: COUNT_LIMIT + 1]
+
+
+def _union(parts: list[QuerySet]) -> QuerySet:
+    """The disjoint parts of `_match_parts` as one query (UNION ALL), or the only part as it is."""
+    return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def search_entries(*, case, user, filters: SearchFilters) -> SearchResults:
@@ -407,9 +408,7 @@ def search_incident_ids(*, case, user, filters: SearchFilters) -> list[int]:
 
 def saved_search_filters(*, case, saved: SavedSearch) -> SearchFilters | None:
     """The filters a saved search stores, validated again (a governorate may have been retired since)."""
-    from django.http import QueryDict
-
-    from casework.search.forms import SearchForm
+    from casework.search.forms import SearchForm  # forms imports this module
 
     data = QueryDict(mutable=True)
     for name, value in saved.parameters.items():
