@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,6 +29,7 @@ from casework.incidents.models import (
     IncidentMonthRollup,
     IncidentOccupationToll,
     IncidentType,
+    LinkVerdict,
     Occupation,
     Party,
     RollupFacility,
@@ -173,8 +174,6 @@ def _rollup_models(apps) -> dict:
 
 
 def _rollup_recount(models: dict, key: RollupKey, massacre_minimum: int) -> None:
-    from django.db.models import Q
-
     Rollup = models["IncidentMonthRollup"]
     case_id, month, governorate_id = key
     where = {"case_id": case_id, "month": month, "governorate_id": governorate_id}
@@ -563,6 +562,6 @@ def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None)
     if same_as is None:
         linkage.linkage_unlink(victim=victim, actor=actor)
     else:
-        linkage.linkage_decide(first=victim, second=same_as, verdict="same", actor=actor, confirm=True)
+        linkage.linkage_decide(first=victim, second=same_as, verdict=LinkVerdict.SAME, actor=actor, confirm=True)
     victim.refresh_from_db(fields=["duplicate_of"])
     return victim

@@ -27,6 +27,12 @@ from casework.incidents.services import incidents_refresh_tolls
 WINDOW_DAYS = 7
 
 
+def _lock_case(case_id: int) -> bool:
+    """Take the case's row lock (FOR NO KEY UPDATE) for the caller's transaction: searches, decisions and imports
+    of one case run one at a time. False if the case is gone."""
+    return bool(list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True)))
+
+
 # The candidate search ---------------------------------------------------------------------------------------
 
 
@@ -72,7 +78,7 @@ def linkage_find_candidates(*, case_id: int, window_days: int = WINDOW_DAYS) -> 
     before the next is read."""
     stored = 0
     with transaction.atomic():
-        if not list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True)):
+        if not _lock_case(case_id):
             return 0
         LinkCandidate.objects.filter(case_id=case_id).delete()
         now = timezone.now()
@@ -219,7 +225,7 @@ def linkage_decide(
         raise Refused(_("Both records must belong to the same case."), field="duplicate_of")
     first, second = sorted((first, second), key=lambda victim: victim.pk)
     with transaction.atomic():
-        list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True))
+        _lock_case(case_id)
         decisions = decisions_in_force(case_id)
         conflicts: list[tuple[int, int]] = []
         if verdict == LinkVerdict.SAME:
@@ -253,7 +259,7 @@ def linkage_unlink(*, victim: Victim, actor) -> int:
     a decision), and the clusters rewritten; returns how many were withdrawn."""
     case_id = victim.incident.case_id
     with transaction.atomic():
-        list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True))
+        _lock_case(case_id)
         pairs = [
             pair
             for pair, verdict in decisions_in_force(case_id).items()

@@ -65,11 +65,7 @@ def linkage_review(request: HttpRequest, reference: str) -> HttpResponse:
             "section": "victims",
             "show": show,
             "conflict": conflict,
-            "verdicts": [
-                (LinkVerdict.SAME, LinkVerdict.SAME.label),
-                (LinkVerdict.DIFFERENT, LinkVerdict.DIFFERENT.label),
-                (LinkVerdict.UNSURE, LinkVerdict.UNSURE.label),
-            ],  # fmt: skip
+            "verdicts": [(verdict, verdict.label) for verdict in DECIDABLE],
             **context,
         },
     )
