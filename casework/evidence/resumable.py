@@ -188,8 +188,7 @@ class PartialUpload:
         digest = self._arrival_digest(current)
         remaining = content_length
         try:
-            out = AppendingWriter(self.data_path)
-            try:
+            with AppendingWriter(self.data_path) as out:
                 while remaining > 0:
                     chunk = stream.read(min(CHUNK_SIZE, remaining))
                     if not chunk:
@@ -199,8 +198,6 @@ class PartialUpload:
                     out.write(chunk)
                     current += len(chunk)
                     remaining -= len(chunk)
-            finally:
-                out.close()
         finally:
             # What was written is what was hashed (a write that failed midway leaves the hash to be rebuilt).
             if digest is not None and self.data_path.exists() and self.data_path.stat().st_size == current:

@@ -73,8 +73,11 @@ def _take_buffer() -> mmap.mmap:
 def _give_back_buffer(buffer: mmap.mmap) -> None:
     if getattr(_spare_buffers, "buffer", None) is None:
         _spare_buffers.buffer = buffer
-    else:
+        return
+    try:
         buffer.close()
+    except BufferError:  # a failed write's traceback still holds a view of it: freed with that
+        pass
 
 
 def _set_direct(descriptor: int, direct: bool) -> None:
@@ -92,7 +95,7 @@ class AppendingWriter:
     same either way. What does not fill an aligned block, at the start of an unaligned append and at the end,
     is written through the page cache. A filesystem without O_DIRECT (tmpfs on older kernels, some network
     filesystems), or a write it refuses as unaligned, gets ordinary writes. Not thread-safe; close() writes
-    what is still buffered, and must be called (it also closes the file).
+    what is still buffered, and must be called (it also closes the file); a `with` block calls it.
     """
 
     def __init__(self, path: Path | str):
@@ -111,6 +114,12 @@ class AppendingWriter:
         self.buffer = _take_buffer() if self.direct else None
         self.buffered = 0  # bytes in self.buffer, not yet written
         self.closed = False
+
+    def __enter__(self) -> "AppendingWriter":
+        return self
+
+    def __exit__(self, *exception) -> None:
+        self.close()
 
     def write(self, data: bytes) -> None:
         view = memoryview(data)
@@ -140,10 +149,7 @@ class AppendingWriter:
             os.close(self.descriptor)
             buffer, self.buffer = self.buffer, None
             if buffer is not None:
-                try:
-                    _give_back_buffer(buffer)
-                except BufferError:  # a failed write's traceback still holds a view of it: freed with that
-                    pass
+                _give_back_buffer(buffer)
 
     def _flush_buffer(self) -> None:
         assert self.buffer is not None
@@ -191,8 +197,7 @@ def receive_stream(stream: BinaryIO) -> ReceivedFile:
     handle, name = tempfile.mkstemp(dir=incoming_dir(), prefix="intake-")
     os.close(handle)
     try:
-        out = AppendingWriter(name)
-        try:
+        with AppendingWriter(name) as out:
             while chunk := stream.read(CHUNK_SIZE):
                 size += len(chunk)
                 if size > limit:
@@ -201,8 +206,6 @@ def receive_stream(stream: BinaryIO) -> ReceivedFile:
                     head += chunk[: SNIFF_BYTES - len(head)]
                 digest.update(chunk)
                 out.write(chunk)
-        finally:
-            out.close()
     except BaseException as error:
         Path(name).unlink(missing_ok=True)
         if is_storage_full(error):
@@ -343,10 +346,7 @@ def read_chunks(path: Path | str, length: int | None = None) -> Iterator[memoryv
                 offset += count
     finally:
         os.close(descriptor)
-        try:
-            _give_back_buffer(buffer)
-        except BufferError:
-            pass
+        _give_back_buffer(buffer)
 
 
 def file_sha256(path: Path) -> str:

@@ -4,12 +4,17 @@ filesystem refuses direct writes."""
 
 import errno
 import hashlib
+import io
 import os
 import random
+from pathlib import Path
 
 import pytest
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casework.evidence import uploads
+from casework.evidence.models import MediaItem
 from casework.evidence.uploads import CHUNK_SIZE, AppendingWriter
 
 
@@ -93,9 +98,6 @@ def test_a_failed_write_keeps_what_was_written_before_it(tmp_path, data, monkeyp
 
 
 def test_receive_stream_hashes_what_it_stores(tmp_path, data, settings):
-    import hashlib
-    import io
-
     settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
     received = uploads.receive_stream(io.BytesIO(data))
     assert received.temporary_path.read_bytes() == data
@@ -105,14 +107,6 @@ def test_receive_stream_hashes_what_it_stores(tmp_path, data, settings):
 
 @pytest.mark.django_db
 def test_a_multipart_upload_of_odd_size_is_stored_byte_for_byte(api, intake_worker, case):
-    import hashlib
-    from pathlib import Path
-
-    from django.core.files.storage import default_storage
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from casework.evidence.models import MediaItem
-
     content = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + random.Random(5).randbytes(2 * CHUNK_SIZE + 777)
     api.force_authenticate(intake_worker)
     answer = api.post(
