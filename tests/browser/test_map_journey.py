@@ -46,6 +46,7 @@ def test_map_of_a_case_in_english_and_arabic(page, live_server, vocabularies, sc
     expect(page.locator("path.map-marker-incident")).to_have_count(2)
     expect(page.locator("path.map-marker-media")).to_have_count(1)
     # Without a tile server the borders come from the app: many country shapes under the points.
+    expect(page.locator("#case-map[data-borders-loaded=true]")).to_have_count(1)
     assert page.locator(".leaflet-overlay-pane path").count() > 100
     expect(page.locator("#map-status")).to_have_text("Incidents: 2 · media: 1")
     far = page.locator("#map-points li.map-point-media")

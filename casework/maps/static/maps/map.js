@@ -31,6 +31,7 @@
           style: { color: "#7f8c8d", weight: 1, fillColor: "#f4f1e8", fillOpacity: 1 },
         }).addTo(map);
         map.attributionControl.addAttribution(element.dataset.countriesAttribution);
+        element.dataset.bordersLoaded = "true";  // the borders arrive apart from the points
       });
   }
 
