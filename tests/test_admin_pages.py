@@ -490,7 +490,7 @@ def test_reviewer_changes_review_fields_only(client, reviewer, case):
     change_url = admin_url(Victim, "change", second.pk)
     page = client.get(change_url)
     form = page.context["adminform"].form
-    assert set(form.fields) == {"duplicate_of"}
+    assert set(form.fields) == {"duplicate_of", "confirm_join"}
     assert client.post(change_url, {"duplicate_of": first.pk, "age": "99"}).status_code == 302
     second.refresh_from_db()
     assert (second.duplicate_of, second.age) == (first, 41)

@@ -207,6 +207,8 @@ class Fetched:
     media_info: dict = field(default_factory=dict)
     media_problem: str = ""
     versions: dict = field(default_factory=dict)
+    # What the page asked for that was not fetched: a private or local address, a fetch over its limits.
+    refused_requests: list[list[str]] = field(default_factory=list)  # [url, reason]
 
 
 def _is_direct_media(response: CheckedResponse) -> bool:
@@ -269,6 +271,7 @@ def capture_fetch(*, url: str, folder: Path, progress=lambda message: None) -> F
         progress(_("Opening the page in the browser"))
         page = tools.chromium_capture(url, folder=folder, policy=policy, archive=archive, refusals=refusals)
         fetched.title, fetched.text, fetched.screenshot = page.title, page.text, page.screenshot
+        fetched.refused_requests = page.refused_requests
         versions["chromium"] = page.chromium_version
         progress(_("Downloading the media of the page"))
         media_refusals = tools.Refusals()
@@ -314,6 +317,7 @@ def capture_manifest(*, capture: Capture, fetched: Fetched, artefacts: dict[str,
         "captured_at": fetched.captured_at.isoformat(),
         "requested_by": capture.requested_by.get_username(),
         "tools": fetched.versions,
+        "requests_refused": fetched.refused_requests,
         "artefacts": {
             kind: {"sha256": artefact.sha256, "size_bytes": artefact.size_bytes}
             for kind, artefact in sorted(artefacts.items())

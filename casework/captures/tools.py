@@ -213,7 +213,7 @@ class PageCapture:
     screenshot: Path | None
     chromium_version: str
     hops: list[Hop] = field(default_factory=list)
-    refused_requests: list[str] = field(default_factory=list)
+    refused_requests: list[list[str]] = field(default_factory=list)  # [url, reason]
 
 
 def chromium_capture(
@@ -225,7 +225,7 @@ def chromium_capture(
     from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import sync_playwright
 
-    refused_requests: list[str] = []
+    refused_requests: list[list[str]] = []
     document_hops: list[Hop] = []
 
     def fulfil(route, request) -> None:
@@ -254,7 +254,7 @@ def chromium_capture(
             body = response.read()
         except FetchRefused as refused:
             refusals.add(refused)
-            refused_requests.append(request.url)
+            refused_requests.append([request.url, str(refused.reason)])
             route.abort("blockedbyclient" if refused.reason == FetchFailure.REFUSED_ADDRESS else "failed")
             return
         if request.resource_type == "document" and request.frame.parent_frame is None and not document_hops:

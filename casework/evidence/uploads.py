@@ -36,6 +36,22 @@ class IntakeRejected(Refused):
         super().__init__(message, field=field)
 
 
+class StoredCopyDiffers(IntakeRejected):
+    """The copy written to storage does not match the bytes received (a failing disk or memory): nothing was
+    stored. 503, as the server's fault and worth sending again, not the file's."""
+
+    status_code = 503
+
+    def __init__(self):
+        super().__init__(
+            _(
+                "The file arrived whole, but the copy written to storage did not match it, so nothing was stored "
+                "or recorded. Send it again; if this happens again, tell the administrator: the storage may be "
+                "failing."
+            )
+        )
+
+
 @dataclass
 class ReceivedFile:
     """A file fully received into a temporary path, with what was learnt while receiving it."""
@@ -364,7 +380,8 @@ def place_original(received: ReceivedFile, storage_name: str) -> bool:
     (fsync), checked against the hash computed while receiving them, and only then renamed into place, so the
     final name never holds a partial file. On the same filesystem the temporary file is hard-linked (the very
     bytes that were hashed, not read again); from another filesystem they are copied, then re-read and checked.
-    StorageFull (nothing left behind) if the disk fills up.
+    StorageFull (nothing left behind) if the disk fills up; StoredCopyDiffers (nothing left behind) if a copy
+    does not match the hash.
     """
     final = Path(default_storage.path(storage_name))
     final.parent.mkdir(mode=settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS or 0o750, parents=True, exist_ok=True)
@@ -384,7 +401,8 @@ def place_original(received: ReceivedFile, storage_name: str) -> bool:
             copied = True
         _fsync(partial)
         if copied and file_sha256(partial) != received.sha256:
-            raise OSError(errno.EIO, "the copied original does not match the hash taken while receiving it")
+            logger.error("The copy of %s differs from the bytes received; nothing was stored", storage_name)
+            raise StoredCopyDiffers()
         if settings.FILE_UPLOAD_PERMISSIONS is not None:
             os.chmod(partial, settings.FILE_UPLOAD_PERMISSIONS)
         os.replace(partial, final)

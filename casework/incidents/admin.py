@@ -1,4 +1,6 @@
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from casework.admin_writes import ReadOnlyAdmin, WritesThroughServices
@@ -94,8 +96,20 @@ class AttributionAdmin(CaseScopedAdmin, ReadOnlyAdmin, SimpleHistoryAdmin):
     search_fields = ["incident__reference", "basis"]
 
 
+class VictimAdminForm(forms.ModelForm):
+    confirm_join = forms.BooleanField(
+        required=False,
+        label=_("Join them all the same (records in this cluster were marked as different people)"),  # the page's
+    )
+
+    class Meta:
+        model = Victim
+        fields = ["duplicate_of"]  # the admin names the rest (VictimAdmin.fields)
+
+
 @admin.register(Victim)
 class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
+    form = VictimAdminForm
     list_display = [
         "__str__",
         "incident",
@@ -110,7 +124,12 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
     search_fields = ["name", "incident__reference"]
     autocomplete_fields = ["incident", "duplicate_of"]
     list_select_related = ["incident", "occupation"]
-    fields = ["incident", *services.VICTIM_FIELDS, "duplicate_of"]
+    fields = ["incident", *services.VICTIM_FIELDS, "duplicate_of", "confirm_join"]
+
+    def get_fields(self, request, obj=None):
+        # A new record has no duplicate link to confirm (the link is set on an existing record).
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [name for name in fields if name != "confirm_join"]
 
     def get_readonly_fields(self, request, obj=None):
         # A victim stays with its incident; a duplicate link is a reviewer's decision on an existing record.
@@ -125,10 +144,13 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
             )
         victim = form.instance
         if "duplicate_of" in form.changed_data:
-            # The reviewer's finding goes through the same rules as on the staff pages (no chains, same case).
+            # A record-linkage decision, under the same rules as on the linkage review page: same case, one
+            # cluster, and no joining of records marked as different people unless confirmed.
             same_as = form.cleaned_data["duplicate_of"]
             victim.duplicate_of_id = form.initial.get("duplicate_of")
-            services.victim_mark_duplicate(victim=victim, same_as=same_as, actor=request.user)
+            services.victim_mark_duplicate(
+                victim=victim, same_as=same_as, actor=request.user, confirm=form.cleaned_data.get("confirm_join", False)
+            )
         return services.victim_write(actor=request.user, values=values, victim=victim)
 
     def delete(self, request, obj):

@@ -165,6 +165,13 @@ class DuplicateLinkSerializer(serializers.Serializer):
         allow_null=True,
         help_text="The record this one duplicates (it is then counted once, through that record); null to unlink.",
     )
+    confirm = serializers.BooleanField(
+        default=False,
+        help_text=(
+            "true: link even though the cluster would then hold records a reviewer marked as different people "
+            "(refused with an error on `confirm` otherwise)."
+        ),
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -242,5 +249,10 @@ class VictimViewSet(
         victim = self.get_object()
         link = DuplicateLinkSerializer(data=request.data, context=self.get_serializer_context())
         link.is_valid(raise_exception=True)
-        services.victim_mark_duplicate(victim=victim, same_as=link.validated_data["duplicate_of"], actor=request.user)
+        services.victim_mark_duplicate(
+            victim=victim,
+            same_as=link.validated_data["duplicate_of"],
+            actor=request.user,
+            confirm=link.validated_data["confirm"],
+        )
         return Response(VictimSerializer(victim, context=self.get_serializer_context()).data)

@@ -553,15 +553,17 @@ def victims_add(*, incident_victims: Iterable[tuple[Incident, Victim]], actor) -
     return len(rows)
 
 
-def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None) -> Victim:
+def victim_mark_duplicate(*, victim: Victim, same_as: Victim | None, actor=None, confirm: bool = False) -> Victim:
     """A reviewer's finding that two records are one person: a "same person" decision of record linkage, which
     joins their clusters (each counted once, through its record with the smallest id); `same_as` None takes the
-    record out of its cluster. Tolls and rollups are recounted in the same transaction."""
+    record out of its cluster. Tolls and rollups are recounted in the same transaction. As on the linkage review
+    page, a link that would put records marked as different people in one cluster is refused
+    (linkage.ConflictingDecision) unless `confirm`."""
     from casework.incidents.linkage import services as linkage
 
     if same_as is None:
         linkage.linkage_unlink(victim=victim, actor=actor)
     else:
-        linkage.linkage_decide(first=victim, second=same_as, verdict=LinkVerdict.SAME, actor=actor, confirm=True)
+        linkage.linkage_decide(first=victim, second=same_as, verdict=LinkVerdict.SAME, actor=actor, confirm=confirm)
     victim.refresh_from_db(fields=["duplicate_of"])
     return victim

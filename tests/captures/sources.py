@@ -72,6 +72,16 @@ def _handler(sources: Sources):
                 self.wfile.write(b"\0" * 1000)
                 self.wfile.flush()
                 time.sleep(sources.slow_seconds)
+            elif path == "/reaching-inside":
+                # A page whose picture, frame and script point at the cloud's metadata service, directly and
+                # through a redirect: a capture must never fetch them.
+                body = (
+                    b"<!doctype html><html><head><title>Reaching inside</title></head><body><p>Still captured.</p>"
+                    b'<img src="http://169.254.169.254/latest/meta-data/iam.png">'
+                    b'<iframe src="/redirect-private"></iframe>'
+                    b"<script>fetch('http://10.0.0.1/admin').catch(() => {})</script></body></html>"
+                )
+                self._send(200, body, "text/html; charset=utf-8")
             elif path == "/redirect-private":
                 self._send(302, b"", "text/plain", {"Location": "http://169.254.169.254/latest/meta-data/"})
             elif path == "/redirect-page":

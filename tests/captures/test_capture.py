@@ -140,3 +140,25 @@ def test_a_capture_is_found_by_case_search_by_its_title_and_note_but_not_by_an_o
     assert (RecordKind.CAPTURE, capture.pk) in found(case, intake_worker, "shelling market")
     assert found(case, intake_worker, "civil defence", kinds=[RecordKind.CAPTURE]) == {(RecordKind.CAPTURE, capture.pk)}
     assert found(other_case, outsider, "shelling market") == set()
+
+
+def test_what_a_page_asks_of_private_addresses_is_refused_in_the_browser_and_named_in_the_manifest(
+    case, intake_worker, web
+):
+    capture = _captured(case, intake_worker, f"{web.base}/reaching-inside")
+
+    assert capture.state == CaptureState.DONE, capture.failure_detail
+    kinds = {artefact.kind: artefact for artefact in capture.artefacts.all()}
+    assert "Still captured." in Path(default_storage.path(kinds["text"].file.name)).read_text()
+    with open(default_storage.path(kinds["warc"].file.name), "rb") as warc:
+        archived = [record.rec_headers.get_header("WARC-Target-URI") or "" for record in ArchiveIterator(warc)]
+    assert f"{web.base}/redirect-private" in archived  # the hop that pointed inside is kept, as it was answered
+    assert not any("169.254.169.254" in url or "10.0.0.1" in url for url in archived)
+    manifest = json.loads(Path(default_storage.path(kinds["manifest"].file.name)).read_text())
+    assert sorted(manifest["requests_refused"]) == sorted(
+        [
+            ["http://10.0.0.1/admin", "refused_address"],
+            ["http://169.254.169.254/latest/meta-data/iam.png", "refused_address"],
+            [f"{web.base}/redirect-private", "refused_address"],
+        ]
+    )

@@ -18,7 +18,7 @@ from django.core.management.base import CommandError
 from django.db import OperationalError
 from django.urls import reverse
 
-from casework.evidence import services
+from casework.evidence import services, uploads
 from casework.evidence.models import MediaItem
 from casework.evidence.uploads import incoming_clean, incoming_dir
 
@@ -157,3 +157,53 @@ def test_clean_dead_uploads_is_on_the_beat_schedule(settings):
     assert "casework.evidence.tasks.incoming_clean_task" in {
         entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
+
+
+def test_a_copy_from_another_filesystem_that_differs_from_what_was_received_is_refused_and_nothing_is_kept(
+    api, intake_worker, case, small_media_root, monkeypatch
+):
+    # The media folder is another filesystem than the uploads' folder, so the original is copied, not linked;
+    # a copy that comes out different (a failing disk, memory, a cable) must never stand for the original.
+    real_copy = uploads._copy
+
+    def copy_with_a_flipped_byte(source, target):
+        real_copy(source, target)
+        with open(target, "r+b") as copied:
+            copied.seek(100)
+            byte = copied.read(1)
+            copied.seek(100)
+            copied.write(bytes([byte[0] ^ 0xFF]))
+
+    monkeypatch.setattr(uploads, "_copy", copy_with_a_flipped_byte)
+    content = video_bytes(MIB, seed=3)
+    api.force_authenticate(intake_worker)
+    refused = post(api, case, content)
+    assert refused.status_code == 503
+    assert "did not match" in str(refused.json())
+    assert not MediaItem.objects.exists()
+    assert [path for path in small_media_root.rglob("*") if path.is_file()] == []  # nor a partial copy
+
+    monkeypatch.setattr(uploads, "_copy", real_copy)
+    stored = post(api, case, content)
+    assert stored.status_code == 201, stored.content
+    item = MediaItem.objects.get()
+    assert Path(default_storage.path(item.original.name)).read_bytes() == content
+
+
+def test_the_upload_page_says_so_when_the_copy_in_storage_differs_and_keeps_nothing(
+    client, intake_worker, case, small_media_root, monkeypatch
+):
+    def copy_cut_short(source, target):
+        Path(target).write_bytes(Path(source).read_bytes()[:-1])
+
+    monkeypatch.setattr(uploads, "_copy", copy_cut_short)
+    client.force_login(intake_worker)
+    response = client.post(
+        reverse("evidence:media_list", args=[case.reference]),
+        {"source": "activist_message", "files": [SimpleUploadedFile("clip.mp4", video_bytes(MIB, seed=4))]},
+    )
+    assert response.status_code == 400
+    assert "clip.mp4: The file arrived whole, but the copy written to storage did not match it" in (
+        response.content.decode()
+    )
+    assert not MediaItem.objects.exists() and stored_files(small_media_root) == []

@@ -14,6 +14,7 @@ from casework.incidents.models import Governorate, LinkCandidate, LinkDecision, 
 from casework.incidents.tasks import linkage_find_candidates_task
 from casework.statistics.selectors import StatisticsFilter, merged_records, records_behind, statistics_summary
 from tests.factories import IncidentFactory, VictimFactory
+from tests.helpers import admin_url
 from tests.statistics.test_rollups_every_door import assert_figures_equal_their_records
 
 pytestmark = pytest.mark.django_db
@@ -95,6 +96,52 @@ def test_joining_people_marked_different_is_refused_until_confirmed(three_report
     decided = linkage.linkage_decide(first=second, second=third, verdict="same", actor=reviewer, confirm=True)
     assert decided.conflicts == [(first.pk, third.pk)] and decided.decision.joined_despite_conflict
     assert Victim.objects.get(pk=third.pk).duplicate_of_id == first.pk
+
+
+@pytest.fixture
+def marked_different(three_reports, reviewer):
+    """The first and third reports marked as different people; the first and second as the same person."""
+    first, second, third = three_reports
+    linkage.linkage_decide(first=first, second=third, verdict="different", actor=reviewer)
+    linkage.linkage_decide(first=first, second=second, verdict="same", actor=reviewer)
+    return three_reports
+
+
+def test_the_api_refuses_a_duplicate_link_joining_people_marked_different_until_confirmed(
+    marked_different, reviewer, case, api
+):
+    _first, second, third = marked_different
+    api.force_authenticate(reviewer)
+    url = f"/api/cases/{case.reference}/victims/{third.pk}/duplicate-of/"
+
+    refused = api.post(url, {"duplicate_of": second.pk}, format="json")
+    assert refused.status_code == 400
+    assert "marked as different people" in refused.json()["confirm"][0]
+    assert Victim.objects.get(pk=third.pk).duplicate_of_id is None and LinkDecision.objects.count() == 2
+    assert api.post(url, {"duplicate_of": second.pk, "confirm": "maybe"}, format="json").status_code == 400
+    assert LinkDecision.objects.count() == 2
+
+    confirmed = api.post(url, {"duplicate_of": second.pk, "confirm": True}, format="json")
+    assert confirmed.status_code == 200 and confirmed.json()["duplicate_of"] == marked_different[0].pk
+    assert LinkDecision.objects.order_by("id").last().joined_despite_conflict
+
+
+def test_the_admin_refuses_a_duplicate_link_joining_people_marked_different_until_confirmed(
+    marked_different, reviewer, client
+):
+    first, second, third = marked_different
+    reviewer.is_staff = True
+    reviewer.save(update_fields=["is_staff"])
+    client.force_login(reviewer)
+    change_url = admin_url(Victim, "change", third.pk)
+
+    refused = client.post(change_url, {"duplicate_of": second.pk}, follow=True)
+    assert "marked as different people" in refused.content.decode()
+    assert Victim.objects.get(pk=third.pk).duplicate_of_id is None and LinkDecision.objects.count() == 2
+
+    assert client.post(change_url, {"duplicate_of": second.pk, "confirm_join": "on"}).status_code == 302
+    assert Victim.objects.get(pk=third.pk).duplicate_of_id == first.pk
+    assert LinkDecision.objects.order_by("id").last().joined_despite_conflict
 
 
 def test_every_decision_is_kept_and_withdrawing_one_undoes_its_cluster(three_reports, reviewer, case):
