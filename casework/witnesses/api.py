@@ -5,7 +5,7 @@ never returned, except by the reveal action, which needs the reveal permission a
 """
 
 import django_filters
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, serializers, viewsets
@@ -241,8 +241,10 @@ class TestimonySerializer(VersionedSerializerMixin, serializers.ModelSerializer)
             self.fields["recordings"].child_relation.queryset = MediaItem.objects.filter(case=case)
 
     def to_representation(self, instance):
-        """As DRF's, except that the relations of a listed testimony come from `listed_relations` (read for the
-        whole page at once by testimonies_listed_relations) instead of a queryset per testimony and relation."""
+        """As DRF's, except that the relations of a listed testimony come from `listed_relations`: its incidents,
+        recordings and translations read for the whole page at once by testimonies_listed_relations, its witness's
+        pseudonym and people's usernames read with it (TestimonyViewSet.list), instead of a query per testimony
+        and relation."""
         listed = getattr(instance, "listed_relations", None)
         if listed is None:
             return super().to_representation(instance)
@@ -291,6 +293,20 @@ class TestimonyFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=through.objects.filter(incident__reference=value).values("testimony"))
 
 
+# What a listed testimony shows from its own row, and the values of its witness and people read in the same
+# query (by name); its incidents, recordings and translations come from testimonies_listed_relations. No other
+# column is read: the witness's identity least of all, and no model instance of witness or person is made.
+LISTED_COLUMNS = (
+    "id", "witness", "interview_date", "method", "language", "original_text", "status", "reviewed_at",
+    "review_reason", "version", "created_at", "updated_at",
+)  # fmt: skip
+LISTED_THROUGH = {
+    "witness_pseudonym": "witness__pseudonym",
+    "interviewer": "interviewer__username",
+    "reviewed_by": "reviewed_by__username",
+}
+
+
 class TestimonyViewSet(
     CaseScopedViewMixin,
     VersionedWriteMixin,
@@ -313,9 +329,12 @@ class TestimonyViewSet(
     action_permissions = {"review": access.REVIEW}
 
     def get_queryset(self):
+        testimonies = Testimony.objects.filter(case=self.case)
+        if self.action == "list":
+            listed_through = {f"listed_{name}": F(path) for name, path in LISTED_THROUGH.items()}
+            return testimonies.only(*LISTED_COLUMNS).annotate(**listed_through)
         return (
-            Testimony.objects.filter(case=self.case)
-            .select_related("witness", "interviewer", "reviewed_by")
+            testimonies.select_related("witness", "interviewer", "reviewed_by")
             .defer(*identity_fields_through("witness"))
             .prefetch_related(
                 Prefetch("incidents", Incident.objects.only("id", "reference")),
@@ -325,12 +344,13 @@ class TestimonyViewSet(
         )
 
     def list(self, request, *args, **kwargs):
-        """A page of testimonies; their incidents, recordings and translations read for the page at once."""
-        queryset = self.filter_queryset(self.get_queryset()).prefetch_related(None)
-        page = self.paginate_queryset(queryset)
+        """A page of testimonies: their witness's pseudonym and people's usernames read with them, their
+        incidents, recordings and translations for the whole page at once."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
         listed = testimonies_listed_relations([testimony.pk for testimony in page])
         for testimony in page:
-            testimony.listed_relations = listed[testimony.pk]
+            through = {name: getattr(testimony, f"listed_{name}") for name in LISTED_THROUGH}
+            testimony.listed_relations = {**listed[testimony.pk], **through}
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     def write(self, testimony, values, expected_version):

@@ -3,6 +3,7 @@ audited reveal action, review rules as in the web."""
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from casework.audit.models import AuditAction, AuditEvent
@@ -215,12 +216,24 @@ def test_lists_never_decrypt_identities(api, case, intake_worker, monkeypatch):
     assert decrypted == []
 
 
-def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, intake_worker):
-    """The list reads incidents, recordings and translations for the whole page at once: the same values,
-    in the same order, as the testimony's own answer."""
+def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, intake_worker, reviewer):
+    """The list reads incidents, recordings and translations for the whole page at once, and the witness's
+    pseudonym and the people's usernames with the page: the same values, in the same order, as the testimony's
+    own answer."""
+    from django.utils import timezone
+
     from tests.factories import MediaItemFactory
 
-    witness = WitnessFactory(case=case)
+    witness = WitnessFactory(case=case, real_name=REAL_NAME)
+    TestimonyFactory(
+        case=case,
+        witness=WitnessFactory(case=case, pseudonym="W-REVIEWED"),
+        interviewer=intake_worker,
+        created_by=intake_worker,
+        status="verified",
+        reviewed_by=reviewer,
+        reviewed_at=timezone.now(),
+    )
     incidents = [IncidentFactory(case=case, reference=f"INC-{n}") for n in range(3)]
     for n in range(4):
         testimony = TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
@@ -231,8 +244,15 @@ def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, 
             MediaItemFactory(case=case, testimony=testimony, kind="audio", mime_type="audio/mpeg")
     TestimonyFactory(case=case, witness=witness, interviewer=intake_worker, created_by=intake_worker)
     api.force_authenticate(analyst)
-    listed = api.get(url(case, "testimonies")).json()["results"]
-    assert len(listed) == 5
+    with CaptureQueriesContext(connection) as queries:
+        listed = api.get(url(case, "testimonies")).json()["results"]
+    assert len(listed) == 6
     for row in listed:
         assert row == api.get(url(case, "testimonies") + f"{row['id']}/").json()
-    assert sorted(len(row["translations"]) for row in listed) == [0, 0, 0, 1, 2]
+    assert sorted(len(row["translations"]) for row in listed) == [0, 0, 0, 0, 1, 2]
+    assert sorted(len(row["recordings"]) for row in listed) == [0, 0, 1, 1, 2, 2]
+    assert {row["reviewed_by"] for row in listed} == {None, reviewer.username}
+    assert {row["interviewer"] for row in listed} == {intake_worker.username}
+    assert {row["witness_pseudonym"] for row in listed} == {witness.pseudonym, "W-REVIEWED"}
+    # The witnesses' identity columns are not even read for the list.
+    assert not [query["sql"] for query in queries if "real_name" in query["sql"]]
