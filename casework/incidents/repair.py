@@ -13,6 +13,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from casework.cases.models import Case
+from casework.cases.services import case_lock
 from casework.incidents.models import (
     FacilityType,
     Governorate,
@@ -76,7 +77,9 @@ def rollups_repair(*, case_ids: Iterable[int] | None = None) -> RollupRepair:
         cases = Case.objects.order_by("pk")
         if case_ids is not None:
             cases = cases.filter(pk__in=list(case_ids))
-        references = dict(cases.select_for_update(no_key=True).values_list("pk", "reference"))
+        references = dict(cases.values_list("pk", "reference"))
+        for case_id in references:
+            case_lock(case_id)
         incidents = Incident.objects.filter(case_id__in=list(references))
         incidents_checked, tolls_fixed = _tolls_repair(incidents, references)
         rollups_checked, rollups_fixed = _rollups_repair(incidents, references)
