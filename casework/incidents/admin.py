@@ -125,7 +125,10 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
             )
         victim = form.instance
         if "duplicate_of" in form.changed_data:
-            # The reviewer's finding goes through the same rules as on the staff pages (no chains, same case).
+            # Recorded as a record-linkage decision, as the API's duplicate link is: "same person as" joins the
+            # two records' clusters (records of one case; over a "different people" decision too), an emptied
+            # field withdraws every "same person" decision on this record, and the link is then rewritten from
+            # the clusters. The form has already put the new link on the instance: it gets the stored one back.
             same_as = form.cleaned_data["duplicate_of"]
             victim.duplicate_of_id = form.initial.get("duplicate_of")
             services.victim_mark_duplicate(victim=victim, same_as=same_as, actor=request.user)
