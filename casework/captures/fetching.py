@@ -28,7 +28,8 @@ USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) Casework-capture"
 
 
 class FetchFailure:
-    """Why a fetch did not produce a page or a file: stored on the capture, shown through `describe`."""
+    """Why a fetch did not produce a page or a file: stored on the capture (the values of
+    captures.models.FailureReason, which gives each its label), explained through `describe`."""
 
     NOT_FOUND = "not_found"
     TIMED_OUT = "timed_out"

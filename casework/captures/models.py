@@ -4,6 +4,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from casework.captures.fetching import FetchFailure
 from casework.cases.models import Case
 from casework.errors import ConstraintMessagesByField
 from casework.evidence.models import SHA256_HEX_PATTERN, MediaItem
@@ -18,13 +19,16 @@ class CaptureState(models.TextChoices):
 
 
 class FailureReason(models.TextChoices):
-    NOT_FOUND = "not_found", _("Not found")
-    TIMED_OUT = "timed_out", _("Timed out")
-    TOO_LARGE = "too_large", _("Too large")
-    REFUSED_ADDRESS = "refused_address", _("Refused address")
-    UNSUPPORTED = "unsupported", _("Unsupported")
-    UNREACHABLE = "unreachable", _("Unreachable")
-    HTTP_ERROR = "http_error", _("The source answered with an error")
+    """Why a capture failed: each reason a fetch gives (FetchFailure, which fetching.describe explains), and the
+    capture's own."""
+
+    NOT_FOUND = FetchFailure.NOT_FOUND, _("Not found")
+    TIMED_OUT = FetchFailure.TIMED_OUT, _("Timed out")
+    TOO_LARGE = FetchFailure.TOO_LARGE, _("Too large")
+    REFUSED_ADDRESS = FetchFailure.REFUSED_ADDRESS, _("Refused address")
+    UNSUPPORTED = FetchFailure.UNSUPPORTED, _("Unsupported")
+    UNREACHABLE = FetchFailure.UNREACHABLE, _("Unreachable")
+    HTTP_ERROR = FetchFailure.HTTP_ERROR, _("The source answered with an error")
     GAVE_UP = "gave_up", _("Gave up after repeated attempts")
     FAILED = "failed", _("The capture failed unexpectedly")
 

@@ -40,6 +40,7 @@ from casework.captures.models import (
     SourceStatus,
     artefact_path,
 )
+from casework.captures.selectors import capture_lease
 from casework.cases import access
 from casework.cases.models import Case
 from casework.errors import Refused
@@ -53,8 +54,6 @@ logger = logging.getLogger(__name__)
 
 MAX_URLS_PER_REQUEST = 50
 MAX_CAPTURE_ATTEMPTS = 3
-# Captures still queued this long after the request lost their message: the sweep sends them again.
-SWEEP_GRACE = timedelta(minutes=5)
 # Types fetched as the file itself (no browser, no yt-dlp): what the evidence intake accepts.
 DIRECT_MEDIA_PREFIXES = ("image/", "video/", "audio/", "application/pdf")
 # A re-check reads at most this much of a page; media are compared by their headers, never downloaded again.
@@ -154,11 +153,6 @@ def capture_retry(*, capture: Capture, actor) -> Capture:
             capture_schedule(capture_id=capture.pk)
     capture.refresh_from_db()
     return capture
-
-
-def capture_lease() -> timedelta:
-    # Longer than a capture may take: a claim older than this belongs to a worker that died.
-    return timedelta(seconds=settings.CASEWORK_CAPTURE_SECONDS + 120)
 
 
 def capture_claim(*, capture_id: int) -> Capture | None:

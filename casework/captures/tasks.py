@@ -1,10 +1,7 @@
 from celery import shared_task
 from django.conf import settings
-from django.db.models import Q
-from django.utils import timezone
 
-from casework.captures import services
-from casework.captures.models import Capture, CaptureState
+from casework.captures import selectors, services
 from casework.evidence.tasks import TRANSIENT_ERRORS
 from casework.queueing import enqueue_now
 
@@ -38,9 +35,4 @@ def captures_watch_task() -> int:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def captures_sweep_task() -> int:
     """On the beat schedule: captures whose message was lost, or whose worker died, are sent again."""
-    now = timezone.now()
-    stalled = Capture.objects.filter(
-        Q(state=CaptureState.QUEUED, requested_at__lt=now - services.SWEEP_GRACE)
-        | Q(state=CaptureState.RUNNING, started_at__lt=now - services.capture_lease())
-    )
-    return sum(enqueue_now(capture_run_task, capture_id) for capture_id in stalled.values_list("pk", flat=True))
+    return sum(enqueue_now(capture_run_task, capture_id) for capture_id in selectors.captures_stalled())

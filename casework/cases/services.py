@@ -28,6 +28,19 @@ from casework.notifications.services import assignments_release
 CASE_FIELDS = ("reference", "title", "description")
 
 
+def case_lock(case_id: int, *, no_key: bool = True) -> bool:
+    """Take the case's row lock for the caller's transaction: the writes that must run one at a time within a
+    case (exhibit numbering, imports, record linkage, rollups_rebuild, team changes) each take it first. False
+    if the case is gone.
+
+    FOR NO KEY UPDATE by default: inserting a row that refers to the case takes FOR KEY SHARE on it, which FOR
+    UPDATE would block (a deadlock with a writer holding another lock this one waits for). `no_key=False`
+    takes FOR UPDATE, which also holds back those inserts. On SQLite transactions are IMMEDIATE (settings):
+    writers are serialised already."""
+    locked = Case.objects.select_for_update(no_key=no_key).filter(pk=case_id)
+    return bool(list(locked.values_list("pk", flat=True)))
+
+
 def case_create(
     *,
     reference: str,
@@ -97,7 +110,7 @@ def _audit(
 def _lock_team(case: Case) -> None:
     """Serialise the team changes of one case (two case admins demoting each other at once must not leave it
     with none): each takes the case's row lock for its transaction."""
-    list(Case.objects.select_for_update().filter(pk=case.pk).values_list("pk", flat=True))
+    case_lock(case.pk, no_key=False)
 
 
 def _refuse_losing_last_admin(membership: CaseMembership) -> None:

@@ -98,11 +98,12 @@ def next_exhibit_number(case: Case) -> tuple[int, str]:
     """The next exhibit sequence of `case` and its number (CW-0042-000017). Call inside the transaction that
     saves the item: the case row stays locked until it ends, so two intakes never take the same number.
     Numbers are never reused: items are never deleted (no door deletes evidence; it is withdrawn)."""
-    # FOR NO KEY UPDATE, not FOR UPDATE: inserting any row that refers to the case (a custody event, by someone
-    # holding the custody chain's lock that this intake waits for next) takes FOR KEY SHARE on the case row,
-    # which FOR UPDATE would block: a deadlock. On SQLite, transactions are opened IMMEDIATE (settings), so
-    # writers are serialised already.
-    Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk").first()
+    # FOR NO KEY UPDATE (case_lock's), not FOR UPDATE: inserting any row that refers to the case (a custody
+    # event, by someone holding the custody chain's lock that this intake waits for next) takes FOR KEY SHARE
+    # on the case row, which FOR UPDATE would block: a deadlock.
+    from casework.cases.services import case_lock  # here: cases.services imports this module (notifications)
+
+    case_lock(case.pk)
     highest = MediaItem.objects.filter(case=case).aggregate(highest=Max("exhibit_sequence"))["highest"] or 0
     return highest + 1, exhibit_number_text(case.reference, highest + 1)
 

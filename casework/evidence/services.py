@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 from casework.bulk import BulkOutcome, bulk_apply
 from casework.cases import access
 from casework.cases.models import Case
+from casework.cases.services import case_lock
 from casework.errors import Refused
 from casework.evidence.custody import arrival_provenance, custody_lock_chain, custody_record, media_provenance
 from casework.evidence.models import (
@@ -184,7 +185,7 @@ def _remove_unowned_original(*, case, sha256: str, storage_name: str) -> None:
     file stays: manage.py verify_custody reports it."""
     try:
         with transaction.atomic():
-            Case.objects.select_for_update(no_key=True).filter(pk=case.pk).exists()
+            case_lock(case.pk)
             if not MediaItem.objects.filter(case=case, sha256=sha256).exists():
                 default_storage.delete(storage_name)
     except DatabaseError:

@@ -144,8 +144,11 @@ class VictimAdmin(CaseScopedAdmin, WritesThroughServices, SimpleHistoryAdmin):
             )
         victim = form.instance
         if "duplicate_of" in form.changed_data:
-            # A record-linkage decision, under the same rules as on the linkage review page: same case, one
-            # cluster, and no joining of records marked as different people unless confirmed.
+            # Recorded as a record-linkage decision, as on the linkage review page and in the API: "same person
+            # as" joins the two records' clusters (records of one case; refused over a "different people"
+            # decision unless confirmed), an emptied field withdraws every "same person" decision on this record,
+            # and the link is then rewritten from the clusters. The form has already put the new link on the
+            # instance: it gets the stored one back.
             same_as = form.cleaned_data["duplicate_of"]
             victim.duplicate_of_id = form.initial.get("duplicate_of")
             services.victim_mark_duplicate(

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.apps import apps as django_apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, DateField, F, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -26,15 +26,11 @@ from casework.incidents.models import (
     FacilityType,
     Governorate,
     Incident,
-    IncidentMonthRollup,
     IncidentOccupationToll,
     IncidentType,
     LinkVerdict,
     Occupation,
     Party,
-    RollupFacility,
-    RollupOccupation,
-    RollupWeapon,
     Victim,
     VictimQuerySet,
     VictimSourceKind,
@@ -61,23 +57,33 @@ VOCABULARY_FIELDS = {
 def incident_tolls(*, incident_id: int) -> dict[str, int | bool]:
     """The incident's tolls, computed by the database from its victims (each person counted once)."""
     counts = Victim.objects.filter(incident_id=incident_id).counted().aggregate(**VictimQuerySet.toll_counts())
-    counts["is_massacre"] = counts.pop("massacre_victims") >= VictimQuerySet.massacre_minimum()
-    return counts
+    return tolls_from_counts(counts)
+
+
+def tolls_from_counts(counts: Mapping[str, int]) -> dict[str, int | bool]:
+    """An incident's tolls from the aggregates of VictimQuerySet.toll_counts() over its counted victims."""
+    tolls = dict(counts)
+    tolls["is_massacre"] = tolls.pop("massacre_victims") >= VictimQuerySet.massacre_minimum()
+    return tolls
+
+
+def occupation_toll_rows(victims: VictimQuerySet, *group_by: str):
+    """The civilians killed among `victims` by occupation (each person once), grouped by `group_by` too
+    (a values() queryset of {*group_by, occupation, killed, adult_women_killed, girls_killed})."""
+    return (
+        victims.counted()
+        .filter(VictimQuerySet.killed_civilian_q())
+        .order_by()
+        .values(*group_by, "occupation")
+        .annotate(**VictimQuerySet.occupation_toll_counts())
+    )
 
 
 def incident_occupation_tolls(*, incident_id: int) -> list[dict[str, int | None]]:
     """The incident's civilians killed by occupation ({occupation, killed, adult_women_killed, girls_killed}),
     computed by the database from its victims (each person counted once); occupations with nobody killed are
     left out."""
-    return list(
-        Victim.objects.filter(incident_id=incident_id)
-        .counted()
-        .filter(VictimQuerySet.killed_civilian_q())
-        .order_by()
-        .values("occupation")
-        .annotate(**VictimQuerySet.occupation_toll_counts())
-        .order_by("occupation")
-    )
+    return list(occupation_toll_rows(Victim.objects.filter(incident_id=incident_id)).order_by("occupation"))
 
 
 def incident_refresh_tolls(*, incident_id: int, rollups_also: Iterable["RollupKey"] = ()) -> bool:
@@ -143,6 +149,12 @@ def rollup_key(case_id: int, start_time: dt.datetime, governorate_id: int) -> Ro
     return (case_id, month, governorate_id)
 
 
+def rollup_month(start_time: str = "start_time") -> TruncMonth:
+    """rollup_key's month spelled for the database: the first day of the month of `start_time` (a path to an
+    incident's start) in settings.TIME_ZONE, the month _month_bounds bounds."""
+    return TruncMonth(start_time, tzinfo=rollup_zone(), output_field=DateField())
+
+
 def _month_bounds(month: dt.date) -> tuple[dt.datetime, dt.datetime]:
     zone = rollup_zone()
     following = (month + dt.timedelta(days=32)).replace(day=1)
@@ -183,11 +195,7 @@ def _rollup_recount(models: dict, key: RollupKey, massacre_minimum: int) -> None
     incidents = models["Incident"].objects.filter(
         case_id=case_id, governorate_id=governorate_id, start_time__gte=start, start_time__lt=end
     )
-    totals = incidents.aggregate(
-        incidents=Count("id"),
-        massacres=Count("id", filter=Q(civilians_killed__gte=massacre_minimum)),
-        **{name: Sum(name) for name in ROLLUP_TOLLS},
-    )
+    totals = incidents.aggregate(**rollup_totals(massacre_minimum))
     Rollup.objects.filter(pk=rollup_id).update(
         massacre_minimum=massacre_minimum, **{name: value or 0 for name, value in totals.items()}
     )
@@ -195,51 +203,64 @@ def _rollup_recount(models: dict, key: RollupKey, massacre_minimum: int) -> None
 
 
 ROLLUP_TOLLS = ("civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured")
+# Each rollup child row: its term's field and its counts.
+ROLLUP_TERM_ROWS = {
+    "RollupWeapon": ("weapon_id", ("incidents",)),
+    "RollupFacility": ("facility_id", ("incidents",)),
+    "RollupOccupation": ("occupation_id", ("killed", "adult_women_killed", "girls_killed")),
+}
+
+
+def rollup_totals(massacre_minimum: int) -> dict:
+    """A monthly rollup's figures as aggregates over its incidents (their stored tolls); a Sum over no incident
+    is None, stored as 0."""
+    return {
+        "incidents": Count("id"),
+        "massacres": Count("id", filter=Q(civilians_killed__gte=massacre_minimum)),
+        **{name: Sum(name) for name in ROLLUP_TOLLS},
+    }
+
+
+def rollup_term_counts(models: dict, incidents, *, by_rollup: bool = False) -> dict:
+    """The weapon, facility and occupation rows (ROLLUP_TERM_ROWS) of the rollup of `incidents`, added up by
+    the database: {model name: values_list of (term id, *counts)}; `by_rollup`: of every rollup `incidents`
+    fall in, each row led by its rollup key (case id, month, governorate id)."""
+    key = ("rollup_case", "rollup_month", "rollup_governorate") if by_rollup else ()
+
+    def grouped(rows, term: str, **counts):
+        rows = rows.filter(incident_id__in=incidents.values("pk")).order_by()
+        if by_rollup:
+            rows = rows.annotate(
+                rollup_case=F("incident__case_id"),
+                rollup_month=rollup_month("incident__start_time"),
+                rollup_governorate=F("incident__governorate_id"),
+            )
+        return rows.values(*key, term).annotate(**counts).values_list(*key, term, *counts)
+
+    Incident, OccupationToll = models["Incident"], models["IncidentOccupationToll"]
+    return {
+        "RollupWeapon": grouped(Incident.weapons.through.objects, "weapontype_id", n=Count("id")),
+        "RollupFacility": grouped(Incident.facilities_hit.through.objects, "facilitytype_id", n=Count("id")),
+        "RollupOccupation": grouped(
+            OccupationToll.objects, "occupation_id", k=Sum("killed"), w=Sum("adult_women_killed"), g=Sum("girls_killed")
+        ),
+    }
 
 
 def _rollup_children_write(models: dict, incidents_by_rollup: dict) -> None:
     """Replace the weapon, facility and occupation rows of each rollup id by a count of its incidents."""
-    Incident, OccupationToll = models["Incident"], models["IncidentOccupationToll"]
     ids = list(incidents_by_rollup)
-    for name in ("RollupWeapon", "RollupFacility", "RollupOccupation"):
+    for name in ROLLUP_TERM_ROWS:
         models[name].objects.filter(rollup_id__in=ids).delete()
-    weapons, facilities, occupations = [], [], []
+    rows: dict[str, list] = {name: [] for name in ROLLUP_TERM_ROWS}
     for rollup_id, incidents in incidents_by_rollup.items():
-        pks = incidents.values("pk")
-        for weapon_id, count in (
-            Incident.weapons.through.objects.filter(incident_id__in=pks)
-            .order_by()
-            .values("weapontype_id")
-            .annotate(n=Count("id"))
-            .values_list("weapontype_id", "n")
-        ):
-            weapons.append(models["RollupWeapon"](rollup_id=rollup_id, weapon_id=weapon_id, incidents=count))
-        for facility_id, count in (
-            Incident.facilities_hit.through.objects.filter(incident_id__in=pks)
-            .order_by()
-            .values("facilitytype_id")
-            .annotate(n=Count("id"))
-            .values_list("facilitytype_id", "n")
-        ):
-            facilities.append(models["RollupFacility"](rollup_id=rollup_id, facility_id=facility_id, incidents=count))
-        for row in (
-            OccupationToll.objects.filter(incident_id__in=pks)
-            .order_by()
-            .values("occupation_id")
-            .annotate(k=Sum("killed"), w=Sum("adult_women_killed"), g=Sum("girls_killed"))
-        ):
-            occupations.append(
-                models["RollupOccupation"](
-                    rollup_id=rollup_id,
-                    occupation_id=row["occupation_id"],
-                    killed=row["k"],
-                    adult_women_killed=row["w"],
-                    girls_killed=row["g"],
-                )
-            )
-    models["RollupWeapon"].objects.bulk_create(weapons, batch_size=2000)
-    models["RollupFacility"].objects.bulk_create(facilities, batch_size=2000)
-    models["RollupOccupation"].objects.bulk_create(occupations, batch_size=2000)
+        for name, counted in rollup_term_counts(models, incidents).items():
+            term_field, columns = ROLLUP_TERM_ROWS[name]
+            for term_id, *counts in counted:
+                values = dict(zip(columns, counts, strict=True))
+                rows[name].append(models[name](rollup_id=rollup_id, **{term_field: term_id}, **values))
+    for name, created in rows.items():
+        models[name].objects.bulk_create(created, batch_size=2000)
 
 
 def rollups_rebuild(*, apps=django_apps, massacre_minimum: int | None = None) -> int:
@@ -251,123 +272,16 @@ def rollups_rebuild(*, apps=django_apps, massacre_minimum: int | None = None) ->
     with transaction.atomic():
         for name in ("RollupWeapon", "RollupFacility", "RollupOccupation", "IncidentMonthRollup"):
             models[name].objects.all().delete()
-        keys = {
-            (case_id, month.date() if isinstance(month, dt.datetime) else dt.date.fromisoformat(str(month)[:10]),
-             governorate_id)
-            for case_id, month, governorate_id in models["Incident"]
+        keys = set(
+            models["Incident"]
             .objects.order_by()
-            .annotate(month=TruncMonth("start_time", tzinfo=rollup_zone()))
+            .annotate(month=rollup_month())
             .values_list("case_id", "month", "governorate_id")
             .distinct()
-        }  # fmt: skip
+        )
         for key in sorted(keys):
             _rollup_recount(models, key, massacre_minimum)
     return len(keys)
-
-
-@dataclass
-class RollupRepair:
-    """What rollups_repair checked and the differences it fixed, one readable line each."""
-
-    incidents: int
-    rollups: int
-    fixed: list[str]
-
-
-INCIDENT_TOLLS = ("civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured",
-                  "is_massacre")  # fmt: skip
-OCCUPATION_TOLLS = ("killed", "adult_women_killed", "girls_killed")
-
-
-def rollups_repair(*, case_ids: Iterable[int] | None = None) -> RollupRepair:
-    """Recount the tolls of every incident of these cases (None: every case), their tolls by occupation and
-    their monthly rollups from the victims and incidents, and say what differed: the way back to exact figures
-    after a change the services did not see (a fix made in SQL, a restored table, a counting rule changed).
-    Idempotent: a second run finds nothing to fix.
-
-    One transaction: every incident is locked as a victim write locks it and every rollup as a write recounts
-    it, so writes of these cases wait until it ends, and nothing is half repaired if it fails. The rollups
-    recounted are the months of the incidents and every rollup row the cases have (a month whose incidents
-    moved away keeps its row with zeros, as a write leaves it)."""
-    with transaction.atomic():
-        incidents = Incident.objects.order_by("pk")
-        rollups = IncidentMonthRollup.objects.all()
-        if case_ids is not None:
-            case_ids = list(case_ids)
-            incidents = incidents.filter(case_id__in=case_ids)
-            rollups = rollups.filter(case_id__in=case_ids)
-        tolls_before, rollups_before = _tolls_snapshot(incidents), _rollups_snapshot(rollups)
-        keys = set(rollups.values_list("case_id", "month", "governorate_id"))
-        for incident_id in incidents.values_list("pk", flat=True):
-            keys.add(_incident_refresh_tolls(incident_id))
-        rollups_recount(keys=[key for key in keys if key is not None])
-        tolls_after, rollups_after = _tolls_snapshot(incidents), _rollups_snapshot(rollups)
-    fixed = _differences(tolls_before, tolls_after) + _differences(rollups_before, rollups_after)
-    return RollupRepair(incidents=len(tolls_after), rollups=len(rollups_after), fixed=fixed)
-
-
-def _tolls_snapshot(incidents) -> dict[str, dict[str, object]]:
-    """{"CW-0042 incident INC-1": {toll: value, "occupation medical-personnel": (killed, women, girls)}}."""
-    occupations: dict[int, dict[str, object]] = {}
-    for row in (
-        IncidentOccupationToll.objects.filter(incident__in=incidents)
-        .values("incident_id", "occupation__code", *OCCUPATION_TOLLS)
-        .order_by()
-    ):
-        label = f"occupation {row['occupation__code'] or '(none)'}"
-        occupations.setdefault(row["incident_id"], {})[label] = tuple(row[name] for name in OCCUPATION_TOLLS)
-    return {
-        f"{row['case__reference']} incident {row['reference']}": {
-            **{name: row[name] for name in INCIDENT_TOLLS},
-            **occupations.get(row["pk"], {}),
-        }
-        for row in incidents.values("pk", "case__reference", "reference", *INCIDENT_TOLLS)
-    }
-
-
-def _rollups_snapshot(rollups) -> dict[str, dict[str, object]]:
-    """{"CW-0042 rollup 2024-03 idlib": {count: value, "weapon barrel-bomb": incidents, ...}}."""
-    snapshot: dict[int, tuple[str, dict[str, object]]] = {}
-    for row in rollups.values("pk", "case__reference", "month", "governorate__code", "massacre_minimum",
-                              "incidents", "massacres", *ROLLUP_TOLLS).order_by():  # fmt: skip
-        label = f"{row['case__reference']} rollup {row['month']:%Y-%m} {row['governorate__code']}"
-        values = {name: row[name] for name in ("incidents", "massacres", "massacre_minimum", *ROLLUP_TOLLS)}
-        snapshot[row["pk"]] = (label, values)
-    children = (
-        (RollupWeapon, "weapon", ("incidents",)),
-        (RollupFacility, "facility", ("incidents",)),
-        (RollupOccupation, "occupation", OCCUPATION_TOLLS),
-    )
-    for model, term, columns in children:
-        for row in model.objects.filter(rollup__in=rollups).values("rollup_id", f"{term}__code", *columns).order_by():
-            value = row[columns[0]] if len(columns) == 1 else tuple(row[name] for name in columns)
-            snapshot[row["rollup_id"]][1][f"{term} {row[f'{term}__code'] or '(none)'}"] = value
-    return dict(snapshot.values())
-
-
-def _differences(before: dict[str, dict], after: dict[str, dict]) -> list[str]:
-    lines = []
-    for label in sorted(before.keys() | after.keys()):
-        if label not in before:
-            lines.append(f"{label}: missing, recounted")
-            continue
-        old, new = before[label], after.get(label, {})
-        changes = [
-            f"{name} {_shown(old.get(name))} → {_shown(new.get(name))}"
-            for name in sorted(old.keys() | new.keys())
-            if old.get(name) != new.get(name)
-        ]
-        if changes:
-            lines.append(f"{label}: {'; '.join(changes)}")
-    return lines
-
-
-def _shown(value) -> str:
-    if value is None:
-        return "none"
-    if isinstance(value, tuple):
-        return "/".join(str(part) for part in value)
-    return str(value)
 
 
 def _check_terms(case: Case, values: Mapping[str, Any]) -> None:

@@ -126,3 +126,17 @@ def test_a_slow_source_times_out_at_the_deadline(web):
         response.read()
     assert refused.value.reason == FetchFailure.TIMED_OUT
     assert time.monotonic() - started < 3
+
+
+def test_every_fetch_failure_is_a_capture_failure_reason_with_its_label_and_an_explanation():
+    from casework.captures.fetching import describe
+    from casework.captures.models import FailureReason
+
+    reasons = [value for name, value in vars(FetchFailure).items() if name.isupper()]
+    assert reasons and set(reasons) <= set(FailureReason.values)
+    assert str(FailureReason(FetchFailure.REFUSED_ADDRESS).label) == "Refused address"
+    assert describe(FetchFailure.REFUSED_ADDRESS) == (
+        "Refused address: it leads to a private or local network address."
+    )
+    for reason in reasons:
+        assert describe(reason) != reason, reason

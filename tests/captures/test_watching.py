@@ -81,3 +81,27 @@ def test_only_captures_not_checked_recently_are_due(case, intake_worker, setting
     assert captures_due_for_check(now=now) == [old.pk]
     assert checked.pk not in captures_due_for_check(now=now + timedelta(hours=2))
     assert checked.pk in captures_due_for_check(now=now + timedelta(hours=24))
+
+
+def test_the_sweep_sends_again_the_captures_no_worker_is_on(case, intake_worker, settings, monkeypatch):
+    from casework.captures import tasks
+    from casework.captures.selectors import captures_stalled
+
+    settings.CASEWORK_CAPTURE_SECONDS = 600  # a claim lasts 12 minutes
+    now = timezone.now()
+
+    def capture(url, **fields):
+        return Capture.objects.create(case=case, url=f"https://example.org/{url}", requested_by=intake_worker, **fields)
+
+    queued = capture("queued", state="queued")
+    dead_worker = capture("dead", state="running", started_at=now - timedelta(minutes=13))
+    capture("running", state="running", started_at=now)
+    capture("done", state="done", captured_at=now - timedelta(days=1))
+    assert captures_stalled(now=now) == [dead_worker.pk]
+    # Six minutes on, the queued one's message counts as lost; the running one is still within its claim.
+    assert sorted(captures_stalled(now=now + timedelta(minutes=6))) == sorted([queued.pk, dead_worker.pk])
+
+    sent = []
+    monkeypatch.setattr(tasks, "enqueue_now", lambda task, capture_id: sent.append((task, capture_id)) or True)
+    assert tasks.captures_sweep_task() == 1
+    assert sent == [(tasks.capture_run_task, dead_worker.pk)]

@@ -8,12 +8,17 @@ import io
 import pytest
 from django.core.management import CommandError, call_command
 
+from casework.incidents import services
 from casework.incidents.models import (
+    Governorate,
     Incident,
     IncidentMonthRollup,
     IncidentOccupationToll,
     RollupWeapon,
+    Victim,
+    WeaponType,
 )
+from tests.statistics.conftest import build_tolls
 from tests.statistics.test_rollups_every_door import rollups_now
 
 pytestmark = pytest.mark.django_db
@@ -115,3 +120,68 @@ def test_a_bad_case_reference_is_a_clear_error_and_changes_nothing(case, other_c
         run(*arguments)
     assert str(error.value) == message
     assert rollups_now() == corrupted_rollups and stored_tolls() == corrupted_tolls
+
+
+def test_each_kind_of_corruption_is_fixed_exactly_and_a_second_run_finds_nothing(case, other_case, tolls):
+    """A wrong count, a missing rollup row, an extra rollup row and an extra weapon row, and a victim linked as
+    a duplicate in SQL: the rebuild lists and fixes exactly those, and leaves what the write path would write
+    (it recounts every incident afterwards and nothing moves)."""
+    idlib, homs = (Governorate.objects.get(code=code, case=None) for code in ("idlib", "homs"))
+    other_rollups = {key: value for key, value in rollups_now().items() if key[0] == other_case.pk}
+    Incident.objects.filter(pk=tolls["C"].pk).update(children_killed=0)
+    IncidentMonthRollup.objects.filter(case=case, month=dt.date(2024, 4, 1), governorate=idlib).delete()
+    extra = IncidentMonthRollup.objects.create(
+        case=case, month=dt.date(2023, 1, 1), governorate=homs, incidents=2, civilians_killed=5
+    )
+    RollupWeapon.objects.create(rollup=extra, weapon=WeaponType.objects.get(code="mortar", case=None), incidents=2)
+    march_idlib = IncidentMonthRollup.objects.get(case=case, month=dt.date(2024, 3, 1), governorate=idlib)
+    RollupWeapon.objects.create(
+        rollup=march_idlib, weapon=WeaponType.objects.get(code="incendiary", case=None), incidents=1
+    )
+    bakery_victims = Victim.objects.filter(incident=tolls["B"], duplicate_of=None, occupation=None).order_by("pk")
+    Victim.objects.filter(pk=bakery_victims[1].pk).update(duplicate_of=bakery_victims[0].pk)
+
+    output = run("CW-0042")
+
+    assert output.splitlines() == [
+        "CW-0042 incident B: civilians_killed 5 → 4; is_massacre True → False; occupation (none) 4/0/0 → 3/0/0",
+        "CW-0042 incident C: children_killed 0 → 1",
+        "CW-0042 rollup 2023-01 homs: civilians_killed 5 → 0; incidents 2 → 0; massacre_minimum 0 → 5;"
+        " weapon mortar 2 → none",
+        "CW-0042 rollup 2024-03 aleppo: civilians_killed 5 → 4; massacres 1 → 0; occupation (none) 4/0/0 → 3/0/0",
+        "CW-0042 rollup 2024-03 idlib: weapon incendiary 1 → none",
+        "CW-0042 rollup 2024-04 idlib: missing, recounted",
+        "CW-0042: 4 incidents and 5 monthly rollups checked, 6 records fixed.",
+    ]
+    # The extra month keeps its row with zeros, as a write leaves a month its incidents left.
+    extra.refresh_from_db()
+    assert (extra.incidents, extra.civilians_killed, extra.weapons.count()) == (0, 0, 0)
+    repaired_rollups, repaired_tolls = rollups_now(), stored_tolls()
+    assert repaired_tolls[("CW-0042", "B")]["civilians_killed"] == 4
+    assert {key: value for key, value in repaired_rollups.items() if key[0] == other_case.pk} == other_rollups
+    for incident in Incident.objects.all():
+        services.incident_refresh_tolls(incident_id=incident.pk)
+    assert rollups_now() == repaired_rollups and stored_tolls() == repaired_tolls
+
+    assert run("CW-0042").splitlines() == ["CW-0042: 4 incidents and 5 monthly rollups checked, nothing to fix."]
+
+
+def test_months_are_those_of_time_zone_as_the_writes_count_them(settings, case, other_case):
+    """B starts 2024-03-31 23:00 UTC: April in Damascus. Written in Damascus time, the rebuild agrees with the
+    writes; after TIME_ZONE changes to UTC it moves B's figures to March, where the writes would put them."""
+    settings.TIME_ZONE = "Asia/Damascus"
+    build_tolls(case, other_case)
+    assert run("CW-0042").splitlines() == ["CW-0042: 4 incidents and 4 monthly rollups checked, nothing to fix."]
+
+    settings.TIME_ZONE = "UTC"
+    assert run("CW-0042").splitlines() == [
+        "CW-0042 rollup 2024-03 aleppo: missing, recounted",
+        "CW-0042 rollup 2024-04 aleppo: civilians_killed 5 → 0; facility bakery 1 → none; facility medical-facility"
+        " 1 → none; incidents 1 → 0; massacres 1 → 0; occupation (none) 4/0/0 → none; occupation civil-defence"
+        " 1/0/0 → none; weapon incendiary 1 → none",
+        "CW-0042: 4 incidents and 5 monthly rollups checked, 2 records fixed.",
+    ]
+    repaired = rollups_now()
+    for incident in Incident.objects.all():
+        services.incident_refresh_tolls(incident_id=incident.pk)
+    assert rollups_now() == repaired

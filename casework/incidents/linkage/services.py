@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from casework.cases.models import Case
+from casework.cases.services import case_lock
 from casework.errors import Refused
 from casework.incidents.linkage.blocking import candidate_pairs
 from casework.incidents.linkage.scoring import STORE_MINIMUM, PersonRecord, Score, score_pair
@@ -30,7 +30,7 @@ WINDOW_DAYS = 7
 def _lock_case(case_id: int) -> bool:
     """Take the case's row lock (FOR NO KEY UPDATE) for the caller's transaction: searches, decisions and imports
     of one case run one at a time. False if the case is gone."""
-    return bool(list(Case.objects.select_for_update(no_key=True).filter(pk=case_id).values_list("pk", flat=True)))
+    return case_lock(case_id)
 
 
 # The candidate search ---------------------------------------------------------------------------------------

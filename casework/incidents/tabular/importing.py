@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casework.cases.models import Case
+from casework.cases.services import case_lock
 from casework.errors import Refused, checked
 from casework.incidents.models import Attribution, DatePrecision, Incident, SpreadsheetImport, Victim
 from casework.incidents.services import incident_write, victims_add
@@ -44,7 +45,7 @@ def victims_csv_import(
     """
     try:
         with transaction.atomic():
-            list(Case.objects.select_for_update(no_key=True).filter(pk=case.pk).values_list("pk", flat=True))
+            case_lock(case.pk)
             report, plans = read_and_check(case, file, lock=True, allow_reimport=allow_reimport)
             if report.is_valid:
                 victims = _write(case, plans, actor, source=source.strip()[:200])

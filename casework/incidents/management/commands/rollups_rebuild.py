@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from casework.cases.models import Case
-from casework.incidents.services import rollups_repair
+from casework.incidents.repair import rollups_repair
 
 
 class Command(BaseCommand):
