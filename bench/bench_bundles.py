@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -327,19 +328,22 @@ def report_render(bundle_id: int, workdir: Path, *, trace: bool = False) -> None
         tracemalloc.start()
     rss_before = peak_rss_mb()
     started, cpu_started = time.perf_counter(), time.process_time()
-    pdf = render_report(
-        bundle=bundle,
-        rules=profiles.rules_for(bundle.profile),
-        incidents=incidents,
-        exhibits=exhibits,
-        statements=statements,
-        excluded=[],
-    )
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    with tempfile.TemporaryFile(dir=workdir) as pdf:  # as the builder does: the report goes to a file
+        render_report(
+            bundle=bundle,
+            rules=profiles.rules_for(bundle.profile),
+            incidents=incidents,
+            exhibits=exhibits,
+            statements=statements,
+            excluded=[],
+            output=pdf,
+        )
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        megabytes = pdf.tell() / 1e6
     if trace:
         print(tracemalloc.get_traced_memory()[1] / 1e6)
         return
-    print(seconds, cpu_seconds, len(pdf) / 1e6, rss_before, peak_rss_mb())
+    print(seconds, cpu_seconds, megabytes, rss_before, peak_rss_mb())
 
 
 def report_only() -> None:
