@@ -278,6 +278,9 @@ EXHIBITS_PER_PART = 100
 INDEX_ENTRIES_PER_PART = 100
 # A first guess of the index's length in pages (it is laid out again if the guess was wrong).
 INDEX_ENTRIES_PER_PAGE = 26
+# The page numbers are laid out for whole parts of up to this many pages together (more when one part is
+# longer): a few small documents, not one per part (each costs a layout and a collection) nor one of every page.
+NUMBERED_PAGES_PER_DOCUMENT = 25
 
 
 @dataclass
@@ -326,8 +329,9 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher, output: B
     EXHIBITS_PER_PART at a time. Each part starts on a page of its own, and is written to a file and freed
     before the next is laid out. The exhibits are laid out before the index, which gives each exhibit's page
     from where its part put it (and is laid out again if the guess of its own length was wrong). Then each
-    part gets its page numbers ("page / pages", laid out for its pages alone and placed over them) and is
-    copied into report.pdf with its bookmarks, one part at a time: no step holds the whole report's pages."""
+    part gets its page numbers ("page / pages", laid out for a few parts' pages at a time and placed over
+    them) and is copied into report.pdf with its bookmarks, one part at a time: no step holds the whole
+    report's pages."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -371,19 +375,13 @@ def _render_frozen(renderer: _PartRenderer, exhibit_rows: list[dict], output: Bi
 
 def _join(renderer: _PartRenderer, parts: list[_Part], output: BinaryIO, *, title: str) -> None:
     """The parts' pages one after the other (with their bookmarks), each with its page number laid over it,
-    written into `output`. Each part is numbered and copied on its own, and its files deleted once copied."""
+    written into `output`. Each part is copied on its own, and its file deleted once copied."""
     from pypdf import PdfReader, PdfWriter
 
-    total = sum(part.pages for part in parts)
     join = PdfJoin(output)
-    first_page = 1
-    for part in parts:
-        numbers, _anchors = renderer.render(part="numbers", pages=range(part.pages), first_page=first_page, total=total)
+    for part, number_pages in zip(parts, _number_pages(renderer, parts), strict=True):
         writer = PdfWriter()
         writer.append(PdfReader(part.path))
-        number_pages = PdfReader(numbers.path).pages
-        if len(number_pages) != len(writer.pages):
-            raise RuntimeError(f"{len(number_pages)} page numbers for {len(writer.pages)} pages")
         for page, number in zip(writer.pages, number_pages, strict=True):
             page.merge_page(number)
             page.compress_content_streams()  # the merge leaves them uncompressed
@@ -395,9 +393,32 @@ def _join(renderer: _PartRenderer, parts: list[_Part], output: BinaryIO, *, titl
         )
         del writer, number_pages
         part.path.unlink()
-        numbers.path.unlink()
-        first_page += part.pages
     join.finish({"/Title": title, "/Producer": "WeasyPrint, pypdf"})
+
+
+def _number_pages(renderer: _PartRenderer, parts: list[_Part]):
+    """For each part in turn, the pages that bear its pages' numbers ("page / pages"): laid out for whole parts
+    of up to NUMBERED_PAGES_PER_DOCUMENT pages together, from the first page number of the first of them."""
+    from pypdf import PdfReader
+
+    total = sum(part.pages for part in parts)
+    first_page, start = 1, 0
+    while start < len(parts):
+        end = start + 1
+        while end < len(parts) and sum(part.pages for part in parts[start : end + 1]) <= NUMBERED_PAGES_PER_DOCUMENT:
+            end += 1
+        count = sum(part.pages for part in parts[start:end])
+        numbers, _anchors = renderer.render(part="numbers", pages=range(count), first_page=first_page, total=total)
+        pages = PdfReader(numbers.path).pages
+        numbers.path.unlink()
+        if len(pages) != count:
+            raise RuntimeError(f"{len(pages)} page numbers for {count} pages")
+        offset = 0
+        for part in parts[start:end]:
+            yield [pages[offset + number] for number in range(part.pages)]
+            offset += part.pages
+        first_page += count
+        start = end
 
 
 def _named_destinations(root):
