@@ -15,6 +15,7 @@ import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +25,12 @@ from _django import setup_django  # noqa: E402
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def current_rss_mb() -> float:
+    """The resident memory now (Linux): unlike the peak, not raised by what the process once held and freed."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmRSS:")) / 1024
 
 
 def build_only(bundle_id: int, workdir: Path) -> None:
@@ -242,15 +249,15 @@ def report_benchmark(case, user, workdir: Path, media_counts=REPORT_MEDIA_COUNTS
         )
         bundle.incidents.add(incident)
         render = [sys.executable, str(Path(__file__).resolve()), "--report-render", str(bundle.pk), str(workdir)]
-        timed = subprocess.run(render, capture_output=True, text=True, check=True).stdout.split()[-5:]
-        seconds, cpu_seconds, megabytes, rss_before, rss_after = (float(value) for value in timed)
+        timed = subprocess.run(render, capture_output=True, text=True, check=True).stdout.split()[-6:]
+        seconds, cpu_seconds, megabytes, rss_before, rss_at_start, rss_after = (float(value) for value in timed)
         # A second render under tracemalloc (slower, so not timed): the Python heap's peak during the render.
         traced = subprocess.run([*render, "--tracemalloc"], capture_output=True, text=True, check=True)
         heap_peak = float(traced.stdout.split()[-1])
-        figures.append((count, seconds, cpu_seconds, megabytes, rss_before, rss_after, heap_peak))
+        figures.append((count, seconds, cpu_seconds, megabytes, rss_before, rss_at_start, rss_after, heap_peak))
 
     # CPU time as well: on a shared machine the wall time moves with everyone else's load.
-    for count, seconds, cpu_seconds, megabytes, rss_before, rss_after, heap_peak in figures:
+    for count, seconds, cpu_seconds, megabytes, rss_before, rss_at_start, rss_after, heap_peak in figures:
         goal = REPORT_GOALS.get(count)
         print(
             f"report.pdf, 50 victims / 10 testimonies / {count:,} media: {seconds:.2f} s ({cpu_seconds:.2f} s CPU)"
@@ -258,15 +265,17 @@ def report_benchmark(case, user, workdir: Path, media_counts=REPORT_MEDIA_COUNTS
             + f"; {megabytes:.1f} MB"
         )
         print(
-            f"  peak RSS {rss_after:.0f} MB (before the render {rss_before:.0f} MB: the render adds "
-            f"{rss_after - rss_before:.0f} MB); Python heap peak during the render {heap_peak:.1f} MB"
+            f"  peak RSS {rss_after:.0f} MB: the render adds {rss_after - rss_at_start:.0f} MB to the "
+            f"{rss_at_start:.0f} MB resident when it starts ({rss_after - rss_before:.0f} MB over the process's "
+            f"earlier peak, {rss_before:.0f} MB); Python heap peak during the render {heap_peak:.1f} MB"
         )
     if len(figures) == 2:
-        (small, *_, small_added, small_heap), (large, *_, large_added, large_heap) = (
-            (row[0], row[5] - row[4], row[6]) for row in figures
+        (small, *_, small_added, small_over_peak, small_heap), (large, *_, large_added, large_over_peak, large_heap) = (
+            (row[0], row[6] - row[5], row[6] - row[4], row[7]) for row in figures
         )
         print(
-            f"  {large:,} vs {small:,} media: render adds {large_added / max(small_added, 1):.2f}x the RSS, "
+            f"  {large:,} vs {small:,} media: render adds {large_added / max(small_added, 1):.2f}x the RSS "
+            f"({large_over_peak / max(small_over_peak, 1):.2f}x over the earlier peak), "
             f"{large_heap / max(small_heap, 0.1):.2f}x the Python heap peak"
         )
     print(f"load average: {' '.join(f'{load:.2f}' for load in os.getloadavg())}")
@@ -325,21 +334,24 @@ def report_render(bundle_id: int, workdir: Path, *, trace: bool = False) -> None
     ]
     if trace:
         tracemalloc.start()
-    rss_before = peak_rss_mb()
+    rss_before, rss_at_start = peak_rss_mb(), current_rss_mb()
     started, cpu_started = time.perf_counter(), time.process_time()
-    pdf = render_report(
-        bundle=bundle,
-        rules=profiles.rules_for(bundle.profile),
-        incidents=incidents,
-        exhibits=exhibits,
-        statements=statements,
-        excluded=[],
-    )
-    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+    with tempfile.TemporaryFile(dir=workdir) as pdf:  # as the builder does: the report goes to a file
+        render_report(
+            bundle=bundle,
+            rules=profiles.rules_for(bundle.profile),
+            incidents=incidents,
+            exhibits=exhibits,
+            statements=statements,
+            excluded=[],
+            output=pdf,
+        )
+        seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
+        megabytes = pdf.tell() / 1e6
     if trace:
         print(tracemalloc.get_traced_memory()[1] / 1e6)
         return
-    print(seconds, cpu_seconds, len(pdf) / 1e6, rss_before, peak_rss_mb())
+    print(seconds, cpu_seconds, megabytes, rss_before, rss_at_start, peak_rss_mb())
 
 
 def report_only() -> None:

@@ -9,6 +9,7 @@ import hashlib
 import io
 import json
 import os
+import tempfile
 import unicodedata
 import warnings
 import zipfile
@@ -361,8 +362,7 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
         testimony_count = len(statements)
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
         progress(92, "report.pdf")
-        writer.add_bytes(
-            "report.pdf",
+        with tempfile.TemporaryFile(prefix="report-") as report_pdf:
             render_report(
                 bundle=bundle,
                 rules=rules,
@@ -370,8 +370,10 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
                 exhibits=exhibits,
                 statements=statements,
                 excluded=shown_excluded,
-            ),
-        )
+                output=report_pdf,
+            )
+            report_pdf.seek(0)
+            writer.add_stream("report.pdf", report_pdf)
         custody = {item.sha256: _custody_excerpt(item, rules, roles) for _number, item, _entry in exhibits}
         custody.update({f"capture-{capture.pk}": _custody_excerpt(capture, rules, roles) for capture in captures})
         writer.add_bytes("custody.json", json.dumps(custody, ensure_ascii=False, indent=2).encode())

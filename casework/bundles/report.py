@@ -3,10 +3,11 @@
 import base64
 import datetime
 import gc
-import io
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
 from django.apps import apps
@@ -20,6 +21,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from casework.bundles import signing
+from casework.bundles.pdf_join import PdfJoin
 from casework.bundles.verify_bundle import key_fingerprint
 from casework.evidence.models import NearDuplicate
 from casework.incidents.services import incident_tolls
@@ -214,8 +216,9 @@ def _statement_rows(statements) -> list[dict]:
     ]
 
 
-def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -> bytes:
-    """`exhibits`: (exhibit number, media item, manifest entry) for each file in the packet; `rules`: the
+def render_report(*, bundle, rules, incidents, exhibits, statements, excluded, output: BinaryIO) -> None:
+    """Write report.pdf into `output` (a file open for writing: the report is not held in memory whole).
+    `exhibits`: (exhibit number, media item, manifest entry) for each file in the packet; `rules`: the
     bundle's ProfileRules. What the report shows of each item follows `rules` only."""
     prefetch_related_objects(
         incidents,
@@ -266,7 +269,7 @@ def render_report(*, bundle, rules, incidents, exhibits, statements, excluded) -
             "show_filenames": rules.shows_original_filenames,
         }
         fetcher = report_url_fetcher({row["thumbnail"] for row in exhibit_rows if row["thumbnail"]})
-        return _render_in_parts(context, exhibit_rows, fetcher)
+        _render_in_parts(context, exhibit_rows, fetcher, output)
 
 
 # Exhibits (and exhibit index entries) laid out per document part: each part's boxes and styles are freed
@@ -275,47 +278,60 @@ EXHIBITS_PER_PART = 100
 INDEX_ENTRIES_PER_PART = 100
 # A first guess of the index's length in pages (it is laid out again if the guess was wrong).
 INDEX_ENTRIES_PER_PAGE = 26
+# The page numbers are laid out for whole parts of up to this many pages together (more when one part is
+# longer): a few small documents, not one per part (each costs a layout and a collection) nor one of every page.
+NUMBERED_PAGES_PER_DOCUMENT = 25
 
 
 @dataclass
 class _Part:
-    pdf: bytes
+    path: Path
     pages: int
 
 
-def _render_part(weasyprint, fonts, fetcher, context: dict, **part) -> tuple[_Part, dict[str, int]]:
-    """One part of the report as a PDF of its own, and the page (from 0) of each element id in it."""
-    html = render_to_string("bundles/report.html", {**context, **part})
-    document = weasyprint.HTML(string=html, url_fetcher=fetcher).render(font_config=fonts)
-    anchors = {anchor: number for number, page in enumerate(document.pages) for anchor in page.anchors}
-    rendered = _Part(document.write_pdf(), len(document.pages))
-    del document
-    gc.collect()  # the layout's boxes hold reference cycles: free them before the next part is laid out
-    return rendered, anchors
+@dataclass
+class _PartRenderer:
+    """Lays out parts of the report, each a PDF file of its own in `folder`."""
+
+    weasyprint: object
+    fonts: object
+    fetcher: object
+    context: dict
+    folder: Path
+    rendered: int = 0
+
+    def render(self, **part) -> tuple[_Part, dict[str, int]]:
+        """One part as a PDF file, and the page (from 0) of each element id in it."""
+        html = render_to_string("bundles/report.html", {**self.context, **part})
+        document = self.weasyprint.HTML(string=html, url_fetcher=self.fetcher).render(font_config=self.fonts)
+        anchors = {anchor: number for number, page in enumerate(document.pages) for anchor in page.anchors}
+        self.rendered += 1
+        rendered = _Part(self.folder / f"part-{self.rendered}.pdf", len(document.pages))
+        document.write_pdf(rendered.path)
+        del document
+        gc.collect()  # the layout's boxes hold reference cycles: free them before the next part is laid out
+        return rendered, anchors
+
+    def render_chunks(self, part: str, chunks: list[list]) -> list[tuple[_Part, dict]]:
+        return [
+            self.render(part=part, exhibits=chunk, first_chunk=number == 0, last_chunk=number == len(chunks) - 1)
+            for number, chunk in enumerate(chunks)
+        ]
 
 
 def _chunks(rows: list, size: int) -> list[list]:
     return [rows[start : start + size] for start in range(0, len(rows), size)] or [[]]
 
 
-def _render_chunks(weasyprint, fonts, fetcher, context, part: str, chunks: list[list]) -> list[tuple[_Part, dict]]:
-    return [
-        _render_part(
-            weasyprint, fonts, fetcher, context, part=part, exhibits=chunk,
-            first_chunk=number == 0, last_chunk=number == len(chunks) - 1,
-        )
-        for number, chunk in enumerate(chunks)
-    ]  # fmt: skip
-
-
-def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
+def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher, output: BinaryIO) -> None:
     """report.pdf laid out as separate WeasyPrint documents and joined page by page: the cover, summary,
     incidents and testimonies; the exhibit index, INDEX_ENTRIES_PER_PART entries at a time; the exhibits,
-    EXHIBITS_PER_PART at a time. Each part starts on a page of its own, and is written and freed before the
-    next is laid out. The page numbers ("page / pages") are laid out last, for the joined pages, and placed
-    over them. The exhibits are laid out before the index, which gives each exhibit's page from where its
-    part put it (and is laid out again if the guess of its own length was wrong). Each part's bookmarks are
-    kept."""
+    EXHIBITS_PER_PART at a time. Each part starts on a page of its own, and is written to a file and freed
+    before the next is laid out. The exhibits are laid out before the index, which gives each exhibit's page
+    from where its part put it (and is laid out again if the guess of its own length was wrong). Then each
+    part gets its page numbers ("page / pages", laid out for a few parts' pages at a time and placed over
+    them) and is copied into report.pdf with its bookmarks, one part at a time: no step holds the whole
+    report's pages."""
     import weasyprint
     from weasyprint.text.fonts import FontConfiguration
 
@@ -323,17 +339,17 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
     # process held before keeps each collection to the objects of the render (0.09 s a collection to 0.02).
     gc.freeze()
     try:
-        return _render_frozen(weasyprint, FontConfiguration(), context, exhibit_rows, fetcher)
+        with tempfile.TemporaryDirectory(prefix="report-") as folder:
+            parts = _PartRenderer(weasyprint, FontConfiguration(), fetcher, context, Path(folder))
+            _render_frozen(parts, exhibit_rows, output)
     finally:
         gc.unfreeze()
 
 
-def _render_frozen(weasyprint, fonts, context: dict, exhibit_rows: list[dict], fetcher) -> bytes:
-    front, _anchors = _render_part(weasyprint, fonts, fetcher, context, part="front")
+def _render_frozen(renderer: _PartRenderer, exhibit_rows: list[dict], output: BinaryIO) -> None:
+    front, _anchors = renderer.render(part="front")
     exhibit_parts, exhibit_pages, offset = [], {}, 0
-    for part, anchors in _render_chunks(
-        weasyprint, fonts, fetcher, context, "exhibits", _chunks(exhibit_rows, EXHIBITS_PER_PART)
-    ):
+    for part, anchors in renderer.render_chunks("exhibits", _chunks(exhibit_rows, EXHIBITS_PER_PART)):
         exhibit_pages.update({anchor: offset + page for anchor, page in anchors.items()})
         exhibit_parts.append(part)
         offset += part.pages
@@ -344,40 +360,69 @@ def _render_frozen(weasyprint, fonts, context: dict, exhibit_rows: list[dict], f
         first_exhibit_page = front.pages + index_pages + 1
         rows = [{**row, "page": first_exhibit_page + exhibit_pages[row["anchor"]]} for row in exhibit_rows]
         index_parts = [
-            part
-            for part, _anchors in _render_chunks(
-                weasyprint, fonts, fetcher, context, "index", _chunks(rows, INDEX_ENTRIES_PER_PART)
-            )
+            part for part, _anchors in renderer.render_chunks("index", _chunks(rows, INDEX_ENTRIES_PER_PART))
         ]
         if sum(part.pages for part in index_parts) == index_pages:
             break
         index_pages = sum(part.pages for part in index_parts)
+        for part in index_parts:
+            part.path.unlink()
     else:
         raise RuntimeError("the exhibit index's length changes with its own page numbers")
-    parts = [front, *index_parts, *exhibit_parts]
-    total = sum(part.pages for part in parts)
-    numbers, _anchors = _render_part(weasyprint, fonts, fetcher, context, part="numbers", pages=range(total))
-    return _joined(parts, numbers, title=gettext("Evidence packet %(number)s") % {"number": context["bundle"].pk})
+    title = gettext("Evidence packet %(number)s") % {"number": renderer.context["bundle"].pk}
+    _join(renderer, [front, *index_parts, *exhibit_parts], output, title=title)
 
 
-def _joined(parts: list[_Part], numbers: _Part, *, title: str) -> bytes:
-    """The parts' pages one after the other (with their bookmarks), each with its page number laid over it.
-    Each part's PDF is let go once its pages are copied."""
+def _join(renderer: _PartRenderer, parts: list[_Part], output: BinaryIO, *, title: str) -> None:
+    """The parts' pages one after the other (with their bookmarks), each with its page number laid over it,
+    written into `output`. Each part is copied on its own, and its file deleted once copied."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter()
-    for part in parts:
-        writer.append(PdfReader(io.BytesIO(part.pdf)))
-        part.pdf = b""
-    number_pages = PdfReader(io.BytesIO(numbers.pdf)).pages
-    if len(number_pages) != len(writer.pages):
-        raise RuntimeError(f"{len(number_pages)} page numbers for {len(writer.pages)} pages")
-    for page, number in zip(writer.pages, number_pages, strict=True):
-        page.merge_page(number)
-        page.compress_content_streams()  # the merge leaves them uncompressed
-    writer.add_metadata({"/Title": title, "/Producer": "WeasyPrint, pypdf"})
-    output = io.BytesIO()
-    writer.write(output)
-    del writer, number_pages
-    gc.collect()
-    return output.getvalue()
+    join = PdfJoin(output)
+    for part, number_pages in zip(parts, _number_pages(renderer, parts), strict=True):
+        writer = PdfWriter()
+        writer.append(PdfReader(part.path))
+        for page, number in zip(writer.pages, number_pages, strict=True):
+            page.merge_page(number)
+            page.compress_content_streams()  # the merge leaves them uncompressed
+        outline = writer.root_object.get("/Outlines")
+        join.add(
+            writer.pages,
+            outline=outline.get_object() if outline is not None else None,
+            names=_named_destinations(writer.root_object),
+        )
+        del writer, number_pages
+        part.path.unlink()
+    join.finish({"/Title": title, "/Producer": "WeasyPrint, pypdf"})
+
+
+def _number_pages(renderer: _PartRenderer, parts: list[_Part]):
+    """For each part in turn, the pages that bear its pages' numbers ("page / pages"): laid out for whole parts
+    of up to NUMBERED_PAGES_PER_DOCUMENT pages together, from the first page number of the first of them."""
+    from pypdf import PdfReader
+
+    total = sum(part.pages for part in parts)
+    first_page, start = 1, 0
+    while start < len(parts):
+        end = start + 1
+        while end < len(parts) and sum(part.pages for part in parts[start : end + 1]) <= NUMBERED_PAGES_PER_DOCUMENT:
+            end += 1
+        count = sum(part.pages for part in parts[start:end])
+        numbers, _anchors = renderer.render(part="numbers", pages=range(count), first_page=first_page, total=total)
+        pages = PdfReader(numbers.path).pages
+        numbers.path.unlink()
+        if len(pages) != count:
+            raise RuntimeError(f"{len(pages)} page numbers for {count} pages")
+        offset = 0
+        for part in parts[start:end]:
+            yield [pages[offset + number] for number in range(part.pages)]
+            offset += part.pages
+        first_page += count
+        start = end
+
+
+def _named_destinations(root):
+    """The /Dests name array of a document's catalog (name, destination, name...), if it has one."""
+    names = root.get("/Names")
+    dests = names.get_object().get("/Dests") if names is not None else None
+    return dests.get_object().get("/Names") if dests is not None else None

@@ -6,11 +6,12 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
+import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from casework.bundles import services
+from casework.bundles import report, services
 from casework.bundles.models import EvidenceBundle
 from casework.evidence.models import MediaItem
 from casework.evidence.samples import jpeg_bytes
@@ -19,6 +20,18 @@ from casework.witnesses.models import Consent
 from tests.factories import IncidentFactory, TestimonyFactory, WitnessFactory
 
 REAL_NAME = "Nour Bundle-Canary"
+
+
+@pytest.fixture(params=["whole", "in parts"])
+def layout(request, monkeypatch):
+    """report.pdf as one part of each kind (every packet of up to 100 exhibits), or laid out in many parts
+    (as a packet of thousands of exhibits is): one exhibit per part, index entries three at a time, and a
+    wrong first guess of the index's length, so that the index is laid out again."""
+    if request.param == "in parts":
+        monkeypatch.setattr(report, "EXHIBITS_PER_PART", 1)
+        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PART", 3)
+        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PAGE", 1)
+    return request.param
 
 
 def give_consent(witness, scopes, *, allows_name=False, confirmed_by=None, given_on=date(2020, 1, 1)):

@@ -69,7 +69,7 @@ def test_court_packet_names_the_witness_only_when_consent_allows(case, intake_wo
 
 
 @pytest.mark.django_db
-def test_public_packet_has_no_identities_no_gps_and_no_unconsented_items(case, intake_worker, analyst):
+def test_public_packet_has_no_identities_no_gps_and_no_unconsented_items(case, intake_worker, analyst, layout):
     incident, _witness, item, activist, _photo = make_evidence(case, intake_worker, allows_name=True)
     bundle = build(case, analyst, incident, "public")
     path = packet_path(bundle)
@@ -219,7 +219,7 @@ def test_report_pdf_has_incident_victims_arabic_testimony_and_wrapped_hashes(cas
 
 
 @pytest.mark.django_db
-def test_public_report_has_no_names_and_no_locations(case, intake_worker, analyst):
+def test_public_report_has_no_names_and_no_locations(case, intake_worker, analyst, layout):
     incident, *_ = make_evidence(case, intake_worker, consent_scopes=("media_public",), allows_name=True)
     text = report_text(packet_path(build(case, analyst, incident, "public")))
     assert REAL_NAME not in text and "35.81" not in text and "SM-J500F" not in text

@@ -117,7 +117,7 @@ def test_a_named_packet_must_be_rebuilt_when_the_name_consent_is_replaced(case, 
 
 
 @pytest.mark.parametrize("profile", ["internal", "court"])
-def test_an_analyst_packet_never_names_a_witness(case, intake_worker, analyst, client, profile):
+def test_an_analyst_packet_never_names_a_witness(case, intake_worker, analyst, client, profile, layout):
     incident, *_ = make_evidence(case, intake_worker, allows_name=True)
     bundle = build(case, analyst, incident, profile, purpose="story")
     assert not bundle.names_witnesses

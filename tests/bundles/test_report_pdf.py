@@ -40,7 +40,15 @@ from casework.incidents.models import (
     VictimStatus,
 )
 from casework.witnesses.models import InterviewMethod, ReviewStatus, Testimony, TestimonyTranslation
-from tests.bundles.conftest import build, ingest, make_evidence, packet_path, pdf_text, whole_packet_text
+from tests.bundles.conftest import (
+    REAL_NAME,
+    build,
+    ingest,
+    make_evidence,
+    packet_path,
+    pdf_text,
+    whole_packet_text,
+)
 from tests.factories import VictimFactory
 
 pytestmark = pytest.mark.django_db
@@ -185,18 +193,6 @@ def make_packet_material(case, intake_worker, reviewer):
     return incident, items
 
 
-@pytest.fixture(params=["whole", "in parts"])
-def layout(request, monkeypatch):
-    """The report as one part of each kind (every packet of up to 100 exhibits), or laid out in many parts
-    (as a packet of thousands of exhibits is): one exhibit per part, index entries three at a time, and a
-    wrong first guess of the index's length, so that the index is laid out again."""
-    if request.param == "in parts":
-        monkeypatch.setattr(report, "EXHIBITS_PER_PART", 1)
-        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PART", 3)
-        monkeypatch.setattr(report, "INDEX_ENTRIES_PER_PAGE", 1)
-    return request.param
-
-
 def test_court_report_is_marked_on_every_page_with_the_issuer_and_the_key_fingerprint_on_the_cover(
     case, intake_worker, reviewer, analyst, settings, layout
 ):
@@ -323,7 +319,7 @@ def test_reports_show_labels_and_times_as_recorded_never_codes(case, intake_work
         assert "35.81, 36.61" in whole and "Sami" in whole
 
 
-def test_public_report_is_marked_public_and_names_no_original_file(case, intake_worker, reviewer, analyst):
+def test_public_report_is_marked_public_and_names_no_original_file(case, intake_worker, reviewer, analyst, layout):
     incident, _items = make_packet_material(case, intake_worker, reviewer)
     bundle = build(case, analyst, incident, "public")
     pdf = report_pdf(bundle)
@@ -342,7 +338,7 @@ def test_public_report_is_marked_public_and_names_no_original_file(case, intake_
     assert "metadata-free copy" in whole
 
 
-def test_original_file_names_follow_the_profile_rule(case, intake_worker, reviewer, analyst, monkeypatch):
+def test_original_file_names_follow_the_profile_rule(case, intake_worker, reviewer, analyst, monkeypatch, layout):
     incident, _items = make_packet_material(case, intake_worker, reviewer)
     court = profiles.rules_for(RedactionProfile.COURT)
     monkeypatch.setitem(
@@ -351,6 +347,50 @@ def test_original_file_names_follow_the_profile_rule(case, intake_worker, review
     whole = "\n".join(page.text for page in pages_of(report_pdf(build(case, analyst, incident, "court"))))
     assert "Original file name" not in whole and "IMG_900" not in whole and "905.jpg" not in whole
     assert "CONFIDENTIAL" in whole and "35.81, 36.61" in whole  # the rest of the court profile holds
+
+
+@pytest.mark.parametrize("layout", ["in parts"], indirect=True)
+def test_a_public_report_in_many_parts_keeps_its_page_numbers_bookmarks_and_redaction(
+    case, intake_worker, reviewer, analyst, layout
+):
+    incident, items = make_packet_material(case, intake_worker, reviewer)
+    bundle = build(case, analyst, incident, "public")
+    pdf = report_pdf(bundle)
+    pages = pages_of(pdf)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(pages) == len(reader.pages) >= 6  # the cover, two index parts, one part per exhibit
+    for page in pages:
+        bottom = " ".join(word.text for word in page.words if word.y_min > page.height - 17 / 25.4 * 72)
+        assert f"{page.number} / {len(pages)}" in bottom, f"page {page.number}: {bottom}"
+    # Every part's bookmarks, in order, each leading to the page of its heading.
+    bookmarks = flattened(reader.outline)
+    titles = [bookmark.title for bookmark in bookmarks]
+    assert titles[:2] == [f"Evidence packet {bundle.pk}", "Summary"], titles
+    assert [title for title in titles if title in ("Incidents", "Testimonies", "Exhibit index", "Exhibits")] == [
+        "Incidents",
+        "Testimonies",
+        "Exhibit index",
+        "Exhibits",
+    ], titles
+    exhibit_bookmarks = [bookmark for bookmark in bookmarks if " · " in bookmark.title]
+    assert len(exhibit_bookmarks) == len(items)  # one per exhibit, each in a part of its own
+    for bookmark in exhibit_bookmarks:
+        number = bookmark.title.split(" · ")[0]
+        # Lines that start with the exhibit number and "·": its index entry first, its heading last.
+        *_index_entries, heading_page = [
+            page.number
+            for page in pages
+            for word in page.find(number)
+            if word.x_min < MARGIN + 5
+            and [other.text for other in sorted(page.line_of(word), key=lambda other: other.x_min)][1:2] == ["·"]
+        ]
+        assert reader.get_destination_page_number(bookmark) + 1 == heading_page, bookmark.title
+    assert titles.index("Exhibits") < titles.index(exhibit_bookmarks[0].title)
+    # The redaction holds in every part: no witness's or victim's name, no file name, no place, no device.
+    packet = whole_packet_text(packet_path(bundle))
+    for hidden in [REAL_NAME, "Sami", "IMG_900", "905.jpg", "Market-small", "35.81", "Samsung"]:
+        assert hidden not in packet, hidden
+    assert all("PUBLIC" in page.text and "CONFIDENTIAL" not in page.text for page in pages)
 
 
 @pytest.mark.parametrize(
