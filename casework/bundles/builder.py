@@ -31,6 +31,7 @@ from casework.cases.models import CaseMembership
 from casework.evidence.custody import custody_head_hash, event_canonical_form
 from casework.evidence.models import MediaItem
 from casework.evidence.selectors import custody_history
+from casework.evidence.uploads import incoming_dir
 from casework.incidents.models import Incident
 from casework.witnesses.consent import Disclosure
 from casework.witnesses.models import Testimony, Witness
@@ -362,7 +363,9 @@ def _build_packet(bundle: EvidenceBundle, destination: Path, progress) -> Packet
         testimony_count = len(statements)
         writer.add_bytes("testimonies.json", json.dumps(statements, ensure_ascii=False, indent=2).encode())
         progress(92, "report.pdf")
-        with tempfile.TemporaryFile(prefix="report-") as report_pdf:
+        # Beside the uploads, on the evidence's own storage, not the system's temporary folder (which may not be
+        # encrypted as the media folder is); an unnamed file, gone when closed.
+        with tempfile.TemporaryFile(prefix="report-", dir=incoming_dir()) as report_pdf:
             render_report(
                 bundle=bundle,
                 rules=rules,

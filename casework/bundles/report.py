@@ -24,6 +24,7 @@ from casework.bundles import signing
 from casework.bundles.pdf_join import PdfJoin
 from casework.bundles.verify_bundle import key_fingerprint
 from casework.evidence.models import NearDuplicate
+from casework.evidence.uploads import incoming_dir
 from casework.incidents.services import incident_tolls
 from casework.web import formatting
 from casework.witnesses.models import InterviewMethod, ReviewStatus
@@ -339,7 +340,8 @@ def _render_in_parts(context: dict, exhibit_rows: list[dict], fetcher, output: B
     # process held before keeps each collection to the objects of the render (0.09 s a collection to 0.02).
     gc.freeze()
     try:
-        with tempfile.TemporaryDirectory(prefix="report-") as folder:
+        # The parts wait beside the uploads, on the evidence's storage (private to this process: mode 0700).
+        with tempfile.TemporaryDirectory(prefix="report-", dir=incoming_dir()) as folder:
             parts = _PartRenderer(weasyprint, FontConfiguration(), fetcher, context, Path(folder))
             _render_frozen(parts, exhibit_rows, output)
     finally:
