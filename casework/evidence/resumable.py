@@ -41,7 +41,6 @@ from django.utils.translation import gettext as _
 from casework.errors import Refused
 from casework.evidence.sha256_state import STATE_BYTES, SaveableSha256, saveable_sha256
 from casework.evidence.uploads import (
-    CHUNK_SIZE,
     SNIFF_BYTES,
     AppendingWriter,
     ReceivedFile,
@@ -58,6 +57,10 @@ RUNNING_LIMIT = 256
 _running: dict[str, tuple[Any, int]] = {}
 _running_lock = threading.Lock()  # threads of one process share _running (each upload has one writer at a time)
 rehashed_bytes = 0  # bytes re-read to rebuild a running hash: 0 unless a PATCH changed process
+# A PATCH body is read in pieces this large. Freed, they are taken again from the process's heap; pieces of 1 MiB
+# came back from the system instead, faulted in page by page after each request (about 500 page faults per
+# PATCH, about 0.7 ms of CPU: a tenth of what an 8 MiB piece costs).
+BODY_READ_SIZE = 256 * 1024
 
 
 class UploadBusy(Refused):
@@ -206,7 +209,7 @@ class PartialUpload:
         try:
             with AppendingWriter(self.data_path) as out:
                 while remaining > 0:
-                    chunk = stream.read(min(CHUNK_SIZE, remaining))
+                    chunk = stream.read(min(BODY_READ_SIZE, remaining))
                     if not chunk:
                         break
                     if digest is not None:
