@@ -110,6 +110,13 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'casework.sqlite3'}"),
 }
 DATABASES["default"].setdefault("ATOMIC_REQUESTS", False)
+# Seconds a request thread keeps its database connection for the next request (0: a new one per request). Opening
+# one costs more CPU than the rest of a small API request (a resumable upload sends one request per piece), so the
+# deployed web service keeps them (docker-compose.yml: 60). Each of gunicorn's threads then holds one connection:
+# workers x threads (72 by default) must fit PostgreSQL's max_connections (100) beside the Celery processes.
+# Left at 0 for `runserver`, which starts a thread per request. A kept connection is checked before reuse.
+DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", DATABASES["default"]["CONN_MAX_AGE"] != 0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file (not memory) so that a worker process started by the tests sees the test database; one per
     # test run, so that two runs in one checkout do not share it.

@@ -73,6 +73,24 @@ def test_database_and_broker_come_from_the_environment(tmp_path):
     assert output == ["django.db.backends.postgresql", "evidence", "redis://cache.internal:6380/2"]
 
 
+def database_connection_settings(env: dict[str, str]) -> list[str]:
+    code = (
+        "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings'); django.setup();"
+        "from django.conf import settings as s; d = s.DATABASES['default'];"
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    base = {key: value for key, value in os.environ.items() if key in ("PATH", "HOME")}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO_ROOT, env={**base, **env}, capture_output=True, text=True, check=True
+    ).stdout.split()
+
+
+def test_database_connections_are_kept_between_requests_only_when_configured():
+    assert database_connection_settings(PRODUCTION_ENV) == ["0", "False"]
+    kept = database_connection_settings({**PRODUCTION_ENV, "DATABASE_CONN_MAX_AGE": "60"})
+    assert kept == ["60", "True"]  # checked before reuse: a restarted database costs no failed request
+
+
 def test_without_servers_the_defaults_need_none():
     code = (
         "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'casework.settings'); django.setup();"

@@ -16,7 +16,9 @@ def cases_visible_to(user) -> QuerySet[Case]:
 
 def with_viewer_role(cases: QuerySet[Case], user) -> QuerySet[Case]:
     """The cases, each with `viewer_role`: the person's role on its team, or None."""
-    role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).values("role")[:1]
+    # At most one membership per person and case (a unique constraint), so no ORDER BY: the model's ordering would
+    # join the case table into the subquery, for every case and every request.
+    role = CaseMembership.objects.filter(case=OuterRef("pk"), user=user.pk).order_by().values("role")[:1]
     return cases.annotate(viewer_role=Subquery(role))
 
 
@@ -27,7 +29,7 @@ def case_get_for_user(*, reference: str, user) -> Case:
     """
     if not user.is_authenticated or not user.is_active:
         raise Http404("No such case.")
-    case = with_viewer_role(Case.objects.filter(reference=reference), user).first()
+    case = with_viewer_role(Case.objects.filter(reference=reference).order_by(), user).first()  # one at most
     if case is None or (case.viewer_role is None and not user.is_superuser):
         raise Http404("No such case.")
     remember_role(user, case, case.viewer_role)

@@ -302,8 +302,7 @@ def media_ingest_resumable(*, upload: PartialUpload, actor) -> IngestResult:
     except IntakeRejected:
         upload.remove()
         raise
-    upload.state["result"] = {"item_id": result.item.pk, "created": result.created}
-    upload.save_state()
+    upload.record_result(item_id=result.item.pk, created=result.created)
     return result
 
 

@@ -111,19 +111,24 @@ def test_a_dropped_connection_keeps_the_bytes_that_arrived(intake_worker, case, 
     assert upload_find(upload.token).offset == sixty
 
 
-def test_resuming_in_another_process_hashes_the_stored_file_once_complete(api, intake_worker, case, content):
+def test_resuming_in_another_process_continues_the_saved_hash_and_reads_nothing_again(
+    api, intake_worker, case, content
+):
     api.force_authenticate(intake_worker)
     location = create(api, case, content)["Location"]
     sixty = len(content) * 60 // 100
     send(api, location, content[:sixty], 0)
+    assert len(list(resumable_dir().glob("*.sha256"))) == 1  # the running hash's state, beside the upload
     resumable._running.clear()  # as if the server restarted, or another worker took the next request
     before = resumable.rehashed_bytes
     assert send(api, location, content[sixty:], sixty).status_code == 204
-    assert resumable.rehashed_bytes - before == len(content)
-    assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
+    assert resumable.rehashed_bytes == before
+    item = MediaItem.objects.get()
+    assert item.sha256 == hashlib.sha256(content).hexdigest() and item.original.read() == content
+    assert not list(resumable_dir().glob("*.sha256"))  # gone with the partial file once the item exists
 
 
-def test_pieces_spread_over_worker_processes_read_the_file_once_not_once_per_piece(api, intake_worker, case, content):
+def test_pieces_spread_over_worker_processes_are_each_hashed_once(api, intake_worker, case, content):
     api.force_authenticate(intake_worker)
     location = create(api, case, content)["Location"]
     before = resumable.rehashed_bytes
@@ -131,9 +136,87 @@ def test_pieces_spread_over_worker_processes_read_the_file_once_not_once_per_pie
         if start:
             resumable._running.clear()  # each piece reaches another worker process than the one before
         assert send(api, location, content[start : start + 100_000], start).status_code == 204
-    assert resumable.rehashed_bytes - before == len(content)
+    assert resumable.rehashed_bytes == before
     item = MediaItem.objects.get()
     assert item.sha256 == hashlib.sha256(content).hexdigest() and item.original.read() == content
+
+
+def saved_hash_path():
+    (path,) = resumable_dir().glob("*.sha256")
+    return path
+
+
+def damage_lost(path):
+    path.unlink()
+
+
+def damage_truncated(path):
+    path.write_bytes(path.read_bytes()[:50])
+
+
+@pytest.mark.parametrize("damage", [damage_lost, damage_truncated])
+def test_without_a_usable_saved_hash_the_completion_reads_the_file_once(api, intake_worker, case, content, damage):
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    sixty = len(content) * 60 // 100
+    send(api, location, content[:sixty], 0)
+    resumable._running.clear()
+    damage(saved_hash_path())
+    before = resumable.rehashed_bytes
+    assert send(api, location, content[sixty:], sixty).status_code == 204
+    assert resumable.rehashed_bytes - before == len(content)
+    assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_a_saved_hash_behind_the_stored_bytes_is_not_used(api, intake_worker, case, content):
+    """A state from an earlier piece (the write of the later one's state was lost) counts fewer bytes than the
+    file holds: continuing from it would leave bytes out of the hash."""
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    third = len(content) // 3
+    send(api, location, content[:third], 0)
+    earlier = saved_hash_path().read_bytes()
+    send(api, location, content[third : 2 * third], third)
+    saved_hash_path().write_bytes(earlier)
+    resumable._running.clear()
+    before = resumable.rehashed_bytes
+    assert send(api, location, content[2 * third :], 2 * third).status_code == 204
+    assert resumable.rehashed_bytes - before == len(content)
+    assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_a_saved_hash_ahead_of_the_stored_bytes_is_not_used(api, intake_worker, case, content):
+    """A crash took back bytes the state had counted: the client is told the shorter offset and sends them
+    again; the hash is then taken from the file, never from the state."""
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    half = len(content) // 2
+    send(api, location, content[:half], 0)
+    (part,) = resumable_dir().glob("*.part")
+    with open(part, "r+b") as stored:
+        stored.truncate(half - 5000)
+    resumable._running.clear()
+    assert where(api, location) == half - 5000
+    before = resumable.rehashed_bytes
+    assert send(api, location, content[half - 5000 :], half - 5000).status_code == 204
+    assert resumable.rehashed_bytes - before == len(content)
+    assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
+
+
+def test_without_libcrypto_the_hash_is_kept_in_memory_and_a_restart_rereads(
+    api, intake_worker, case, content, monkeypatch
+):
+    monkeypatch.setattr(resumable, "saveable_sha256", lambda state=None: None)
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content)["Location"]
+    sixty = len(content) * 60 // 100
+    send(api, location, content[:sixty], 0)
+    assert not list(resumable_dir().glob("*.sha256"))
+    resumable._running.clear()
+    before = resumable.rehashed_bytes
+    assert send(api, location, content[sixty:], sixty).status_code == 204
+    assert resumable.rehashed_bytes - before == len(content)
+    assert MediaItem.objects.get().sha256 == hashlib.sha256(content).hexdigest()
 
 
 def test_in_one_process_no_byte_is_read_twice(api, intake_worker, case, content):

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from django_otp.oath import totp
@@ -79,6 +80,41 @@ def test_token_expires_after_the_configured_hours(analyst, settings):
     ApiToken.objects.filter(pk=token.pk).update(expiry=timezone.now() - timedelta(seconds=1))
     expired = token_client(text).get(reverse("api:case_list"))
     assert expired.status_code == 401 and expired["WWW-Authenticate"] == "Token"
+
+
+def test_an_expired_token_is_deleted_when_it_is_tried(analyst):
+    text = new_token(analyst)
+    ApiToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+    assert token_client(text).get(reverse("api:case_list")).status_code == 401
+    assert not ApiToken.objects.exists()
+
+
+def test_the_owners_other_expired_tokens_are_deleted_when_a_token_is_used(analyst, reviewer):
+    text = new_token(analyst, name="in use")
+    new_token(analyst, name="forgotten")
+    new_token(reviewer, name="someone else's")
+    ApiToken.objects.exclude(name="in use").update(expiry=timezone.now() - timedelta(seconds=1))
+    assert token_client(text).get(reverse("api:case_list")).status_code == 200
+    assert sorted(ApiToken.objects.values_list("name", flat=True)) == ["in use", "someone else's"]
+
+
+def test_a_token_in_use_is_checked_in_one_query(analyst):
+    """A script sending many requests (a resumable upload's pieces) pays for one token query each, once the
+    token's last use has been written (at most once a minute)."""
+    text = new_token(analyst)
+    api = token_client(text)
+    assert api.get(reverse("api:token_list")).status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert api.get(reverse("api:token_list")).status_code == 200
+    token_queries = [query["sql"] for query in queries.captured_queries if "web_apitoken" in query["sql"]]
+    # The check itself, then the list the page shows.
+    assert len(token_queries) == 2 and "ORDER BY" not in token_queries[0]
+
+
+def test_a_token_with_bytes_that_are_not_text_is_refused():
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION="Token caf\xe9")
+    assert api.get(reverse("api:case_list")).status_code == 401
 
 
 def test_default_lifetime_is_thirty_days(settings):
