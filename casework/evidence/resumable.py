@@ -36,6 +36,7 @@ from typing import Any, BinaryIO
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from casework.errors import Refused
@@ -56,6 +57,8 @@ TOKEN = re.compile(r"\A[0-9a-f]{32}\Z")
 RUNNING_LIMIT = 256
 _running: dict[str, tuple[Any, int]] = {}
 _running_lock = threading.Lock()  # threads of one process share _running (each upload has one writer at a time)
+SAVED_HASH_SEAL_SALT = "casework.evidence.resumable.saved-sha256"
+SAVED_HASH_SEAL_BYTES = 32
 rehashed_bytes = 0  # bytes re-read to rebuild a running hash: 0 unless a PATCH changed process
 # A PATCH body is read in pieces this large. Freed, they are taken again from the process's heap; pieces of 1 MiB
 # came back from the system instead, faulted in page by page after each request (about 500 page faults per
@@ -251,25 +254,35 @@ class PartialUpload:
                 os.fdatasync(descriptor)
             finally:
                 os.close(descriptor)
+            record = offset.to_bytes(8, "big") + digest.state()
             with open(temporary, "wb") as handle:
-                handle.write(offset.to_bytes(8, "big") + digest.state())
+                handle.write(record + self._seal(record))
             os.replace(temporary, self.hash_path)
         except OSError:
             temporary.unlink(missing_ok=True)
             self.hash_path.unlink(missing_ok=True)
 
+    def _seal(self, record: bytes) -> bytes:
+        """A keyed hash of the saved state and this upload's token: a state garbled on the disk, or one taken from
+        another upload, would pass the byte count and give the stored original a wrong SHA-256."""
+        return salted_hmac(SAVED_HASH_SEAL_SALT, self.token.encode() + record, algorithm="sha256").digest()
+
     def _saved_digest(self, offset: int) -> SaveableSha256 | None:
-        """The saved running state, if it covers exactly the first `offset` bytes and the stored file has that
-        many (a state from before a lost write, or after bytes a crash took back, is not used)."""
+        """The saved running state, if it is intact (its seal), covers exactly the first `offset` bytes and the
+        stored file has that many (a state from before a lost write, or after bytes a crash took back, is not
+        used)."""
         try:
             saved = self.hash_path.read_bytes()
             stored = self.data_path.stat().st_size
         except OSError:
             return None
-        if len(saved) != 8 + STATE_BYTES or int.from_bytes(saved[:8], "big") != offset or stored != offset:
+        record, seal = saved[: 8 + STATE_BYTES], saved[8 + STATE_BYTES :]
+        if len(saved) != 8 + STATE_BYTES + SAVED_HASH_SEAL_BYTES or not constant_time_compare(seal, self._seal(record)):
+            return None
+        if int.from_bytes(record[:8], "big") != offset or stored != offset:
             return None
         try:
-            return saveable_sha256(saved[8:])
+            return saveable_sha256(record[8:])
         except ValueError:
             return None
 

@@ -154,7 +154,24 @@ def damage_truncated(path):
     path.write_bytes(path.read_bytes()[:50])
 
 
-@pytest.mark.parametrize("damage", [damage_lost, damage_truncated])
+def damage_garbled(path):
+    """A bit flipped in the hash state itself: the size and the byte count are still right."""
+    saved = bytearray(path.read_bytes())
+    saved[20] ^= 0x01
+    path.write_bytes(bytes(saved))
+
+
+def damage_from_another_upload(path):
+    """The state file of another upload that has stored as many bytes (its token differs)."""
+    path.rename(path.with_name("0" * 32 + ".sha256"))
+    other = resumable.PartialUpload.__new__(resumable.PartialUpload)
+    other.token = "f" * 43
+    record = path.with_name("0" * 32 + ".sha256").read_bytes()[: -resumable.SAVED_HASH_SEAL_BYTES]
+    path.with_name("0" * 32 + ".sha256").unlink()
+    path.write_bytes(record + other._seal(record))
+
+
+@pytest.mark.parametrize("damage", [damage_lost, damage_truncated, damage_garbled, damage_from_another_upload])
 def test_without_a_usable_saved_hash_the_completion_reads_the_file_once(api, intake_worker, case, content, damage):
     api.force_authenticate(intake_worker)
     location = create(api, case, content)["Location"]
