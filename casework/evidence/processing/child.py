@@ -77,7 +77,6 @@ FFMPEG_DEMUXERS = {
     "audio/flac": "flac",
 }
 THUMBNAIL_SIZE = (480, 480)
-PERCEPTUAL_HASH_REDUCTION = 3
 MAX_KEYFRAMES = 6
 MAX_DERIVED_FILE_BYTES = 64 * 1024 * 1024
 MAX_RAW_STRING = 2000
@@ -362,17 +361,6 @@ def check_nothing_appended(file: BinaryIO, image: Image.Image, notes: dict[str, 
 # -- photos -------------------------------------------------------------------------------------------------
 
 
-def hash_source(thumbnail: Image.Image) -> Image.Image:
-    """The thumbnail averaged down by up to 3 (to no less than 96 px), for the perceptual hash.
-
-    The hash resizes its input to 32 px with Lanczos, whose cost grows with the input: from 160 px it is a third
-    of that from 480 px. The hashes stay within 2 bits of those taken from the full thumbnail (threshold 10),
-    so hashes stored before stay comparable.
-    """
-    factor = max(1, min(PERCEPTUAL_HASH_REDUCTION, min(thumbnail.size) // 96))
-    return thumbnail.reduce(factor) if factor > 1 else thumbnail
-
-
 def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> None:
     formats = PILLOW_FORMATS.get(mime)
     if formats is None:
@@ -395,7 +383,7 @@ def probe_image(path: str, mime: str, derived: Path, result: dict[str, Any]) -> 
             # and looks the same at 480 px.
             preview.thumbnail(THUMBNAIL_SIZE, resample=Image.Resampling.BOX)
             # One resize serves both: the hash is taken from the thumbnail.
-            result["perceptual_hashes"] = [str(imagehash.phash(hash_source(preview)))]
+            result["perceptual_hashes"] = [str(imagehash.phash(preview))]
             preview.info.clear()  # Pillow would copy a JPEG comment and ICC profile into the thumbnail
             preview.save(derived / "thumbnail.jpg", "JPEG", quality=82)
             result["thumbnail_written"] = True
