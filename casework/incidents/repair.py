@@ -38,9 +38,9 @@ from casework.incidents.services import (
     tolls_from_counts,
 )
 
-INCIDENT_TOLLS = ("civilians_killed", "children_killed", "adult_women_killed", "injured", "civilians_injured",
-                  "is_massacre")  # fmt: skip
-OCCUPATION_TOLLS = ("killed", "adult_women_killed", "girls_killed")
+# The columns the writes fill: an incident's tolls (tolls_from_counts) and its tolls by occupation.
+INCIDENT_TOLLS = (*ROLLUP_TOLLS, "is_massacre")
+OCCUPATION_TOLLS = tuple(VictimQuerySet.occupation_toll_counts())
 ROLLUP_FIGURES = ("incidents", "massacres", "massacre_minimum", *ROLLUP_TOLLS)
 # Each rollup child row's model, its term's vocabulary, and the word naming it in the lines.
 ROLLUP_TERM_LABELS = {
