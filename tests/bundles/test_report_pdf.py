@@ -8,6 +8,7 @@ import datetime
 import io
 import re
 import subprocess
+import tempfile
 import xml.etree.ElementTree as ElementTree
 import zipfile
 from dataclasses import dataclass
@@ -410,3 +411,30 @@ def test_page_margin_strings_cannot_end_their_css_string(text, css):
 @pytest.mark.parametrize("known", [True, False])
 def test_the_capture_zone_is_known_only_when_the_file_gave_it(known):
     assert report.capture_zone_known(MediaItem(capture_time_zone_known=known)) is known
+
+
+def test_the_report_parts_wait_on_the_evidence_storage_not_in_the_system_temporary_folder(
+    case, intake_worker, reviewer, analyst, monkeypatch, tmp_path, settings
+):
+    # The media folder may be on an encrypted volume while the system's temporary folder is not: the report's
+    # parts (names, places, testimonies) must not be written there even for a moment.
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "incoming")
+    system_temporary = tmp_path / "system-tmp"
+    system_temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(system_temporary))
+    folders_made = []
+    real_mkdtemp = tempfile.mkdtemp
+
+    def recording_mkdtemp(*args, **kwargs):
+        folders_made.append(Path(real_mkdtemp(*args, **kwargs)))
+        return str(folders_made[-1])
+
+    monkeypatch.setattr(tempfile, "mkdtemp", recording_mkdtemp)
+    incident, _items = make_packet_material(case, intake_worker, reviewer)
+    bundle = build(case, analyst, incident, "court")
+
+    assert pages_of(report_pdf(bundle))  # the report was made
+    report_folders = [folder for folder in folders_made if folder.name.startswith("report-")]
+    assert report_folders and all(folder.parent == tmp_path / "incoming" for folder in report_folders)
+    assert list(system_temporary.iterdir()) == []
+    assert not any(folder.exists() for folder in report_folders)  # removed once the report is written
