@@ -1,8 +1,10 @@
+from functools import cache
+
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django_otp import user_has_device
+from django_otp import device_classes
 
 
 class RejectNulBytesMiddleware:
@@ -81,6 +83,18 @@ class NoStoreMiddleware:
         return response
 
 
+@cache
+def second_factor_models() -> tuple:
+    """The device models of django-otp's plugins (found among all the models once, not on every request)."""
+    return tuple(device_classes())
+
+
+def has_confirmed_device(user) -> bool:
+    """django_otp.user_has_device(user): whether the person has a confirmed device, asked as "does one exist"
+    instead of loading one, since every request of a person without one asks it."""
+    return any(model.objects.devices_for_user(user, confirmed=True).exists() for model in second_factor_models())
+
+
 class SecondFactorMiddleware:
     """A person who enrolled a TOTP device must enter a code after their password before anything else."""
 
@@ -95,7 +109,7 @@ class SecondFactorMiddleware:
             user.is_authenticated
             and not user.is_verified()
             and not request.path.startswith(self.EXEMPT_PREFIXES)
-            and user_has_device(user)
+            and has_confirmed_device(user)
         ):
             return redirect(f"{reverse('two_factor_verify')}?next={request.get_full_path()}")
         return self.get_response(request)
