@@ -606,6 +606,7 @@ class Endpoint:
     goal_ms: float
     follow: int = 0  # follow `next` this many times from `url` first: page follow + 1
     legacy: bool = False  # through the former page-number pagination (OFFSET and a capped count): a baseline
+    token: bool = False  # as an API client: an API token instead of the signed-in session
 
 
 @contextmanager
@@ -623,6 +624,17 @@ def legacy_pagination():
     finally:
         for view, pagination in saved.items():
             view.pagination_class = pagination
+
+
+def api_token(user) -> str:
+    """A new API token of `user` (the bench's earlier ones removed), as a client sends it."""
+    from knox.settings import knox_settings
+
+    from casework.web.models import ApiToken
+
+    ApiToken.objects.filter(user=user, name="bench_api").delete()
+    _token, text = ApiToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL, name="bench_api")
+    return text
 
 
 def endpoints() -> list[Endpoint]:
@@ -645,6 +657,7 @@ def endpoints() -> list[Endpoint]:
         ),
         Endpoint("testimonies verified, page 1", testimonies, 50),
         Endpoint("  baseline: page 1 with page numbers", f"{testimonies}&page=1", 50, legacy=True),
+        Endpoint("  with an API token instead of a session", testimonies, 50, token=True),
         Endpoint("testimonies verified, page 200 (cursor)", testimonies, 50, follow=199),
         Endpoint("  baseline: page 200 with page numbers", f"{testimonies}&page=200", 50, legacy=True),
         Endpoint("statistics, every visible case", "/api/statistics/", 300),
@@ -853,12 +866,19 @@ def main() -> None:
     # SERVER_NAME: the test client's default "testserver" is not in ALLOWED_HOSTS outside the test runner.
     client = Client(raise_request_exception=False, SERVER_NAME="localhost", HTTP_ACCEPT="application/json")
     client.force_login(analyst)
+    token_client = Client(
+        raise_request_exception=False,
+        SERVER_NAME="localhost",
+        HTTP_ACCEPT="application/json",
+        HTTP_AUTHORIZATION=f"Token {api_token(analyst)}",
+    )
     print(
         f"\nas {ANALYST} (analyst on {CASES[0][0]} and {CASES[1][0]}, intake on {CASES[2][0]}); "
         f"{args.requests} timed requests after {args.warmup} warm-up ones"
     )
     for endpoint in endpoints():
-        measure(client, endpoint, requests=args.requests, warmup=args.warmup, always_explain=args.explain)
+        chosen = token_client if endpoint.token else client
+        measure(chosen, endpoint, requests=args.requests, warmup=args.warmup, always_explain=args.explain)
     # Other processes on the machine show up in the figures; this says how busy it was.
     print(f"\nload average (1, 5, 15 min) at the end: {', '.join(f'{load:.2f}' for load in os.getloadavg())}")
 

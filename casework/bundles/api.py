@@ -7,7 +7,7 @@ from rest_framework import mixins, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 
-from casework.api import CaseScopedViewMixin
+from casework.api import CaseRecordSlugField, CaseScopedViewMixin
 from casework.bundles import services
 from casework.bundles.models import BundleScope, EvidenceBundle
 from casework.bundles.views import packet_download
@@ -16,7 +16,7 @@ from casework.incidents.models import Incident
 
 
 class BundleSerializer(serializers.ModelSerializer):
-    incidents = serializers.SlugRelatedField(
+    incidents = CaseRecordSlugField(
         slug_field="reference",
         many=True,
         queryset=Incident.objects.all(),
@@ -39,12 +39,6 @@ class BundleSerializer(serializers.ModelSerializer):
             "status", "progress_percent", "progress_message", "failure_reason", "requested_at", "started_at",
             "finished_at", "size_bytes", "manifest_sha256", "names_witnesses", "expired_at",
         ]  # fmt: skip
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        case = self.context.get("case")
-        if case is not None:
-            self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
 
     def get_must_rebuild(self, bundle) -> str | None:
         lapses = services.bundle_consent_lapses(bundle=bundle)

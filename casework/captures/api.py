@@ -4,7 +4,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.response import Response
 
-from casework.api import CaseScopedViewMixin
+from casework.api import CaseRecordSlugField, CaseScopedViewMixin
 from casework.captures import services
 from casework.captures.models import Capture, CaptureArtefact, CaptureCheck
 from casework.cases import access
@@ -45,16 +45,8 @@ class CaptureRequestSerializer(serializers.Serializer):
     urls = serializers.ListField(
         child=serializers.CharField(max_length=2000), min_length=1, help_text="The http(s) addresses to capture."
     )
-    incidents = serializers.SlugRelatedField(
-        slug_field="reference", many=True, queryset=Incident.objects.all(), required=False
-    )
+    incidents = CaseRecordSlugField(slug_field="reference", many=True, queryset=Incident.objects.all(), required=False)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        case = self.context.get("case")
-        if case is not None:
-            self.fields["incidents"].child_relation.queryset = Incident.objects.filter(case=case)
 
 
 class CaptureViewSet(

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
-from casework.api import CaseScopedViewMixin
+from casework.api import ApiFilterSet, CaseScopedViewMixin
 from casework.cases import access
 from casework.cases.models import Case
 from casework.evidence import selectors, services
@@ -193,7 +193,7 @@ class MediaWithdrawSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="", help_text="Why; required.")
 
 
-class MediaFilter(django_filters.FilterSet):
+class MediaFilter(ApiFilterSet):
     incident = django_filters.CharFilter(method="about_incident", help_text="Incident reference.")
     sha256 = django_filters.CharFilter(field_name="sha256", lookup_expr="iexact")
     exhibit_number = django_filters.CharFilter(field_name="exhibit_number", lookup_expr="iexact")
@@ -303,7 +303,7 @@ class CustodyEventSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustodyFilter(django_filters.FilterSet):
+class CustodyFilter(ApiFilterSet):
     media_item = django_filters.CharFilter(method="for_media_item", help_text="Events of one media item (its id).")
 
     class Meta:

@@ -7,6 +7,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from casework.api import (
+    ApiFilterSet,
+    CaseRecordPrimaryKeyField,
+    CaseRecordSlugField,
     CaseScopedViewMixin,
     VersionedSerializerMixin,
     VersionedWriteMixin,
@@ -62,7 +65,7 @@ class IncidentSerializer(VersionedSerializerMixin, serializers.ModelSerializer):
         ]  # fmt: skip
 
 
-class IncidentFilter(django_filters.FilterSet):
+class IncidentFilter(ApiFilterSet):
     q = django_filters.CharFilter(method="search", help_text="Words in the title, reference, locality or text.")
     date_from = django_filters.DateFilter(field_name="start_time", lookup_expr="date__gte")
     date_to = django_filters.DateFilter(field_name="start_time", lookup_expr="date__lte")
@@ -136,7 +139,7 @@ class IncidentViewSet(
 
 
 class VictimSerializer(serializers.ModelSerializer):
-    incident = serializers.SlugRelatedField(
+    incident = CaseRecordSlugField(
         slug_field="reference", queryset=Incident.objects.all(), help_text="Reference of an incident of this case."
     )
     occupation = VocabularyField(Occupation, required=False, allow_null=True)
@@ -152,16 +155,14 @@ class VictimSerializer(serializers.ModelSerializer):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        case = self.context.get("case")
-        if case is not None:
-            self.fields["incident"].queryset = Incident.objects.filter(case=case)
         if isinstance(self.instance, Victim):
             self.fields["incident"].read_only = True  # a victim is not moved to another incident
 
 
 class DuplicateLinkSerializer(serializers.Serializer):
-    duplicate_of = serializers.PrimaryKeyRelatedField(
+    duplicate_of = CaseRecordPrimaryKeyField(
         queryset=Victim.objects.all(),
+        case_path="incident__case",
         allow_null=True,
         help_text="The record this one duplicates (it is then counted once, through that record); null to unlink.",
     )
@@ -173,14 +174,8 @@ class DuplicateLinkSerializer(serializers.Serializer):
         ),
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        case = self.context.get("case")
-        if case is not None:
-            self.fields["duplicate_of"].queryset = Victim.objects.filter(incident__case=case)
 
-
-class VictimFilter(django_filters.FilterSet):
+class VictimFilter(ApiFilterSet):
     q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", help_text="Part of the name.")
     incident = django_filters.CharFilter(field_name="incident__reference", help_text="Incident reference.")
     status = django_filters.ChoiceFilter(choices=VictimStatus.choices)

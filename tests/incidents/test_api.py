@@ -280,6 +280,19 @@ def test_a_reviewer_links_duplicates_so_the_person_is_counted_once(api, case, re
     assert Victim.objects.counted().count() == 3
 
 
+def test_a_record_of_another_case_is_no_duplicate_target(api, case, other_case, reviewer):
+    """The record a victim duplicates must belong to the same case: another case's record is refused as not
+    found, exactly as a missing one, and nothing is linked."""
+    victim = VictimFactory(incident=IncidentFactory(case=case), status="killed")
+    foreign = VictimFactory(incident=IncidentFactory(case=other_case), status="killed")
+    api.force_authenticate(reviewer)
+    response = api.post(victims_url(case, victim) + "duplicate-of/", {"duplicate_of": foreign.pk}, format="json")
+    assert response.status_code == 400
+    assert response.json()["duplicate_of"] == [f'Invalid pk "{foreign.pk}" - object does not exist.']
+    victim.refresh_from_db()
+    assert victim.duplicate_of_id is None
+
+
 def test_ordering_puts_unknown_values_last_and_pages_never_overlap(api, case, analyst):
     api.force_authenticate(analyst)
     incident = IncidentFactory(case=case)

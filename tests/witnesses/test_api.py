@@ -189,6 +189,27 @@ def test_testimony_lifecycle(api, case, other_case, intake_worker, reviewer):
     assert len(api.get(url(case, "testimonies") + "?incident=INC-1").json()["results"]) == 1
 
 
+def test_a_testimony_takes_only_its_own_cases_witness_and_recordings(api, case, other_case, intake_worker):
+    """The witness and the recordings of a testimony are looked up among the case's own records: another case's
+    are refused as not found, through the API as on the page, and nothing is saved."""
+    from tests.factories import MediaItemFactory
+
+    witness, foreign_witness = WitnessFactory(case=case), WitnessFactory(case=other_case)
+    foreign_recording = MediaItemFactory(case=other_case, kind="audio", mime_type="audio/mpeg")
+    IncidentFactory(case=case, reference="INC-1")
+    api.force_authenticate(intake_worker)
+    payload = {
+        "witness": witness.pk, "incidents": ["INC-1"], "interview_date": "2024-03-04", "method": "in_person",
+        "language": "ar", "original_text": "سمعت صوت الطائرة ثم الانفجار.",
+    }  # fmt: skip
+    for field, value in (("witness", foreign_witness.pk), ("recordings", [foreign_recording.pk])):
+        refused = api.post(url(case, "testimonies"), {**payload, field: value}, format="json")
+        assert refused.status_code == 400
+        assert list(refused.json()) == [field]
+    assert not Testimony.objects.exists()
+    assert api.post(url(case, "testimonies"), payload, format="json").status_code == 201
+
+
 def test_author_cannot_review_own_testimony(api, case, case_admin):
     testimony = TestimonyFactory(case=case, interviewer=case_admin, created_by=case_admin, status="submitted")
     api.force_authenticate(case_admin)
@@ -216,11 +237,17 @@ def test_lists_never_decrypt_identities(api, case, intake_worker, monkeypatch):
     assert decrypted == []
 
 
-def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, intake_worker, reviewer):
-    """The list reads incidents, recordings and translations for the whole page at once, and the witness's
-    pseudonym and the people's usernames with the page: the same values, in the same order, as the testimony's
-    own answer."""
+@pytest.mark.parametrize("zone", ["UTC", "Asia/Damascus"])
+def test_the_list_shows_each_testimony_as_its_own_page_does(
+    api, case, analyst, intake_worker, reviewer, settings, zone
+):
+    """The list reads incidents, recordings and translations for the whole page at once, the witness's
+    pseudonym and the people's usernames with the page, and builds each row from plain values: the same values,
+    in the same order and the same formats (times in the site's zone, with and without microseconds), as the
+    testimony's own answer."""
     from django.utils import timezone
+
+    settings.TIME_ZONE = zone
 
     from tests.factories import MediaItemFactory
 
@@ -232,7 +259,7 @@ def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, 
         created_by=intake_worker,
         status="verified",
         reviewed_by=reviewer,
-        reviewed_at=timezone.now(),
+        reviewed_at=timezone.now().replace(microsecond=0),
     )
     incidents = [IncidentFactory(case=case, reference=f"INC-{n}") for n in range(3)]
     for n in range(4):
@@ -249,6 +276,8 @@ def test_the_list_shows_each_testimony_as_its_own_page_does(api, case, analyst, 
     assert len(listed) == 6
     for row in listed:
         assert row == api.get(url(case, "testimonies") + f"{row['id']}/").json()
+        assert row["created_at"].endswith("Z") == (zone == "UTC")
+    assert "." not in next(row["reviewed_at"] for row in listed if row["reviewed_at"])  # no microseconds
     assert sorted(len(row["translations"]) for row in listed) == [0, 0, 0, 0, 1, 2]
     assert sorted(len(row["recordings"]) for row in listed) == [0, 0, 1, 1, 2, 2]
     assert {row["reviewed_by"] for row in listed} == {None, reviewer.username}
