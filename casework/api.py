@@ -186,7 +186,10 @@ class KeysetPagination(BasePagination):
         keys = sort_keys(queryset)
         position, backwards = self.decode_cursor(request, len(keys))
         order = [key.reversed() for key in keys] if backwards else keys
-        annotations = {f"_key{index}": F(key.name) for index, key in enumerate(keys)}
+        # Each key's value as the row holds it: a column a values() list reads anyway, else an annotation.
+        read = set(queryset.query.values_select)
+        self.key_names = [key.name if key.name in read else f"_key{index}" for index, key in enumerate(keys)]
+        annotations = {name: F(key.name) for name, key in zip(self.key_names, keys, strict=True) if name not in read}
         queryset = queryset.annotate(**annotations).order_by(*(key.order_by() for key in order))
         segments = [Q()] if position is None else keyset_segments(order, position)
         rows = []
@@ -203,19 +206,18 @@ class KeysetPagination(BasePagination):
             rows.reverse()
         self.has_next = more if not backwards else position is not None
         self.has_previous = (position is not None) if not backwards else more
-        self.first_values = self._values(rows[0], len(keys)) if rows else None
-        self.last_values = self._values(rows[-1], len(keys)) if rows else None
+        self.first_values = self._values(rows[0]) if rows else None
+        self.last_values = self._values(rows[-1]) if rows else None
         if not rows and position is not None:
             # Past the end (or before the start): the way back is the position itself.
             self.has_next, self.has_previous = backwards, not backwards
             self.first_values = self.last_values = position
         return rows
 
-    @staticmethod
-    def _values(row, count: int) -> list:
+    def _values(self, row) -> list:
         if isinstance(row, dict):  # a list read with values()
-            return [row[f"_key{index}"] for index in range(count)]
-        return [getattr(row, f"_key{index}") for index in range(count)]
+            return [row[name] for name in self.key_names]
+        return [getattr(row, name) for name in self.key_names]
 
     def get_page_size(self, request) -> int:
         try:
@@ -378,6 +380,9 @@ def api_datetime_text(text: str | None, zone: dt.tzinfo) -> str | None:
     """api_datetime of a time read with UtcTimestampText."""
     if text is None:
         return None
+    if getattr(zone, "key", None) == "UTC" or zone is dt.UTC:  # the usual case, in text alone
+        day, _, clock = text.partition(" ")
+        return f"{day}T{clock.removesuffix('.000000')}Z"
     return api_datetime(dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC), zone)
 
 

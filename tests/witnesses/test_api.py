@@ -285,3 +285,31 @@ def test_the_list_shows_each_testimony_as_its_own_page_does(
     assert {row["witness_pseudonym"] for row in listed} == {witness.pseudonym, "W-REVIEWED"}
     # The witnesses' identity columns are not even read for the list.
     assert not [query["sql"] for query in queries if "real_name" in query["sql"]]
+
+
+def test_the_testimony_list_pages_forwards_and_back_in_each_order(api, case, analyst, intake_worker):
+    """The list reads plain values and the pager takes its positions from them (or from its own columns for an
+    order the list does not show as a value): every testimony exactly once, in order, both ways."""
+    import datetime as dt
+
+    witness = WitnessFactory(case=case)
+    days = [dt.date(2024, 3, day) for day in (4, 1, 4, 9, 1, 4, 2)]
+    testimonies = [
+        TestimonyFactory(case=case, witness=witness, interview_date=day, interviewer=intake_worker) for day in days
+    ]
+    api.force_authenticate(analyst)
+    for ordering, expected in (
+        ("", sorted(testimonies, key=lambda t: (t.interview_date, t.pk), reverse=True)),
+        ("&ordering=interview_date", sorted(testimonies, key=lambda t: (t.interview_date, t.pk))),
+        ("&ordering=-created_at", sorted(testimonies, key=lambda t: (t.created_at, t.pk), reverse=True)),
+    ):
+        pages = [api.get(url(case, "testimonies") + f"?page_size=2{ordering}").json()]
+        while pages[-1]["next"]:
+            pages.append(api.get(pages[-1]["next"]).json())
+        rows = [row["id"] for page in pages for row in page["results"]]
+        assert len(pages) == 4
+        back = [pages[-1]]
+        while back[-1]["previous"]:
+            back.append(api.get(back[-1]["previous"]).json())
+        assert [row["id"] for page in reversed(back) for row in page["results"]] == rows
+        assert rows == [testimony.pk for testimony in expected], ordering
