@@ -1,13 +1,32 @@
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from casework.evidence.models import CustodyEvent, MediaArrival, MediaItem, NearDuplicate
 from casework.geo import haversine_km
 from casework.incidents.models import Incident
 from casework.witnesses.models import identity_fields_through
+
+
+def media_moment() -> Coalesce:
+    """When a media item is dated, for date filters and their order everywhere (search, the map): when it was
+    filmed or photographed if known, else when it came in."""
+    return Coalesce("capture_time", "acquired_at")
+
+
+def media_day() -> TruncDate:
+    """media_moment's day in the site's time zone, for filtering by day."""
+    return TruncDate(media_moment())
+
+
+def media_item_day(item: MediaItem) -> dt.date:
+    """media_day() of an item already read (with its capture_time and acquired_at)."""
+    return timezone.localdate(item.capture_time or item.acquired_at)
 
 
 def media_for_case(*, case) -> QuerySet[MediaItem]:

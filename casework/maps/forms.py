@@ -14,7 +14,8 @@ class RecordType:
 
 class MapFilterForm(forms.Form):
     """The filters of a case's map, as on the lists: dates and governorate apply to both kinds of record (media
-    by capture date and by the governorate of their incidents); the review status applies to media only."""
+    by when they were filmed, else when they came in, as search dates them; and by the governorate of their
+    incidents); the review status applies to media only."""
 
     record_type = forms.ChoiceField(
         label=_("Records"),

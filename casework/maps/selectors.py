@@ -5,7 +5,13 @@ from typing import Any
 from casework.cases import access
 from casework.cases.models import Case
 from casework.evidence.models import MediaItem
-from casework.evidence.selectors import incident_positions, media_flag_far_from_incidents
+from casework.evidence.selectors import (
+    incident_positions,
+    media_day,
+    media_flag_far_from_incidents,
+    media_item_day,
+    media_moment,
+)
 from casework.incidents.models import Incident
 from casework.maps.forms import RecordType
 
@@ -48,7 +54,7 @@ def map_points(*, case: Case, user, filters: dict[str, Any], urls) -> dict[str, 
                     kind="media",
                     label=f"{item.exhibit_number} — {item.get_kind_display()}",
                     url=urls.media(item),
-                    date=item.capture_time.date().isoformat() if item.capture_time else "",
+                    date=media_item_day(item).isoformat(),
                     far_from=[{"reference": incident.reference, "km": km} for incident, km in item.far_from_incidents],
                 )
             )
@@ -71,18 +77,19 @@ def _media(case: Case, filters: dict[str, Any]) -> list[MediaItem]:
     items = MediaItem.objects.filter(
         case=case, latitude__isnull=False, longitude__isnull=False, withdrawn_at__isnull=True
     )
+    # Dated as search dates them: when filmed if known, else when it came in (so an undated photo is not lost).
+    items = items.alias(day=media_day())
     if filters.get("date_from"):
-        items = items.filter(capture_time__date__gte=filters["date_from"])
+        items = items.filter(day__gte=filters["date_from"])
     if filters.get("date_to"):
-        items = items.filter(capture_time__date__lte=filters["date_to"])
+        items = items.filter(day__lte=filters["date_to"])
     if filters.get("governorate"):
         items = items.filter(incidents__governorate=filters["governorate"]).distinct()
     if filters.get("verification"):
         items = items.filter(verification_status=filters["verification"])
-    fields = ("id", "case_id", "exhibit_number", "kind", "latitude", "longitude", "capture_time")
-    return list(
-        items.only(*fields).prefetch_related(incident_positions()).order_by("capture_time", "id")[: MAX_POINTS + 1]
-    )
+    fields = ("id", "case_id", "exhibit_number", "kind", "latitude", "longitude", "capture_time", "acquired_at")
+    items = items.only(*fields).prefetch_related(incident_positions()).order_by(media_moment(), "id")
+    return list(items[: MAX_POINTS + 1])
 
 
 def _feature(latitude, longitude, **properties) -> dict[str, Any]:

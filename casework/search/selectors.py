@@ -23,7 +23,6 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import BooleanField, Case, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Coalesce, TruncDate
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
@@ -31,6 +30,7 @@ from django.utils.safestring import SafeString, mark_safe
 from casework.captures.models import Capture
 from casework.cases import access
 from casework.evidence.models import MediaItem
+from casework.evidence.selectors import media_day, media_item_day
 from casework.incidents.models import Governorate, Incident, Victim
 from casework.search.models import RecordKind, SavedSearch, SearchEntry
 from casework.text import normalise_for_matching
@@ -141,8 +141,7 @@ def _kind_scopes(case, user, filters: SearchFilters) -> list[Q]:
         if conditions:
             records = model.objects.all()
             if kind == RecordKind.MEDIA and (date_from or date_to):
-                # When it was filmed if known, else when it came in.
-                records = records.alias(search_day=TruncDate(Coalesce("capture_time", "acquired_at")))
+                records = records.alias(search_day=media_day())
             records = records.filter(conditions)
             records = records.filter(incident__case=case) if kind == RecordKind.VICTIM else records.filter(case=case)
             scopes.append(Q(kind=kind, object_id__in=records.values("pk")))
@@ -294,7 +293,7 @@ def _loaders(case):
             ),
             lambda r: f"{r.exhibit_number} ({r.get_kind_display()})",
             lambda r: reverse("evidence:media_detail", args=[r.pk]),
-            lambda r: (r.capture_time or r.acquired_at).date(),
+            media_item_day,
         ),
         RecordKind.CAPTURE: (
             lambda ids: Capture.objects.filter(case=case, pk__in=ids).only(

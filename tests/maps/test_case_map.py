@@ -193,3 +193,36 @@ def test_no_flag_without_both_positions(client, case, reviewer, places):
     client.force_login(reviewer)
     page = client.get(reverse("evidence:media_detail", args=[item.pk])).content.decode()
     assert "far-from-incident" not in page
+
+
+@pytest.mark.django_db
+def test_a_photo_without_a_capture_time_is_dated_by_its_arrival_on_the_map_as_in_search(
+    client, case, intake_worker, places
+):
+    """One rule for a media item's date, at both doors that filter by it: when it was filmed if known, else when
+    it came in. A geolocated photo whose metadata had no time is neither lost from a date range on the map nor
+    shown there without a date."""
+    from casework.search.models import RecordKind
+    from casework.search.services import search_index
+    from tests.search.test_search import found
+
+    undated = MediaItemFactory(
+        case=case, latitude=SARAQIB[0], longitude=SARAQIB[1], acquired_by=intake_worker, capture_time=None,
+        acquired_at=when(15), description="Rubble of the bakery",
+    )  # fmt: skip
+    search_index(kind=RecordKind.MEDIA, ids=[undated.pk])
+    client.force_login(intake_worker)
+    by_label = {f["properties"]["label"].split(" — ")[0]: f for f in points(client, case)["features"]}
+    assert by_label[undated.exhibit_number]["properties"]["date"] == "2024-03-15"
+    for query, on_the_map in (
+        ({"date_from": "2024-03-10"}, True),
+        ({"date_to": "2024-03-10"}, False),
+        ({"date_from": "2024-03-15", "date_to": "2024-03-15"}, True),
+    ):
+        assert (undated.exhibit_number in labels(points(client, case, **query))) is on_the_map, query
+        in_search = found(
+            case, intake_worker, "bakery", kinds=(RecordKind.MEDIA,),
+            date_from=dt.date.fromisoformat(query["date_from"]) if "date_from" in query else None,
+            date_to=dt.date.fromisoformat(query["date_to"]) if "date_to" in query else None,
+        )  # fmt: skip
+        assert (len(in_search) == 1) is on_the_map, query
