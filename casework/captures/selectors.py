@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from casework.captures.models import Capture, CaptureState
@@ -26,3 +26,17 @@ def captures_stalled(*, now: datetime | None = None) -> list[int]:
         | Q(state=CaptureState.RUNNING, started_at__lt=now - capture_lease())
     )
     return list(stalled.values_list("pk", flat=True))
+
+
+def captures_due_for_check(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
+    """Ids of captured sources whose last check (or capture) is older than CASEWORK_CAPTURE_WATCH_HOURS."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CASEWORK_CAPTURE_WATCH_HOURS)
+    due = Capture.objects.filter(state=CaptureState.DONE).filter(
+        Q(last_checked_at__lt=cutoff) | Q(last_checked_at__isnull=True, captured_at__lt=cutoff)
+    )
+    return list(
+        due.order_by(F("last_checked_at").asc(nulls_first=True), "id").values_list("pk", flat=True)[
+            : limit or settings.CASEWORK_CAPTURE_WATCH_BATCH
+        ]
+    )

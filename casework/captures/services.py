@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -487,21 +487,7 @@ def capture_record_download(*, capture: Capture, artefact: CaptureArtefact, acto
         )
 
 
-# Watching
-
-
-def captures_due_for_check(*, now: datetime | None = None, limit: int | None = None) -> list[int]:
-    """Ids of captured sources whose last check (or capture) is older than CASEWORK_CAPTURE_WATCH_HOURS."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.CASEWORK_CAPTURE_WATCH_HOURS)
-    due = Capture.objects.filter(state=CaptureState.DONE).filter(
-        Q(last_checked_at__lt=cutoff) | Q(last_checked_at__isnull=True, captured_at__lt=cutoff)
-    )
-    return list(
-        due.order_by(F("last_checked_at").asc(nulls_first=True), "id").values_list("pk", flat=True)[
-            : limit or settings.CASEWORK_CAPTURE_WATCH_BATCH
-        ]
-    )
+# Watching (captures_due_for_check in selectors says which are due)
 
 
 def capture_recheck(*, capture_id: int) -> CaptureCheck | None:

@@ -29,7 +29,7 @@ def capture_recheck_task(capture_id: int) -> None:
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)
 def captures_watch_task() -> int:
     """On the beat schedule: queue a re-check of every captured source due for one (a bounded batch)."""
-    return sum(enqueue_now(capture_recheck_task, capture_id) for capture_id in services.captures_due_for_check())
+    return sum(enqueue_now(capture_recheck_task, capture_id) for capture_id in selectors.captures_due_for_check())
 
 
 @shared_task(acks_late=True, soft_time_limit=60, time_limit=90)

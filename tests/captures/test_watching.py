@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from casework.captures.models import Capture, CaptureState, SourceStatus
-from casework.captures.services import capture_recheck, capture_request, capture_run, captures_due_for_check
+from casework.captures.selectors import captures_due_for_check
+from casework.captures.services import capture_recheck, capture_request, capture_run
 
 pytestmark = pytest.mark.django_db
 
