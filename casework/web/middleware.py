@@ -1,10 +1,9 @@
-from functools import cache
-
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django_otp import device_classes
+
+from casework.web.selectors import has_confirmed_device
 
 
 class RejectNulBytesMiddleware:
@@ -81,18 +80,6 @@ class NoStoreMiddleware:
         if signed_in_or_api and "no-store" not in response.get("Cache-Control", ""):
             add_never_cache_headers(response)
         return response
-
-
-@cache
-def second_factor_models() -> tuple:
-    """The device models of django-otp's plugins (found among all the models once, not on every request)."""
-    return tuple(device_classes())
-
-
-def has_confirmed_device(user) -> bool:
-    """django_otp.user_has_device(user): whether the person has a confirmed device, asked as "does one exist"
-    instead of loading one, since every request of a person without one asks it."""
-    return any(model.objects.devices_for_user(user, confirmed=True).exists() for model in second_factor_models())
 
 
 class SecondFactorMiddleware:

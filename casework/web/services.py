@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django_otp import user_has_device
 from knox.settings import knox_settings
 
 from casework.audit.models import AuditAction
 from casework.audit.services import audit_record
 from casework.errors import Refused, checked
 from casework.web.models import ApiToken
+from casework.web.selectors import has_confirmed_device
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,7 @@ def api_token_create(
     or a stolen password alone would yield a token that never asks for one. A management command run on the
     server passes True: the operator vouches for the person.
     """
-    if user_has_device(owner, confirmed=True) and not second_factor_verified:
+    if has_confirmed_device(owner) and not second_factor_verified:
         raise Refused(_("Enter a code from your authenticator app before creating an API token."))
     checked(ApiToken(user=owner, name=name), exclude=["digest", "token_key"])
     with transaction.atomic():
