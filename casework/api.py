@@ -347,16 +347,6 @@ class VocabularyField(serializers.SlugRelatedField):
         return matches[0]
 
 
-def api_datetime(value: dt.datetime | None, zone: dt.tzinfo) -> str | None:
-    """A time as DRF's DateTimeField writes it (ISO 8601 in the current time zone, "Z" for UTC), for a list that
-    builds its rows from plain values instead of a serializer field per value. `zone`:
-    timezone.get_current_timezone(), read once per request."""
-    if value is None:
-        return None
-    text = value.astimezone(zone).isoformat()
-    return text[:-6] + "Z" if text.endswith("+00:00") else text
-
-
 class UtcTimestampText(Func):
     """A time column read as the text of its UTC time ("2025-10-26 07:50:31.000000"), for api_datetime_text.
 
@@ -376,14 +366,19 @@ class UtcTimestampText(Func):
         return super().as_sql(compiler, connection, template="CAST(%(expressions)s AS TEXT)")
 
 
+# DRF's own field, to write a time exactly as a serializer does (it reads the current time zone when called).
+API_DATETIME = serializers.DateTimeField()
+
+
 def api_datetime_text(text: str | None, zone: dt.tzinfo) -> str | None:
-    """api_datetime of a time read with UtcTimestampText."""
+    """A time read with UtcTimestampText, written as DRF's DateTimeField writes it (ISO 8601 in the current time
+    zone `zone`, "Z" for UTC), for a list that builds its rows from plain values."""
     if text is None:
         return None
     if getattr(zone, "key", None) == "UTC" or zone is dt.UTC:  # the usual case, in text alone
         day, _, clock = text.partition(" ")
         return f"{day}T{clock.removesuffix('.000000')}Z"
-    return api_datetime(dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC), zone)
+    return API_DATETIME.to_representation(dt.datetime.fromisoformat(text).replace(tzinfo=dt.UTC))
 
 
 class ApiFilterSet(django_filters.FilterSet):
