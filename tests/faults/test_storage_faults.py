@@ -5,6 +5,7 @@ filesystem, as in the reported failure), filled with a ballast file to make it r
 """
 
 import hashlib
+import io
 import os
 import subprocess
 import time
@@ -159,11 +160,8 @@ def test_clean_dead_uploads_is_on_the_beat_schedule(settings):
     }
 
 
-def test_a_copy_from_another_filesystem_that_differs_from_what_was_received_is_refused_and_nothing_is_kept(
-    api, intake_worker, case, small_media_root, monkeypatch
-):
-    # The media folder is another filesystem than the uploads' folder, so the original is copied, not linked;
-    # a copy that comes out different (a failing disk, memory, a cable) must never stand for the original.
+def flip_a_byte_of_the_copy(monkeypatch):
+    """uploads._copy writes a copy with one byte changed, as a failing disk or memory would."""
     real_copy = uploads._copy
 
     def copy_with_a_flipped_byte(source, target):
@@ -175,6 +173,15 @@ def test_a_copy_from_another_filesystem_that_differs_from_what_was_received_is_r
             copied.write(bytes([byte[0] ^ 0xFF]))
 
     monkeypatch.setattr(uploads, "_copy", copy_with_a_flipped_byte)
+    return real_copy
+
+
+def test_a_copy_from_another_filesystem_that_differs_from_what_was_received_is_refused_and_nothing_is_kept(
+    api, intake_worker, case, small_media_root, monkeypatch
+):
+    # The media folder is another filesystem than the uploads' folder, so the original is copied, not linked;
+    # a copy that comes out different (a failing disk, memory, a cable) must never stand for the original.
+    real_copy = flip_a_byte_of_the_copy(monkeypatch)
     content = video_bytes(MIB, seed=3)
     api.force_authenticate(intake_worker)
     refused = post(api, case, content)
@@ -207,3 +214,44 @@ def test_the_upload_page_says_so_when_the_copy_in_storage_differs_and_keeps_noth
         response.content.decode()
     )
     assert not MediaItem.objects.exists() and stored_files(small_media_root) == []
+
+
+def test_a_resumable_upload_whose_stored_copy_differs_is_refused_and_nothing_is_kept(
+    api, intake_worker, case, small_media_root, monkeypatch
+):
+    from tests.evidence.test_resumable import create, send
+
+    real_copy = flip_a_byte_of_the_copy(monkeypatch)
+    content = video_bytes(MIB, seed=5)
+    api.force_authenticate(intake_worker)
+    location = create(api, case, content, filename="clip.mp4")["Location"]
+    half = len(content) // 2
+    assert send(api, location, content[:half], 0).status_code == 204
+    refused = send(api, location, content[half:], half)
+    assert refused.status_code == 503
+    assert "did not match" in refused.content.decode()
+    assert not MediaItem.objects.exists()
+    assert stored_files(small_media_root) == []
+
+    monkeypatch.setattr(uploads, "_copy", real_copy)
+    location = create(api, case, content, filename="clip.mp4")["Location"]
+    assert send(api, location, content, 0).status_code == 204
+    assert Path(default_storage.path(MediaItem.objects.get().original.name)).read_bytes() == content
+
+
+def test_the_ingest_command_rejects_a_file_whose_stored_copy_differs_and_keeps_nothing(
+    intake_worker, case, small_media_root, tmp_path, monkeypatch
+):
+    flip_a_byte_of_the_copy(monkeypatch)
+    folder = tmp_path / "from-the-field"
+    folder.mkdir()
+    (folder / "clip.mp4").write_bytes(video_bytes(MIB, seed=6))
+    errors = io.StringIO()
+    with pytest.raises(CommandError, match="1 file"):
+        call_command(
+            "ingest", str(folder), case=case.reference, source="witness", user=intake_worker.username,
+            stdout=io.StringIO(), stderr=errors,
+        )  # fmt: skip
+    assert "the copy written to storage did not match it" in errors.getvalue()
+    assert not MediaItem.objects.exists()
+    assert stored_files(small_media_root) == []
